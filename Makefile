@@ -1,0 +1,108 @@
+# pipjail build.  Pipeline for the BPF side follows libbpf-bootstrap:
+#   vmlinux.h (bpftool btf dump) -> clang -target bpf -> bpftool gen object
+#   -> bpftool gen skeleton -> #include "<name>.skel.h" in src/monitor.c
+#
+#   make            build ./pipjail
+#   make deps       install the missing Debian packages (root)
+#   make check      build, then run every test (root)
+#   make demo       install the bundled example packages under pipjail (root)
+#   make bench      benchmarks, figures as ratios against a baseline
+#   make SANITIZE=1 build with AddressSanitizer + UBSan into build-san/
+
+CC       ?= cc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PYTHON   ?= /usr/bin/python3
+
+VERSION  := 0.1.0
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+ifeq ($(SANITIZE),1)
+BUILD    := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD    := build
+SANFLAGS :=
+endif
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-field-initializers \
+            -D_GNU_SOURCE -DPIPJAIL_VERSION='"$(VERSION)"' $(SANFLAGS) \
+            -Iinclude -I$(BUILD)
+LDLIBS   := -lbpf -lelf -lz -lseccomp -lcap -lcjson
+LDFLAGS  += $(SANFLAGS)
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+              -Iinclude -I$(BUILD)
+
+SRCS     := $(wildcard src/*.c)
+OBJS     := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS))
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
+
+BIN      := $(if $(filter 1,$(SANITIZE)),pipjail-san,pipjail)
+
+.PHONY: all deps check unit demo bench clean install fuzz
+all: $(BIN)
+
+$(BIN): $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD):
+	mkdir -p $(BUILD) $(BUILD)/tests $(BUILD)/helpers
+
+$(BUILD)/vmlinux.h: | $(BUILD)
+	@test -r /sys/kernel/btf/vmlinux || { echo "pipjail: /sys/kernel/btf/vmlinux is missing: this kernel has no BTF (CONFIG_DEBUG_INFO_BTF)" >&2; exit 1; }
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+	$(BPFTOOL) gen object $@ $@.tmp.o
+	rm -f $@.tmp.o
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# Every user-space object may include a skeleton; generating them first is cheap.
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/*.h) $(SKELS) | $(BUILD)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# Unit tests link every object except main.o.
+LIB_OBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) tests/unit/unit.h | $(BUILD)
+	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+# Helper programs that tests run inside the jail (attacks and probes).
+# Built without sanitizers: they run under seccomp, as the jailed user.
+$(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)
+	$(CC) -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
+
+unit: $(UNIT_BINS)
+	@for t in $(UNIT_BINS); do $$t || exit 1; done
+
+deps:
+	@scripts/deps.sh
+
+# The test suite: unit tests, then the integration suite (real jails, real
+# pip), then the same suite against the ASan/UBSan build.
+check: deps
+	$(MAKE) all $(HELPER_BINS) $(UNIT_BINS)
+	$(MAKE) SANITIZE=1 all
+	$(PYTHON) tests/run.py
+
+demo: deps all
+	scripts/demo.sh
+
+bench: deps all $(HELPER_BINS)
+	scripts/bench.sh
+
+install: all
+	install -D -m 0755 pipjail $(DESTDIR)/usr/local/bin/pipjail
+	@scripts/setcap.sh $(DESTDIR)/usr/local/bin/pipjail
+
+clean:
+	rm -rf build build-san pipjail pipjail-san

@@ -1,0 +1,336 @@
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "environ.h"
+#include "util.h"
+
+void cli_usage(FILE *out)
+{
+	fputs("usage: pipjail [OPTIONS] [--] COMMAND [ARG...]\n"
+	      "       pipjail doctor\n"
+	      "       pipjail trace-check FILE\n"
+	      "\n"
+	      "Runs COMMAND (e.g. pip install foo) in a jail: no view of your files or\n"
+	      "secrets, no network, no privileges, every action traced.\n"
+	      "\n"
+	      "  --timeout SEC      kill the whole jail after SEC seconds (exit 124)\n"
+	      "  --rw PATH          show PATH in the jail, writable (repeatable)\n"
+	      "  --ro PATH          show PATH in the jail, read-only (repeatable)\n"
+	      "  --write-cwd        make the current directory writable\n"
+	      "  --trace FILE       write the event trace (JSON Lines) to FILE\n"
+	      "  --buffer-mb N      ring buffer size in MiB, a power of two (default 16)\n"
+	      "  --max-procs N      processes in the jail (default 1024)\n"
+	      "  --max-mem MB       memory per process and for the jail (default 8192)\n"
+	      "  --max-fsize MB     largest file written (default 8192)\n"
+	      "  --max-nofile N     open files per process (default 4096)\n"
+	      "  --cpu SEC          CPU seconds per process (default unlimited)\n"
+	      "  --setenv VAR=VAL   set VAR in the jail\n"
+	      "  --keep-env VAR     pass the host's VAR into the jail\n"
+	      "  -v, --verbose      say each step (twice: more)\n"
+	      "  --version, --help\n"
+	      "\n"
+	      "Exit: the command's status; 128+N when it was killed by signal N;\n"
+	      "124 timeout; 125 pipjail error; 126 not executable; 127 not found.\n",
+	      out);
+}
+
+enum {
+	OPT_TIMEOUT = 256, OPT_RW, OPT_RO, OPT_WRITE_CWD, OPT_TRACE, OPT_BUFFER_MB,
+	OPT_MAX_PROCS, OPT_MAX_MEM, OPT_MAX_FSIZE, OPT_MAX_NOFILE, OPT_CPU, OPT_SETENV,
+	OPT_KEEP_ENV, OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "timeout",    required_argument, NULL, OPT_TIMEOUT },
+	{ "rw",         required_argument, NULL, OPT_RW },
+	{ "ro",         required_argument, NULL, OPT_RO },
+	{ "write-cwd",  no_argument,       NULL, OPT_WRITE_CWD },
+	{ "trace",      required_argument, NULL, OPT_TRACE },
+	{ "buffer-mb",  required_argument, NULL, OPT_BUFFER_MB },
+	{ "max-procs",  required_argument, NULL, OPT_MAX_PROCS },
+	{ "max-mem",    required_argument, NULL, OPT_MAX_MEM },
+	{ "max-fsize",  required_argument, NULL, OPT_MAX_FSIZE },
+	{ "max-nofile", required_argument, NULL, OPT_MAX_NOFILE },
+	{ "cpu",        required_argument, NULL, OPT_CPU },
+	{ "setenv",     required_argument, NULL, OPT_SETENV },
+	{ "keep-env",   required_argument, NULL, OPT_KEEP_ENV },
+	{ "verbose",    no_argument,       NULL, 'v' },
+	{ "version",    no_argument,       NULL, OPT_VERSION },
+	{ "help",       no_argument,       NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct str_list {
+	const char **v;
+	size_t n;
+};
+
+static void list_push(struct str_list *l, const char *s)
+{
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = s;
+}
+
+static unsigned long long num_arg(const char *opt, const char *val,
+				  unsigned long long min, unsigned long long max)
+{
+	unsigned long long v;
+
+	if (!parse_uint(val, min, max, &v))
+		die("%s %s: expected a whole number from %llu to %llu", opt, val, min, max);
+	return v;
+}
+
+/* The invoker: the real uid; when root ran us through sudo, the sudo user.
+ * SUDO_* is believed only from root: a user running a setcap'd pipjail
+ * could otherwise claim to be anyone. */
+static void find_user(struct jail_user *u)
+{
+	const char *sudo_uid = getenv("SUDO_UID");
+	unsigned long long v;
+	struct passwd *pw;
+	int n = 0;
+
+	u->uid = getuid();
+	u->gid = getgid();
+	if (u->uid == 0 && sudo_uid) {
+		if (!parse_uint(sudo_uid, 0, UINT32_MAX - 1, &v))
+			die("SUDO_UID=%s: not a user id", sudo_uid);
+		u->uid = (uid_t)v;
+	}
+	pw = getpwuid(u->uid);
+	if (!pw)
+		die("user id %u has no entry in the password database", u->uid);
+	u->name = xstrdup(pw->pw_name);
+	u->home = xstrdup(pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : "/nonexistent");
+	if (u->uid != getuid()) {
+		const char *sudo_gid = getenv("SUDO_GID");
+
+		u->gid = pw->pw_gid;
+		if (sudo_gid && !parse_uint(sudo_gid, 0, UINT32_MAX - 1, &v))
+			die("SUDO_GID=%s: not a group id", sudo_gid);
+		if (sudo_gid)
+			u->gid = (gid_t)v;
+	}
+	getgrouplist(u->name, u->gid, NULL, &n);
+	u->groups = xcalloc((size_t)n + 1, sizeof(gid_t));
+	if (getgrouplist(u->name, u->gid, u->groups, &n) < 0)
+		n = 0;
+	u->n_groups = n;
+}
+
+static void add_bind(struct jail_config *cfg, const char *opt, const char *path, bool writable)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	if (!realpath(path, real))
+		die("%s %s: %s", opt, path, strerror(errno));
+	if (stat(real, &st) < 0)
+		die("%s %s: %s", opt, path, strerror(errno));
+	if (strcmp(real, "/") == 0 || path_is_under(real, "/proc") || path_is_under(real, "/sys") ||
+	    path_is_under(real, "/dev"))
+		die("%s %s: refusing to expose %s in the jail; name a project directory instead",
+		    opt, path, real);
+	if (path_is_under(cfg->user.home, real))
+		die("%s %s: refusing to expose your home directory (and its real secrets) in the jail; "
+		    "name a directory inside it instead", opt, path);
+	for (size_t i = 0; i < cfg->n_binds; i++) {
+		if (strcmp(cfg->binds[i].path, real) == 0) {
+			cfg->binds[i].writable |= writable;
+			return;
+		}
+	}
+	cfg->binds = xrealloc(cfg->binds, (cfg->n_binds + 1) * sizeof(*cfg->binds));
+	cfg->binds[cfg->n_binds++] = (struct jail_bind){
+		.path = xstrdup(real), .writable = writable, .is_dir = S_ISDIR(st.st_mode), .fd = -1,
+	};
+}
+
+/* The environment pip will install into: a venv whose bin/ holds the
+ * command, or $VIRTUAL_ENV.  It is writable in the jail (until staging
+ * lands, see DESIGN.md). */
+static char *venv_of_dir(const char *bindir)
+{
+	autofree char *cfgfile = NULL;
+	char *root = xstrdup(bindir);
+	char *slash = strrchr(root, '/');
+
+	if (!slash || strcmp(slash, "/bin") != 0) {
+		free(root);
+		return NULL;
+	}
+	*slash = '\0';
+	cfgfile = xasprintf("%s/pyvenv.cfg", root);
+	if (root[0] == '\0' || access(cfgfile, F_OK) < 0) {
+		free(root);
+		return NULL;
+	}
+	return root;
+}
+
+static char *find_in_path(const char *cmd, const char *path)
+{
+	autofree char *copy = xstrdup(path ? path : "/usr/bin:/bin");
+	char *save = NULL;
+
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char *cand = xasprintf("%s/%s", *dir ? dir : ".", cmd);
+
+		if (access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+	}
+	return NULL;
+}
+
+static char *detect_target_env(const char *cmd)
+{
+	autofree char *exe = NULL;
+	char *venv = NULL;
+	const char *ve;
+
+	exe = strchr(cmd, '/') ? xstrdup(cmd) : find_in_path(cmd, getenv("PATH"));
+	if (exe) {
+		char *slash = strrchr(exe, '/');
+
+		if (slash == exe)
+			venv = NULL;
+		else {
+			*slash = '\0';
+			char real[PATH_MAX];
+			if (realpath(exe, real))
+				venv = venv_of_dir(real);
+		}
+	}
+	ve = getenv("VIRTUAL_ENV");
+	if (!venv && ve && *ve) {
+		autofree char *bin = xasprintf("%s/bin", ve);
+		char real[PATH_MAX];
+
+		if (realpath(bin, real))
+			venv = venv_of_dir(real);
+	}
+	return venv;
+}
+
+static void set_defaults(struct jail_config *cfg)
+{
+	cfg->limits = (struct jail_limits){
+		.max_procs = 1024, .max_mem_mb = 8192, .max_fsize_mb = 8192, .max_nofile = 4096,
+	};
+	cfg->buffer_mb = 16;
+}
+
+static void bind_cwd(struct jail_config *cfg)
+{
+	char buf[PATH_MAX];
+
+	if (!getcwd(buf, sizeof(buf)))
+		die_errno("the current directory");
+	cfg->cwd = xstrdup(buf);
+	/* These are fresh and empty in the jail; binding the host's would show
+	 * every other user's temp files and sockets.  Start in the jail's own. */
+	static const char *const jail_owned_dirs[] = { "/tmp", "/var/tmp", "/run", "/dev/shm", "/home" };
+	for (size_t i = 0; i < ARRAY_SIZE(jail_owned_dirs); i++) {
+		if (strcmp(buf, jail_owned_dirs[i]) == 0) {
+			if (cfg->write_cwd)
+				die("--write-cwd: %s is the jail's own, fresh directory; run pipjail from a "
+				    "project directory", buf);
+			return;
+		}
+	}
+	/* The home directory (or an ancestor of it) would bring the real
+	 * secrets back into view: start in the jail's decoy home instead. */
+	if (path_is_under(cfg->user.home, buf)) {
+		if (cfg->write_cwd)
+			die("--write-cwd: the current directory %s holds your home directory; "
+			    "run pipjail from a project directory", buf);
+		if (strcmp(buf, "/") != 0)
+			warnx_("the current directory %s holds your home directory: it is not shown in "
+			       "the jail, the command starts in the jail's home", buf);
+		free(cfg->cwd);
+		cfg->cwd = xstrdup(cfg->user.home);
+		return;
+	}
+	add_bind(cfg, cfg->write_cwd ? "--write-cwd" : "the current directory", buf, cfg->write_cwd);
+}
+
+void cli_parse_run(int argc, char **argv, char **envp, struct jail_config *cfg)
+{
+	struct str_list keep = { 0 }, set = { 0 }, rw = { 0 }, ro = { 0 };
+	char *venv;
+	size_t n_env;
+	int c;
+
+	set_defaults(cfg);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:vh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_TIMEOUT:    cfg->timeout_s = num_arg("--timeout", optarg, 1, 7 * 86400); break;
+		case OPT_RW:         list_push(&rw, optarg); break;
+		case OPT_RO:         list_push(&ro, optarg); break;
+		case OPT_WRITE_CWD:  cfg->write_cwd = true; break;
+		case OPT_TRACE:      cfg->trace_path = optarg; break;
+		case OPT_BUFFER_MB:
+			cfg->buffer_mb = num_arg("--buffer-mb", optarg, 1, 1024);
+			if (cfg->buffer_mb & (cfg->buffer_mb - 1))
+				die("--buffer-mb %s: expected a power of two (1, 2, 4, ... 1024)", optarg);
+			break;
+		case OPT_MAX_PROCS:  cfg->limits.max_procs = num_arg("--max-procs", optarg, 1, 1000000); break;
+		case OPT_MAX_MEM:    cfg->limits.max_mem_mb = num_arg("--max-mem", optarg, 16, 1ull << 30); break;
+		case OPT_MAX_FSIZE:  cfg->limits.max_fsize_mb = num_arg("--max-fsize", optarg, 1, 1ull << 30); break;
+		case OPT_MAX_NOFILE: cfg->limits.max_nofile = num_arg("--max-nofile", optarg, 16, 1 << 20); break;
+		case OPT_CPU:        cfg->limits.cpu_s = num_arg("--cpu", optarg, 1, 1ull << 30); break;
+		case OPT_SETENV:
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				die("--setenv %s: expected VAR=VALUE", optarg);
+			list_push(&set, optarg);
+			break;
+		case OPT_KEEP_ENV:
+			if (!*optarg || strchr(optarg, '='))
+				die("--keep-env %s: expected a variable name", optarg);
+			list_push(&keep, optarg);
+			break;
+		case 'v':            pj_verbose++; break;
+		case OPT_VERSION:    printf("pipjail %s\n", PIPJAIL_VERSION); exit(0);
+		case 'h':            cli_usage(stdout); exit(0);
+		case ':':
+			die("%s: missing its value; see pipjail --help", argv[optind - 1]);
+		default:
+			if (optopt)
+				die("unknown option -%c; see pipjail --help", optopt);
+			die("unknown option %s; see pipjail --help", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		die("no command given: pipjail [OPTIONS] -- COMMAND [ARG...], e.g. pipjail pip install foo");
+	cfg->argv = argv + optind;
+
+	find_user(&cfg->user);
+	for (size_t i = 0; i < rw.n; i++)
+		add_bind(cfg, "--rw", rw.v[i], true);
+	for (size_t i = 0; i < ro.n; i++)
+		add_bind(cfg, "--ro", ro.v[i], false);
+	venv = detect_target_env(cfg->argv[0]);
+	if (venv) {
+		debugx(1, "target environment %s: writable in the jail", venv);
+		add_bind(cfg, "the target environment", venv, true);
+		free(venv);
+	}
+	bind_cwd(cfg);
+	decoys_generate(&cfg->decoys);
+	cfg->env = env_build(envp, keep.v, keep.n, set.v, set.n, cfg->user.home, cfg->user.name, &n_env);
+	decoys_add_env(&cfg->decoys, &cfg->env, &n_env);
+	free(keep.v);
+	free(set.v);
+	free(rw.v);
+	free(ro.v);
+}

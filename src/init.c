@@ -1,0 +1,209 @@
+/* The jail's PID 1.  It builds the jail's view (mounts, hostname, lo),
+ * starts the command as the invoking user behind seccomp and Landlock, reaps
+ * every orphan, forwards the signals the supervisor passes on, and when the
+ * command ends, kills whatever it left behind (a daemon that double-forked
+ * and called setsid is still in this pid namespace) and exits with the
+ * command's status.  When it exits, the kernel kills anything left. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "jail.h"
+#include "sandbox.h"
+#include "util.h"
+
+extern char **environ;
+
+/* Signals the supervisor forwards; init passes them to the command's
+ * process group.  PID 1 only receives signals it has a handler for, so
+ * these are exactly the ones the jail can be sent. */
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+static void on_signal(int sig)
+{
+	(void)sig; /* never runs: the signals are blocked and read from a signalfd */
+}
+
+static void __attribute__((noreturn)) init_fail(const char *what, const char *err)
+{
+	fprintf(stderr, "pipjail: jail setup: %s: %s\n", what, err);
+	_exit(EXIT_PIPJAIL_ERROR);
+}
+
+static void loopback_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	autoclose int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		init_fail("loopback", strerror(errno));
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		init_fail("bringing up lo", strerror(errno));
+}
+
+/* Writable trees for Landlock: the writable binds, the jail's own tmpfs. */
+static const char **writable_paths(const struct jail_config *cfg, unsigned int *n)
+{
+	const char **v = xcalloc(cfg->n_binds + 4, sizeof(char *));
+
+	*n = 0;
+	v[(*n)++] = "/tmp";
+	v[(*n)++] = "/dev/shm";
+	v[(*n)++] = cfg->user.home;
+	for (size_t i = 0; i < cfg->n_binds; i++)
+		if (cfg->binds[i].writable)
+			v[(*n)++] = cfg->binds[i].path;
+	return v;
+}
+
+/* In the child that becomes the command.  Order matters: limits and
+ * identity while still privileged, then Landlock (needs no_new_privs, which
+ * identity_drop set), then seccomp last, so nothing after it needs a call
+ * it refuses. */
+static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg, int err_fd,
+						    const sigset_t *oldmask)
+{
+	struct landlock_policy lp = { .tcp_connect_port = -1 };
+	char err[512];
+	int e;
+
+	if (setsid() < 0)
+		init_fail("setsid", strerror(errno));
+	if (limits_apply(&cfg->limits, cfg->user.uid, err, sizeof(err)) < 0)
+		init_fail("limits", err);
+	if (identity_drop(&cfg->user, err, sizeof(err)) < 0)
+		init_fail("identity", err);
+	/* As the user: the directory's own permissions apply. */
+	if (chdir(cfg->cwd) < 0 && chdir(cfg->user.home) < 0)
+		init_fail(cfg->cwd, strerror(errno));
+	lp.rw_paths = writable_paths(cfg, &lp.n_rw);
+	if (landlock_apply(&lp, err, sizeof(err)) < 0)
+		init_fail("landlock", err);
+	if (seccomp_install(err, sizeof(err)) < 0)
+		init_fail("seccomp", err);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		signal(forwarded[i], SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigprocmask(SIG_SETMASK, oldmask, NULL);
+	environ = cfg->env;
+	execvp(cfg->argv[0], cfg->argv);
+	e = errno;
+	write_all(err_fd, &e, sizeof(e));
+	_exit(e == ENOENT || e == ENOTDIR ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE);
+}
+
+static int status_to_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_PIPJAIL_ERROR;
+}
+
+/* Wait for exec: the error pipe closes on success, carries errno on failure. */
+static int await_exec(const struct jail_config *cfg, int rd)
+{
+	int e = 0;
+	ssize_t n = read_all(rd, &e, sizeof(e));
+
+	close(rd);
+	if (n != (ssize_t)sizeof(e))
+		return 0;
+	if (e == ENOENT || e == ENOTDIR)
+		fprintf(stderr, "pipjail: %s: command not found in the jail\n", cfg->argv[0]);
+	else
+		fprintf(stderr, "pipjail: %s: cannot execute: %s\n", cfg->argv[0], strerror(e));
+	return e;
+}
+
+static int supervise(pid_t cmd, int sfd)
+{
+	int code = -1;
+
+	for (;;) {
+		struct signalfd_siginfo si;
+		int status;
+		pid_t p;
+
+		if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si)) {
+			if (errno == EINTR)
+				continue;
+			init_fail("signalfd", strerror(errno));
+		}
+		if (si.ssi_signo != SIGCHLD) {
+			if (code < 0)
+				kill(-cmd, (int)si.ssi_signo);
+			continue;
+		}
+		while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (p == cmd)
+				code = status_to_code(status);
+		}
+		if (code >= 0)
+			return code;
+	}
+}
+
+void jail_init(const struct jail_config *cfg, int go_fd)
+{
+	sigset_t mask, oldmask;
+	char err[512], go = 0;
+	int pipefd[2];
+	pid_t cmd;
+	int sfd, code;
+
+	/* The supervisor's death must end the jail. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (read_all(go_fd, &go, 1) != 1 || go != 'G')
+		_exit(EXIT_PIPJAIL_ERROR);
+	close(go_fd);
+
+	if (mounts_setup(cfg, err, sizeof(err)) < 0)
+		init_fail("filesystem", err);
+	if (sethostname("pipjail", 7) < 0)
+		init_fail("hostname", strerror(errno));
+	loopback_up();
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaddset(&mask, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	/* PID 1 drops signals whose action is the default, so give each one
+	 * a handler; being blocked, they queue for the signalfd. */
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		signal(forwarded[i], on_signal);
+	signal(SIGCHLD, on_signal);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0)
+		init_fail("signalfd", strerror(errno));
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		init_fail("pipe", strerror(errno));
+
+	cmd = fork();
+	if (cmd < 0)
+		init_fail("fork", strerror(errno));
+	if (cmd == 0) {
+		close(pipefd[0]);
+		close(sfd);
+		exec_command(cfg, pipefd[1], &oldmask);
+	}
+	close(pipefd[1]);
+	await_exec(cfg, pipefd[0]);
+	code = supervise(cmd, sfd);
+	/* Whatever the command left running dies with it. */
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	_exit(code);
+}

@@ -1,0 +1,68 @@
+/* The jail: what to run and how it is confined.  Filled in by the command
+ * line (src/cli.c), carried out by the supervisor (src/supervisor.c) and the
+ * jail's init (src/init.c). */
+#ifndef PIPJAIL_JAIL_H
+#define PIPJAIL_JAIL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "decoys.h"
+
+struct jail_limits {
+	unsigned long long max_procs;    /* processes in the jail */
+	unsigned long long max_mem_mb;   /* address space per process, and the jail's memory */
+	unsigned long long max_fsize_mb; /* largest file the command may write */
+	unsigned long long max_nofile;   /* open files per process */
+	unsigned long long cpu_s;        /* CPU seconds per process, 0: unlimited */
+};
+
+/* The user the command runs as: the invoker (SUDO_UID when root ran sudo). */
+struct jail_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int n_groups;
+	char *name;
+	char *home;                      /* from the password database */
+};
+
+/* A host path shown in the jail at the same place. */
+struct jail_bind {
+	char *path;                      /* absolute, symlinks resolved */
+	bool writable;
+	bool is_dir;
+	int fd;                          /* detached copy of its mount tree (open_tree) */
+};
+
+struct jail_config {
+	char **argv;                     /* the command */
+	char *cwd;                       /* where it starts (the invoker's cwd) */
+	struct jail_user user;
+	struct jail_bind *binds;
+	size_t n_binds;
+	char **env;                      /* the scrubbed environment, NULL-terminated */
+	struct jail_limits limits;
+	unsigned long long timeout_s;    /* 0: none */
+	char *trace_path;
+	unsigned long long buffer_mb;
+	bool write_cwd;
+	struct decoys decoys;
+};
+
+/* src/supervisor.c: run cfg->argv in the jail; returns pipjail's exit code. */
+int jail_run(struct jail_config *cfg);
+
+/* src/init.c: the jail's PID 1.  Never returns. */
+void jail_init(const struct jail_config *cfg, int go_fd) __attribute__((noreturn));
+
+/* src/mounts.c: build the jail's filesystem view and pivot into it. */
+int mounts_setup(const struct jail_config *cfg, char *err, size_t errlen);
+
+/* src/caps.c: become the invoking user with no capabilities, no_new_privs set. */
+int identity_drop(const struct jail_user *u, char *err, size_t errlen);
+
+/* src/limits.c */
+int limits_apply(const struct jail_limits *l, uid_t uid, char *err, size_t errlen);
+
+#endif

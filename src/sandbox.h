@@ -1,0 +1,36 @@
+/* Kernel-enforced walls applied to the command just before exec:
+ * seccomp (src/seccomp.c) and Landlock (src/landlock.c). */
+#ifndef PIPJAIL_SANDBOX_H
+#define PIPJAIL_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Install the seccomp filter in the calling thread (inherited over fork and
+ * execve).  Requires no_new_privs already set.  Non-native ABIs (i386 int 0x80,
+ * x32) kill the process; the refused calls get EPERM; io_uring_* get ENOSYS.
+ * Returns 0, or -1 with a reason in err. */
+int seccomp_install(char *err, size_t errlen);
+
+/* Name of a syscall number of the native ABI ("openat"), or NULL. */
+const char *seccomp_syscall_name(long nr);
+
+struct landlock_policy {
+	const char *const *rw_paths;  /* trees where the command may write (and read) */
+	unsigned int n_rw;
+	int tcp_connect_port;         /* the egress proxy's port, or -1: no TCP connect at all */
+};
+
+/* Best-effort ABI probe: 0 when Landlock is not available. */
+int landlock_abi(void);
+
+/* Restrict the calling thread.  Reads and execs are allowed everywhere the
+ * mounts show (the host root is already read-only); writes only under
+ * rw_paths; TCP bind never; TCP connect only to tcp_connect_port; abstract
+ * unix sockets and signals scoped to the jail (ABI >= 6).  Uses what the
+ * running kernel's ABI has.  Returns the ABI used (0: Landlock unavailable,
+ * nothing done), or -1 with a reason in err. */
+int landlock_apply(const struct landlock_policy *p, char *err, size_t errlen);
+
+#endif

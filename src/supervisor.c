@@ -1,0 +1,251 @@
+/* The supervisor: pipjail's own process, outside the jail.  It creates the
+ * jail's cgroup, loads the monitor scoped to it, starts the jail's init in
+ * new namespaces directly inside that cgroup, then waits: forwarding
+ * signals, enforcing the timeout, draining events, until init is gone.  On
+ * every way out it removes what it created. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+
+#include "cgroup.h"
+#include "jail.h"
+#include "monitor.h"
+#include "useropen.h"
+#include "util.h"
+
+static const int handled_signals[] = {
+	SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD,
+};
+
+struct run {
+	struct jail_config *cfg;
+	struct jail_cgroup cg;
+	struct monitor *mon;
+	sigset_t orig_mask;
+	int sfd, tfd, epfd;
+	pid_t init;
+	int init_status;
+	bool timed_out;
+	int interrupts;
+};
+
+/* Each bind becomes a detached copy of its mount tree, made here in the
+ * host's mount namespace and attached by init inside the jail's.  The path
+ * is opened with the user's rights: a setcap'd pipjail must not show a file
+ * the user could not reach (a 0644 file inside a 0700 directory). */
+static void open_bind_trees(struct jail_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_binds; i++) {
+		struct jail_bind *b = &cfg->binds[i];
+		autoclose int fd = open_as_user(&cfg->user, b->path, O_PATH | O_NOFOLLOW, 0);
+
+		if (fd < 0)
+			die_errno("%s", b->path);
+		b->fd = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+				     AT_EMPTY_PATH | AT_RECURSIVE);
+		if (b->fd < 0)
+			die_errno("cloning the mount tree of %s", b->path);
+	}
+}
+
+/* clone3 with every namespace and CLONE_INTO_CGROUP: the init is born in
+ * the jail's cgroup, so the monitor sees it from its first instruction. */
+static pid_t spawn_init(struct run *r, int go_rd)
+{
+	struct clone_args args = {
+		.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+			 CLONE_NEWCGROUP | CLONE_INTO_CGROUP,
+		.exit_signal = SIGCHLD,
+		.cgroup = (uint64_t)r->cg.v2_fd,
+	};
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &r->orig_mask, NULL);
+		jail_init(r->cfg, go_rd);
+	}
+	return pid;
+}
+
+static void epoll_add(int epfd, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		die_errno("epoll_ctl");
+}
+
+static void setup_events(struct run *r)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	for (size_t i = 0; i < ARRAY_SIZE(handled_signals); i++)
+		sigaddset(&mask, handled_signals[i]);
+	if (sigprocmask(SIG_BLOCK, &mask, &r->orig_mask) < 0)
+		die_errno("sigprocmask");
+	r->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->sfd < 0 || r->epfd < 0)
+		die_errno("signalfd/epoll");
+	epoll_add(r->epfd, r->sfd);
+	if (r->cfg->timeout_s) {
+		struct itimerspec its = { .it_value.tv_sec = (time_t)r->cfg->timeout_s };
+
+		r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (r->tfd < 0 || timerfd_settime(r->tfd, 0, &its, NULL) < 0)
+			die_errno("timerfd");
+		epoll_add(r->epfd, r->tfd);
+	}
+	if (r->mon)
+		epoll_add(r->epfd, monitor_fd(r->mon));
+}
+
+/* Returns true once init has exited. */
+static bool on_signal(struct run *r)
+{
+	struct signalfd_siginfo si;
+
+	while (read(r->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		int sig = (int)si.ssi_signo;
+
+		if (sig == SIGCHLD) {
+			if (waitpid(r->init, &r->init_status, WNOHANG) == r->init)
+				return true;
+			continue;
+		}
+		/* A second Ctrl-C or TERM means "stop now": kill the jail. */
+		if ((sig == SIGINT || sig == SIGTERM) && ++r->interrupts > 1) {
+			warnx_("interrupted again: killing the jail");
+			kill(r->init, SIGKILL);
+			continue;
+		}
+		kill(r->init, sig);
+	}
+	return false;
+}
+
+static void on_timeout(struct run *r)
+{
+	warnx_("timeout: the command ran longer than %llu s; the jail was killed",
+	       r->cfg->timeout_s);
+	r->timed_out = true;
+	kill(r->init, SIGKILL);
+}
+
+static void wait_loop(struct run *r)
+{
+	for (;;) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(r->epfd, evs, ARRAY_SIZE(evs), -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die_errno("epoll_wait");
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == r->sfd && on_signal(r))
+				return;
+			if (fd == r->tfd && !r->timed_out)
+				on_timeout(r);
+			if (r->mon && fd == monitor_fd(r->mon))
+				monitor_consume(r->mon);
+		}
+	}
+}
+
+static int exit_code(struct run *r)
+{
+	int st = r->init_status;
+
+	if (r->timed_out)
+		return EXIT_TIMEOUT;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (r->interrupts > 1)
+		return 128 + SIGINT;
+	warnx_("the jail's init died from signal %d", WTERMSIG(st));
+	return EXIT_PIPJAIL_ERROR;
+}
+
+static void start_monitor(struct run *r)
+{
+	struct monitor_opts mo = { .cgroup_id = r->cg.id, .buffer_mb = (unsigned)r->cfg->buffer_mb };
+	char err[512];
+
+	if (monitor_open(&r->mon, &mo, err, sizeof(err)) < 0) {
+		cgroup_destroy(&r->cg);
+		die("the monitor could not start: %s (pipjail doctor tells which kernel feature is missing)",
+		    err);
+	}
+}
+
+int jail_run(struct jail_config *cfg)
+{
+	struct run r = { .cfg = cfg, .sfd = -1, .tfd = -1, .epfd = -1 };
+	char err[512];
+	int go[2], code;
+
+	open_bind_trees(cfg);
+	cgroup_reap_stale();
+	if (cgroup_create(&r.cg, cfg->limits.max_procs, cfg->limits.max_mem_mb, err, sizeof(err)) < 0)
+		die("%s", err);
+	start_monitor(&r);
+	setup_events(&r);
+	if (pipe2(go, O_CLOEXEC) < 0)
+		die_errno("pipe");
+
+	r.init = spawn_init(&r, go[0]);
+	close(go[0]);
+	if (r.init < 0) {
+		warn_errno("creating the jail (clone3 with new namespaces)");
+		code = EXIT_PIPJAIL_ERROR;
+		goto cleanup;
+	}
+	if (cgroup_attach_v1(&r.cg, r.init, err, sizeof(err)) < 0) {
+		warnx_("%s", err);
+		kill(r.init, SIGKILL);
+		waitpid(r.init, NULL, 0);
+		code = EXIT_PIPJAIL_ERROR;
+		goto cleanup;
+	}
+	if (write_all(go[1], "G", 1) < 0)
+		warn_errno("starting the jail");
+	close(go[1]);
+	go[1] = -1;
+	wait_loop(&r);
+	code = exit_code(&r);
+	if (cgroup_pids_max_hits(&r.cg))
+		warnx_("the jail hit its process limit (%llu, --max-procs)", cfg->limits.max_procs);
+
+cleanup:
+	if (go[1] >= 0)
+		close(go[1]);
+	if (r.mon) {
+		struct monitor_stats st;
+
+		monitor_consume(r.mon);
+		monitor_stats(r.mon, &st);
+		if (st.lost) {
+			warnx_("the trace is incomplete: %llu events were lost (try a larger --buffer-mb)",
+			       (unsigned long long)st.lost);
+			code = EXIT_INCOMPLETE;
+		}
+		monitor_close(r.mon);
+	}
+	cgroup_destroy(&r.cg);
+	return code;
+}
