@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install the Debian packages pipjail needs to build and test, only those
+# missing.  Run as root (make deps / make check / make demo call it).
+set -eu
+
+BUILD="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libseccomp-dev
+       libcap-dev libcjson-dev pkg-config"
+TEST="python3 python3-venv python3-pip-whl python3-setuptools-whl python3-wheel-whl
+      python3-pytest libcap2-bin util-linux passwd procps"
+
+missing=""
+for p in $BUILD $TEST; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "pipjail: these Debian packages are missing:$missing" >&2
+	echo "pipjail: run 'sudo make deps' (installing them needs root)" >&2
+	exit 1
+fi
+echo "pipjail: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
