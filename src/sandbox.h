@@ -8,12 +8,16 @@
 #include <stdint.h>
 
 /* Install the seccomp filter in the calling thread (inherited over fork and
- * execve).  Requires no_new_privs already set.  Non-native ABIs (i386 int 0x80,
- * x32) kill the process; the refused calls get EPERM; io_uring_* get ENOSYS.
- * Returns 0, or -1 with a reason in err. */
+ * execve).  Sets no_new_privs itself (idempotent).  Non-native ABIs (i386
+ * int 0x80, x32) kill the process; the refused calls (list in seccomp.c:
+ * ptrace, mount family, unshare/setns, clone with namespace flags, bpf,
+ * ioctl TIOCSTI/TIOCLINUX, personality changes, ...) get EPERM; io_uring_*
+ * and clone3 get ENOSYS.  Install it after every mount and namespace step:
+ * it refuses them.  Returns 0, or -1 with a reason in err. */
 int seccomp_install(char *err, size_t errlen);
 
-/* Name of a syscall number of the native ABI ("openat"), or NULL. */
+/* Name of a syscall number of the native ABI ("openat"), or NULL.  The
+ * string is cached for the life of the process: never free it. */
 const char *seccomp_syscall_name(long nr);
 
 struct landlock_policy {
@@ -28,9 +32,13 @@ int landlock_abi(void);
 /* Restrict the calling thread.  Reads and execs are allowed everywhere the
  * mounts show (the host root is already read-only); writes only under
  * rw_paths; TCP bind never; TCP connect only to tcp_connect_port; abstract
- * unix sockets and signals scoped to the jail (ABI >= 6).  Uses what the
- * running kernel's ABI has.  Returns the ABI used (0: Landlock unavailable,
- * nothing done), or -1 with a reason in err. */
+ * unix sockets and signals scoped to the jail (ABI >= 6).  Always also:
+ * write and device ioctls on /dev's device files, full access to /dev/shm.
+ * rw_paths must be absolute and are resolved in the caller's mount view
+ * (apply after the final mounts); missing ones are skipped.  Sets
+ * no_new_privs.  Uses what the running kernel's ABI has.  Returns the ABI
+ * used (0: Landlock unavailable, or ABI 1, which cannot allow pip's
+ * cross-directory renames: nothing done), or -1 with a reason in err. */
 int landlock_apply(const struct landlock_policy *p, char *err, size_t errlen);
 
 #endif
