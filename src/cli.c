@@ -221,6 +221,20 @@ static char *detect_target_env(const char *cmd)
 	return venv;
 }
 
+/* The user's pip cache, when there is one the user owns.  Taken from the
+ * password database's home, never from PIP_CACHE_DIR: pipjail's init opens
+ * it as root, and a variable could name someone else's directory. */
+static char *find_pip_cache(const struct jail_user *u)
+{
+	char *path = xasprintf("%s/.cache/pip", u->home);
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == u->uid)
+		return path;
+	free(path);
+	return NULL;
+}
+
 static void set_defaults(struct jail_config *cfg)
 {
 	cfg->limits = (struct jail_limits){
@@ -326,6 +340,7 @@ void cli_parse_run(int argc, char **argv, char **envp, struct jail_config *cfg)
 		free(venv);
 	}
 	bind_cwd(cfg);
+	cfg->pip_cache = find_pip_cache(&cfg->user);
 	decoys_generate(&cfg->decoys);
 	cfg->env = env_build(envp, keep.v, keep.n, set.v, set.n, cfg->user.home, cfg->user.name, &n_env);
 	decoys_add_env(&cfg->decoys, &cfg->env, &n_env);

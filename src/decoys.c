@@ -68,26 +68,6 @@ static int write_decoy_file(const char *path, const char *content, uid_t uid, gi
 	return 0;
 }
 
-/* Create the parent directories of a decoy below home, owned by the user,
- * 0700 as ssh and friends expect. */
-static int make_parents(const char *home, const char *rel, uid_t uid, gid_t gid)
-{
-	autofree char *dir = xasprintf("%s/%s", home, rel);
-	char *p = dir + strlen(home) + 1;
-
-	for (; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-			return -1;
-		if (chown(dir, uid, gid) < 0)
-			return -1;
-		*p = '/';
-	}
-	return 0;
-}
-
 int decoys_write_home(const struct decoys *d, const char *home, uid_t uid, gid_t gid,
 		      char *err, size_t errlen)
 {
@@ -100,7 +80,7 @@ int decoys_write_home(const struct decoys *d, const char *home, uid_t uid, gid_t
 		if (!k->file_fmt)
 			continue;
 		rel = k->where + 2; /* skip "~/" */
-		if (make_parents(home, rel, uid, gid) < 0) {
+		if (mkdir_parents_owned(home, rel, uid, gid) < 0) {
 			snprintf(err, errlen, "decoy %s: creating its directory: %s", k->where,
 				 strerror(errno));
 			return -1;

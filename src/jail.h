@@ -48,6 +48,14 @@ struct jail_config {
 	unsigned long long buffer_mb;
 	bool write_cwd;
 	struct decoys decoys;
+	/* Staged install (src/stage.c): the target environment is shown as an
+	 * overlay whose upper layer is outside the jail; NULL target: none. */
+	char *stage_target;
+	char *stage_upper;
+	char *stage_work;
+	/* The user's pip cache, shown read-only below a throwaway layer, so a
+	 * build cannot poison later installs through it; NULL: none. */
+	char *pip_cache;
 };
 
 /* src/supervisor.c: run cfg->argv in the jail; returns pipjail's exit code. */

@@ -51,6 +51,9 @@ static const char *const dev_nodes[] = { "null", "zero", "full", "random", "uran
 struct mctx {
 	char *err;
 	size_t errlen;
+	/* O_PATH fds of the overlay layers, opened before the scratch tmpfs
+	 * covers /tmp (a target under /tmp would be out of reach after). */
+	int lower, upper, work, cache;
 };
 
 static int fail(struct mctx *m, const char *what, const char *path)
@@ -275,6 +278,79 @@ static int binds(struct mctx *m, const struct jail_config *cfg)
 	return 0;
 }
 
+static int open_layers(struct mctx *m, const struct jail_config *cfg)
+{
+	m->lower = m->upper = m->work = m->cache = -1;
+	if (cfg->stage_target) {
+		m->lower = open(cfg->stage_target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		m->upper = open(cfg->stage_upper, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		m->work = open(cfg->stage_work, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (m->lower < 0 || m->upper < 0 || m->work < 0)
+			return fail(m, "opening the staging layers of", cfg->stage_target);
+	}
+	if (cfg->pip_cache)
+		m->cache = open(cfg->pip_cache, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return 0;
+}
+
+static int overlay(struct mctx *m, const char *dst, int lower, const char *upper, const char *work)
+{
+	/* No metacopy or redirects: every changed file is whole in the upper
+	 * layer, which is what the staging check reads and commit moves. */
+	autofree char *opts = xasprintf("lowerdir=/proc/self/fd/%d,upperdir=%s,workdir=%s,"
+					"redirect_dir=off,metacopy=off,index=off", lower, upper, work);
+
+	if (make_mountpoint(m, dst, true) < 0)
+		return -1;
+	if (mount("overlay", dst, "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
+		return fail(m, "mounting the staging overlay on", dst);
+	return 0;
+}
+
+/* The target environment: the real one below, the staging dir above. */
+static int staged_target(struct mctx *m, const struct jail_config *cfg)
+{
+	autofree char *dst = NULL, *up = NULL, *wk = NULL;
+
+	if (!cfg->stage_target)
+		return 0;
+	dst = in_root(cfg->stage_target);
+	up = xasprintf("/proc/self/fd/%d", m->upper);
+	wk = xasprintf("/proc/self/fd/%d", m->work);
+	return overlay(m, dst, m->lower, up, wk);
+}
+
+/* The pip cache: read what earlier installs cached, keep nothing written. */
+static int pip_cache(struct mctx *m, const struct jail_config *cfg)
+{
+	autofree char *dst = NULL;
+
+	if (m->cache < 0)
+		return 0;
+	if (mkdir(BASE "/cache", 0700) < 0 || mount_tmpfs(m, BASE "/cache", "mode=0755", 0) < 0 ||
+	    mkdir(BASE "/cache/upper", 0755) < 0 || mkdir(BASE "/cache/work", 0755) < 0 ||
+	    chown(BASE "/cache/upper", cfg->user.uid, cfg->user.gid) < 0)
+		return fail(m, "preparing the pip cache layer in", BASE "/cache");
+	dst = in_root(cfg->pip_cache);
+	/* Inside the home, the directories above it belong to the user. */
+	if (path_is_under(cfg->pip_cache, cfg->user.home)) {
+		autofree char *home_dir = in_root(cfg->user.home);
+		const char *rel = cfg->pip_cache + strlen(cfg->user.home) + 1;
+
+		if (mkdir_parents_owned(home_dir, rel, cfg->user.uid, cfg->user.gid) < 0)
+			return fail(m, "creating the parents of", dst);
+	}
+	return overlay(m, dst, m->cache, BASE "/cache/upper", BASE "/cache/work");
+}
+
+static void close_layers(struct mctx *m)
+{
+	closep(&m->lower);
+	closep(&m->upper);
+	closep(&m->work);
+	closep(&m->cache);
+}
+
 static int pivot(struct mctx *m)
 {
 	if (chdir(NEWROOT) < 0)
@@ -292,10 +368,17 @@ static int pivot(struct mctx *m)
 
 int mounts_setup(const struct jail_config *cfg, char *err, size_t errlen)
 {
-	struct mctx m = { err, errlen };
+	struct mctx m = { err, errlen, -1, -1, -1, -1 };
+	int ret = -1;
 
+	if (open_layers(&m, cfg) < 0)
+		goto out;
 	if (host_root(&m) < 0 || proc_and_sys(&m) < 0 || dev(&m) < 0 || hide(&m) < 0 ||
-	    home(&m, cfg) < 0 || binds(&m, cfg) < 0 || pivot(&m) < 0)
-		return -1;
-	return 0;
+	    home(&m, cfg) < 0 || binds(&m, cfg) < 0 || staged_target(&m, cfg) < 0 ||
+	    pip_cache(&m, cfg) < 0 || pivot(&m) < 0)
+		goto out;
+	ret = 0;
+out:
+	close_layers(&m);
+	return ret;
 }

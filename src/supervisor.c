@@ -20,6 +20,7 @@
 #include "cgroup.h"
 #include "jail.h"
 #include "monitor.h"
+#include "trace.h"
 #include "useropen.h"
 #include "util.h"
 
@@ -31,6 +32,7 @@ struct run {
 	struct jail_config *cfg;
 	struct jail_cgroup cg;
 	struct monitor *mon;
+	struct trace_writer *trace;
 	sigset_t orig_mask;
 	int sfd, tfd, epfd;
 	pid_t init;
@@ -147,13 +149,17 @@ static void wait_loop(struct run *r)
 {
 	for (;;) {
 		struct epoll_event evs[4];
-		int n = epoll_wait(r->epfd, evs, ARRAY_SIZE(evs), -1);
+		/* A quiet quarter second writes out the trace, so that a reader
+		 * following the file (tail -f) sees events while the jail runs. */
+		int n = epoll_wait(r->epfd, evs, ARRAY_SIZE(evs), r->trace ? 250 : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			die_errno("epoll_wait");
 		}
+		if (n == 0)
+			trace_writer_flush(r->trace);
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
@@ -181,9 +187,84 @@ static int exit_code(struct run *r)
 	return EXIT_PIPJAIL_ERROR;
 }
 
+/* The trace file is opened first, with the user's rights, so that a bad
+ * path fails before anything is built. */
+static void open_trace(struct run *r)
+{
+	int fd;
+
+	if (!r->cfg->trace_path)
+		return;
+	fd = open_as_user(&r->cfg->user, r->cfg->trace_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		die_errno("--trace %s", r->cfg->trace_path);
+	r->trace = trace_writer_open(fd);
+}
+
+/* The header carries what a later reader needs to judge the events: the
+ * decoy tokens of this run, the user, the options. */
+static void write_trace_header(struct run *r)
+{
+	const struct jail_config *cfg = r->cfg;
+	char num[5][24];
+	struct trace_option opts[] = {
+		{ "timeout_s", num[0] }, { "buffer_mb", num[1] }, { "max_procs", num[2] },
+		{ "max_mem_mb", num[3] }, { "cwd", cfg->cwd }, { "user", cfg->user.name },
+		{ "uid", num[4] }, { "home", cfg->user.home },
+	};
+	cJSON *extra = cJSON_CreateObject(), *decoys = cJSON_AddArrayToObject(extra, "decoys");
+	cJSON *binds = cJSON_AddArrayToObject(extra, "binds");
+	struct trace_header h = {
+		.argv = (const char *const *)cfg->argv, .options = opts, .n_options = ARRAY_SIZE(opts),
+		.cgroup_id = r->cg.id, .extra = extra,
+	};
+
+	snprintf(num[0], sizeof(num[0]), "%llu", cfg->timeout_s);
+	snprintf(num[1], sizeof(num[1]), "%llu", cfg->buffer_mb);
+	snprintf(num[2], sizeof(num[2]), "%llu", cfg->limits.max_procs);
+	snprintf(num[3], sizeof(num[3]), "%llu", cfg->limits.max_mem_mb);
+	snprintf(num[4], sizeof(num[4]), "%u", cfg->user.uid);
+	for (size_t i = 0; i < cfg->decoys.n; i++) {
+		cJSON *d = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(d, "where", cfg->decoys.items[i].where);
+		cJSON_AddStringToObject(d, "token", cfg->decoys.items[i].token);
+		cJSON_AddItemToArray(decoys, d);
+	}
+	for (size_t i = 0; i < cfg->n_binds; i++) {
+		cJSON *b = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(b, "path", cfg->binds[i].path);
+		cJSON_AddBoolToObject(b, "writable", cfg->binds[i].writable);
+		cJSON_AddItemToArray(binds, b);
+	}
+	if (trace_write_header(r->trace, &h) < 0)
+		warn_errno("writing the trace header to %s", cfg->trace_path);
+	cJSON_Delete(extra);
+}
+
+static void close_trace(struct run *r, int code, uint64_t lost)
+{
+	cJSON *extra;
+	struct trace_summary s = { .lost = lost, .wait_status = -1 };
+
+	if (!r->trace)
+		return;
+	extra = cJSON_CreateObject();
+	cJSON_AddNumberToObject(extra, "exit_code", code);
+	cJSON_AddBoolToObject(extra, "timed_out", r->timed_out);
+	s.extra = extra;
+	s.incomplete = code == EXIT_PIPJAIL_ERROR;
+	if (trace_write_summary(r->trace, &s) < 0 || trace_writer_close(r->trace) < 0)
+		warn_errno("writing the trace %s", r->cfg->trace_path);
+	r->trace = NULL;
+	cJSON_Delete(extra);
+}
+
 static void start_monitor(struct run *r)
 {
-	struct monitor_opts mo = { .cgroup_id = r->cg.id, .buffer_mb = (unsigned)r->cfg->buffer_mb };
+	struct monitor_opts mo = { .cgroup_id = r->cg.id, .buffer_mb = (unsigned)r->cfg->buffer_mb,
+				   .trace = r->trace };
 	char err[512];
 
 	if (monitor_open(&r->mon, &mo, err, sizeof(err)) < 0) {
@@ -199,10 +280,13 @@ int jail_run(struct jail_config *cfg)
 	char err[512];
 	int go[2], code;
 
+	open_trace(&r);
 	open_bind_trees(cfg);
 	cgroup_reap_stale();
 	if (cgroup_create(&r.cg, cfg->limits.max_procs, cfg->limits.max_mem_mb, err, sizeof(err)) < 0)
 		die("%s", err);
+	if (r.trace)
+		write_trace_header(&r);
 	start_monitor(&r);
 	setup_events(&r);
 	if (pipe2(go, O_CLOEXEC) < 0)
@@ -234,17 +318,20 @@ int jail_run(struct jail_config *cfg)
 cleanup:
 	if (go[1] >= 0)
 		close(go[1]);
-	if (r.mon) {
-		struct monitor_stats st;
+	{
+		struct monitor_stats st = { 0 };
 
-		monitor_consume(r.mon);
-		monitor_stats(r.mon, &st);
+		if (r.mon) {
+			monitor_consume(r.mon);
+			monitor_stats(r.mon, &st);
+		}
 		if (st.lost) {
-			warnx_("the trace is incomplete: %llu events were lost (try a larger --buffer-mb)",
-			       (unsigned long long)st.lost);
+			warnx_("the trace is incomplete: %llu events were lost (try a larger --buffer-mb); "
+			       "the command's own status was %d", (unsigned long long)st.lost, code);
 			code = EXIT_INCOMPLETE;
 		}
 		monitor_close(r.mon);
+		close_trace(&r, code, st.lost);
 	}
 	cgroup_destroy(&r.cg);
 	return code;

@@ -188,6 +188,25 @@ int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+int mkdir_parents_owned(const char *base, const char *rel, uid_t uid, gid_t gid)
+{
+	autofree char *dir = xasprintf("%s/%s", base, rel);
+
+	for (char *p = dir + strlen(base) + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) == 0) {
+			if (chown(dir, uid, gid) < 0)
+				return -1;
+		} else if (errno != EEXIST) {
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
 void random_bytes(void *buf, size_t n)
 {
 	char *p = buf;

@@ -48,6 +48,10 @@ ssize_t read_all(int fd, void *buf, size_t len);
 int write_file(const char *path, const char *content);
 /* mkdir -p with the given mode; 0 or -1 (errno). */
 int mkdir_p(const char *path, mode_t mode);
+/* Create the parent directories of base/rel that are missing (not rel's
+ * last component), 0700 and owned by uid:gid: the way a home directory's
+ * ~/.ssh or ~/.cache is laid out.  0 or -1 (errno). */
+int mkdir_parents_owned(const char *base, const char *rel, uid_t uid, gid_t gid);
 /* Fill buf with n random bytes from getrandom(); dies on failure. */
 void random_bytes(void *buf, size_t n);
 /* Random lowercase hex string of n characters into out (n+1 bytes). */
