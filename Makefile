@@ -29,7 +29,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-field-initializers \
             -D_GNU_SOURCE -DPIPJAIL_VERSION='"$(VERSION)"' $(SANFLAGS) \
             -Iinclude -I$(BUILD)
-LDLIBS   := -lbpf -lelf -lz -lseccomp -lcap -lcjson
+LDLIBS   := -lbpf -lelf -lz -lseccomp -lcap -lcjson -lm
 LDFLAGS  += $(SANFLAGS)
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \

@@ -26,7 +26,7 @@ void cli_usage(FILE *out)
 	      "  --write-cwd        make the current directory writable\n"
 	      "  --trace FILE       write the event trace (JSON Lines) to FILE\n"
 	      "  --buffer-mb N      ring buffer size in MiB, a power of two (default 16)\n"
-	      "  --max-procs N      processes in the jail (default 1024)\n"
+	      "  --max-procs N      processes in the jail (default 512)\n"
 	      "  --max-mem MB       memory per process and for the jail (default 8192)\n"
 	      "  --max-fsize MB     largest file written (default 8192)\n"
 	      "  --max-nofile N     open files per process (default 4096)\n"
@@ -238,7 +238,7 @@ static char *find_pip_cache(const struct jail_user *u)
 static void set_defaults(struct jail_config *cfg)
 {
 	cfg->limits = (struct jail_limits){
-		.max_procs = 1024, .max_mem_mb = 8192, .max_fsize_mb = 8192, .max_nofile = 4096,
+		.max_procs = 512, .max_mem_mb = 8192, .max_fsize_mb = 8192, .max_nofile = 4096,
 	};
 	cfg->buffer_mb = 16;
 }
@@ -348,4 +348,25 @@ void cli_parse_run(int argc, char **argv, char **envp, struct jail_config *cfg)
 	free(set.v);
 	free(rw.v);
 	free(ro.v);
+}
+
+void jail_config_free(struct jail_config *cfg)
+{
+	for (size_t i = 0; cfg->env && cfg->env[i]; i++)
+		free(cfg->env[i]);
+	free(cfg->env);
+	for (size_t i = 0; i < cfg->n_binds; i++) {
+		free(cfg->binds[i].path);
+		closep(&cfg->binds[i].fd);
+	}
+	free(cfg->binds);
+	free(cfg->user.name);
+	free(cfg->user.home);
+	free(cfg->user.groups);
+	free(cfg->cwd);
+	free(cfg->pip_cache);
+	free(cfg->stage_target);
+	free(cfg->stage_upper);
+	free(cfg->stage_work);
+	memset(cfg, 0, sizeof(*cfg));
 }

@@ -95,6 +95,8 @@ static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg
 	signal(SIGCHLD, SIG_DFL);
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	environ = cfg->env;
+	if (limits_apply_memory(&cfg->limits, err, sizeof(err)) < 0)
+		init_fail("limits", err);
 	execvp(cfg->argv[0], cfg->argv);
 	e = errno;
 	write_all(err_fd, &e, sizeof(e));

@@ -70,7 +70,10 @@ int mounts_setup(const struct jail_config *cfg, char *err, size_t errlen);
 /* src/caps.c: become the invoking user with no capabilities, no_new_privs set. */
 int identity_drop(const struct jail_user *u, char *err, size_t errlen);
 
-/* src/limits.c */
+/* src/limits.c: every limit but the address space ... */
 int limits_apply(const struct jail_limits *l, uid_t uid, char *err, size_t errlen);
+/* ... which comes last, just before exec: after it, this (possibly
+ * sanitizer-instrumented) process can map no more memory. */
+int limits_apply_memory(const struct jail_limits *l, char *err, size_t errlen);
 
 #endif

@@ -29,12 +29,16 @@ int limits_apply(const struct jail_limits *l, uid_t uid, char *err, size_t errle
 	 * user it is a second wall, set above the jail's own bound. */
 	if (uid != 0 && set_limit(RLIMIT_NPROC, (rlim_t)l->max_procs + 64, "NPROC", err, errlen) < 0)
 		return -1;
-	if (set_limit(RLIMIT_AS, (rlim_t)l->max_mem_mb * mb, "AS", err, errlen) < 0 ||
-	    set_limit(RLIMIT_FSIZE, (rlim_t)l->max_fsize_mb * mb, "FSIZE", err, errlen) < 0 ||
+	if (set_limit(RLIMIT_FSIZE, (rlim_t)l->max_fsize_mb * mb, "FSIZE", err, errlen) < 0 ||
 	    set_limit(RLIMIT_NOFILE, (rlim_t)l->max_nofile, "NOFILE", err, errlen) < 0 ||
 	    set_limit(RLIMIT_CORE, 0, "CORE", err, errlen) < 0)
 		return -1;
 	if (l->cpu_s && set_limit(RLIMIT_CPU, (rlim_t)l->cpu_s, "CPU", err, errlen) < 0)
 		return -1;
 	return 0;
+}
+
+int limits_apply_memory(const struct jail_limits *l, char *err, size_t errlen)
+{
+	return set_limit(RLIMIT_AS, (rlim_t)l->max_mem_mb * 1024 * 1024, "AS", err, errlen);
 }

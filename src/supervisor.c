@@ -294,6 +294,9 @@ int jail_run(struct jail_config *cfg)
 
 	r.init = spawn_init(&r, go[0]);
 	close(go[0]);
+	/* The jail's init holds its own copies of the mount trees now. */
+	for (size_t i = 0; i < cfg->n_binds; i++)
+		closep(&cfg->binds[i].fd);
 	if (r.init < 0) {
 		warn_errno("creating the jail (clone3 with new namespaces)");
 		code = EXIT_PIPJAIL_ERROR;

@@ -69,6 +69,7 @@ static inline void closep(int *fd)
 {
 	if (*fd >= 0)
 		close(*fd);
+	*fd = -1;
 }
 #define autofree  __attribute__((cleanup(freep)))
 #define autoclose __attribute__((cleanup(closep)))

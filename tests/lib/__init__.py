@@ -1,0 +1,1 @@
+"""Helpers shared by pipjail's integration tests (run by tests/run.py)."""
