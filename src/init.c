@@ -69,8 +69,8 @@ static const char **writable_paths(const struct jail_config *cfg, unsigned int *
  * identity while still privileged, then Landlock (needs no_new_privs, which
  * identity_drop set), then seccomp last, so nothing after it needs a call
  * it refuses. */
-static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg, int err_fd,
-						    const sigset_t *oldmask)
+static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg, char **argv,
+						    int err_fd, const sigset_t *oldmask)
 {
 	struct landlock_policy lp = { .tcp_connect_port = -1 };
 	char err[512];
@@ -97,7 +97,7 @@ static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg
 	environ = cfg->env;
 	if (limits_apply_memory(&cfg->limits, err, sizeof(err)) < 0)
 		init_fail("limits", err);
-	execvp(cfg->argv[0], cfg->argv);
+	execvp(argv[0], argv);
 	e = errno;
 	write_all(err_fd, &e, sizeof(e));
 	_exit(e == ENOENT || e == ENOTDIR ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE);
@@ -113,7 +113,7 @@ static int status_to_code(int status)
 }
 
 /* Wait for exec: the error pipe closes on success, carries errno on failure. */
-static int await_exec(const struct jail_config *cfg, int rd)
+static int await_exec(char **argv, int rd)
 {
 	int e = 0;
 	ssize_t n = read_all(rd, &e, sizeof(e));
@@ -122,9 +122,9 @@ static int await_exec(const struct jail_config *cfg, int rd)
 	if (n != (ssize_t)sizeof(e))
 		return 0;
 	if (e == ENOENT || e == ENOTDIR)
-		fprintf(stderr, "pipjail: %s: command not found in the jail\n", cfg->argv[0]);
+		fprintf(stderr, "pipjail: %s: command not found in the jail\n", argv[0]);
 	else
-		fprintf(stderr, "pipjail: %s: cannot execute: %s\n", cfg->argv[0], strerror(e));
+		fprintf(stderr, "pipjail: %s: cannot execute: %s\n", argv[0], strerror(e));
 	return e;
 }
 
@@ -156,19 +156,63 @@ static int supervise(pid_t cmd, int sfd)
 	}
 }
 
-void jail_init(const struct jail_config *cfg, int go_fd)
+/* Run one command to its end, then kill whatever it left behind (a daemon
+ * that double-forked and called setsid is still in this pid namespace). */
+static int run_command(const struct jail_config *cfg, char **argv, int sfd, const sigset_t *oldmask)
 {
+	int pipefd[2], code;
+	pid_t cmd;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		init_fail("pipe", strerror(errno));
+	cmd = fork();
+	if (cmd < 0)
+		init_fail("fork", strerror(errno));
+	if (cmd == 0) {
+		close(pipefd[0]);
+		close(sfd);
+		exec_command(cfg, argv, pipefd[1], oldmask);
+	}
+	close(pipefd[1]);
+	await_exec(argv, pipefd[0]);
+	code = supervise(cmd, sfd);
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	return code;
+}
+
+/* The control socket: the supervisor says what to run ("R" + argv as
+ * NUL-separated strings: the command, then the import check) or "X" to end;
+ * init answers each run with its exit code.  EOF (the supervisor is gone)
+ * ends the jail like "X". */
+static char **read_request(int ctl, char *buf, size_t len)
+{
+	ssize_t n = recv(ctl, buf, len - 1, 0);
+	char **argv;
+	size_t argc = 0;
+
+	if (n <= 1 || buf[0] != 'R')
+		return NULL;
+	buf[n] = '\0';
+	argv = xcalloc((size_t)n + 1, sizeof(char *));
+	for (char *p = buf + 1; p < buf + n; p += strlen(p) + 1)
+		argv[argc++] = p;
+	return argv;
+}
+
+void jail_init(const struct jail_config *cfg, int ctl)
+{
+	static char req[65536];
 	sigset_t mask, oldmask;
 	char err[512], go = 0;
-	int pipefd[2];
-	pid_t cmd;
-	int sfd, code;
+	int sfd, code = EXIT_PIPJAIL_ERROR;
+	char **argv;
 
 	/* The supervisor's death must end the jail. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (read_all(go_fd, &go, 1) != 1 || go != 'G')
+	if (recv(ctl, &go, 1, 0) != 1 || go != 'G')
 		_exit(EXIT_PIPJAIL_ERROR);
-	close(go_fd);
 
 	if (mounts_setup(cfg, err, sizeof(err)) < 0)
 		init_fail("filesystem", err);
@@ -189,23 +233,16 @@ void jail_init(const struct jail_config *cfg, int go_fd)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0)
 		init_fail("signalfd", strerror(errno));
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		init_fail("pipe", strerror(errno));
 
-	cmd = fork();
-	if (cmd < 0)
-		init_fail("fork", strerror(errno));
-	if (cmd == 0) {
-		close(pipefd[0]);
-		close(sfd);
-		exec_command(cfg, pipefd[1], &oldmask);
+	/* The first request is the command; its code is the jail's. */
+	for (bool first = true; (argv = read_request(ctl, req, sizeof(req))); first = false) {
+		int c = run_command(cfg, argv, sfd, &oldmask);
+
+		free(argv);
+		if (first)
+			code = c;
+		if (send(ctl, &c, sizeof(c), 0) != (ssize_t)sizeof(c))
+			break;
 	}
-	close(pipefd[1]);
-	await_exec(cfg, pipefd[0]);
-	code = supervise(cmd, sfd);
-	/* Whatever the command left running dies with it. */
-	kill(-1, SIGKILL);
-	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-		;
 	_exit(code);
 }

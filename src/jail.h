@@ -61,8 +61,11 @@ struct jail_config {
 /* src/supervisor.c: run cfg->argv in the jail; returns pipjail's exit code. */
 int jail_run(struct jail_config *cfg);
 
-/* src/init.c: the jail's PID 1.  Never returns. */
-void jail_init(const struct jail_config *cfg, int go_fd) __attribute__((noreturn));
+/* src/init.c: the jail's PID 1, driven by the supervisor over ctl (a
+ * SOCK_SEQPACKET socket): "G" to build the jail, then "R"+argv to run a
+ * command (answered with its exit code as an int), "X" or EOF to end.
+ * Never returns. */
+void jail_init(const struct jail_config *cfg, int ctl) __attribute__((noreturn));
 
 /* src/mounts.c: build the jail's filesystem view and pivot into it. */
 int mounts_setup(const struct jail_config *cfg, char *err, size_t errlen);

@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -35,6 +36,9 @@ struct run {
 	struct trace_writer *trace;
 	sigset_t orig_mask;
 	int sfd, tfd, epfd;
+	int ctl;                 /* control socket to the jail's init */
+	int runs;                /* commands init has finished */
+	int command_code;        /* the command's exit code, once it ran */
 	pid_t init;
 	int init_status;
 	bool timed_out;
@@ -62,7 +66,7 @@ static void open_bind_trees(struct jail_config *cfg)
 
 /* clone3 with every namespace and CLONE_INTO_CGROUP: the init is born in
  * the jail's cgroup, so the monitor sees it from its first instruction. */
-static pid_t spawn_init(struct run *r, int go_rd)
+static pid_t spawn_init(struct run *r, int ctl_child)
 {
 	struct clone_args args = {
 		.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
@@ -74,7 +78,8 @@ static pid_t spawn_init(struct run *r, int go_rd)
 
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &r->orig_mask, NULL);
-		jail_init(r->cfg, go_rd);
+		close(r->ctl);
+		jail_init(r->cfg, ctl_child);
 	}
 	return pid;
 }
@@ -137,6 +142,38 @@ static bool on_signal(struct run *r)
 	return false;
 }
 
+/* Ask init to run argv in the jail. */
+static int send_run(struct run *r, char *const *argv)
+{
+	char buf[65536];
+	size_t len = 1;
+
+	buf[0] = 'R';
+	for (size_t i = 0; argv[i]; i++) {
+		size_t n = strlen(argv[i]) + 1;
+
+		if (len + n > sizeof(buf)) {
+			warnx_("the command line is longer than %zu bytes", sizeof(buf));
+			return -1;
+		}
+		memcpy(buf + len, argv[i], n);
+		len += n;
+	}
+	return send(r->ctl, buf, len, 0) == (ssize_t)len ? 0 : -1;
+}
+
+/* init finished a command: decide what runs next, if anything. */
+static void on_ctl(struct run *r)
+{
+	int code;
+
+	if (recv(r->ctl, &code, sizeof(code), MSG_DONTWAIT) != (ssize_t)sizeof(code))
+		return;
+	if (r->runs++ == 0)
+		r->command_code = code;
+	send(r->ctl, "X", 1, 0);
+}
+
 static void on_timeout(struct run *r)
 {
 	warnx_("timeout: the command ran longer than %llu s; the jail was killed",
@@ -167,6 +204,8 @@ static void wait_loop(struct run *r)
 				return;
 			if (fd == r->tfd && !r->timed_out)
 				on_timeout(r);
+			if (fd == r->ctl)
+				on_ctl(r);
 			if (r->mon && fd == monitor_fd(r->mon))
 				monitor_consume(r->mon);
 		}
@@ -276,9 +315,9 @@ static void start_monitor(struct run *r)
 
 int jail_run(struct jail_config *cfg)
 {
-	struct run r = { .cfg = cfg, .sfd = -1, .tfd = -1, .epfd = -1 };
+	struct run r = { .cfg = cfg, .sfd = -1, .tfd = -1, .epfd = -1, .ctl = -1 };
 	char err[512];
-	int go[2], code;
+	int sv[2] = { -1, -1 }, code;
 
 	open_trace(&r);
 	open_bind_trees(cfg);
@@ -289,11 +328,13 @@ int jail_run(struct jail_config *cfg)
 		write_trace_header(&r);
 	start_monitor(&r);
 	setup_events(&r);
-	if (pipe2(go, O_CLOEXEC) < 0)
-		die_errno("pipe");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		die_errno("socketpair");
+	r.ctl = sv[0];
+	epoll_add(r.epfd, r.ctl);
 
-	r.init = spawn_init(&r, go[0]);
-	close(go[0]);
+	r.init = spawn_init(&r, sv[1]);
+	close(sv[1]);
 	/* The jail's init holds its own copies of the mount trees now. */
 	for (size_t i = 0; i < cfg->n_binds; i++)
 		closep(&cfg->binds[i].fd);
@@ -309,18 +350,15 @@ int jail_run(struct jail_config *cfg)
 		code = EXIT_PIPJAIL_ERROR;
 		goto cleanup;
 	}
-	if (write_all(go[1], "G", 1) < 0)
+	if (send(r.ctl, "G", 1, 0) != 1 || send_run(&r, cfg->argv) < 0)
 		warn_errno("starting the jail");
-	close(go[1]);
-	go[1] = -1;
 	wait_loop(&r);
 	code = exit_code(&r);
 	if (cgroup_pids_max_hits(&r.cg))
 		warnx_("the jail hit its process limit (%llu, --max-procs)", cfg->limits.max_procs);
 
 cleanup:
-	if (go[1] >= 0)
-		close(go[1]);
+	closep(&r.ctl);
 	{
 		struct monitor_stats st = { 0 };
 
