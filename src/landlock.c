@@ -186,7 +186,7 @@ int landlock_apply(const struct landlock_policy *p, char *err, size_t errlen)
 	memset(&attr, 0, sizeof(attr));
 	attr.handled_access_fs = fs_rights_of_abi(abi);
 	attr_size = offsetof(struct pj_landlock_ruleset_attr, handled_access_net);
-	if (abi >= 4) {
+	if (abi >= 4 && !p->net_unrestricted) {
 		attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP |
 					  LANDLOCK_ACCESS_NET_CONNECT_TCP;
 		attr_size = offsetof(struct pj_landlock_ruleset_attr, scoped);
@@ -207,7 +207,7 @@ int landlock_apply(const struct landlock_policy *p, char *err, size_t errlen)
 	}
 	if (add_fs_rules(ruleset_fd, abi, p, err, errlen) < 0)
 		return -1;
-	if (abi >= 4 && add_net_rules(ruleset_fd, p, err, errlen) < 0)
+	if (abi >= 4 && !p->net_unrestricted && add_net_rules(ruleset_fd, p, err, errlen) < 0)
 		return -1;
 
 	/* Required by landlock_restrict_self() without CAP_SYS_ADMIN; the jail

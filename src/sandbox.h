@@ -24,6 +24,7 @@ struct landlock_policy {
 	const char *const *rw_paths;  /* trees where the command may write (and read) */
 	unsigned int n_rw;
 	int tcp_connect_port;         /* the egress proxy's port, or -1: no TCP connect at all */
+	bool net_unrestricted;        /* --net host: TCP left to the host's own rules */
 };
 
 /* Best-effort ABI probe: 0 when Landlock is not available. */

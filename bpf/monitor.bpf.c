@@ -1,0 +1,908 @@
+// SPDX-License-Identifier: GPL-2.0
+/* pipjail monitor: records what the tasks of one cgroup (the jail) do.
+ *
+ * Only tp_btf programs (raw tracepoints with BTF): they attach without
+ * tracefs and see every syscall ABI.  Scheme:
+ *   sys_enter  - mark (task -> nr) in task storage; for traced calls copy the
+ *                user strings and addresses NOW (they may change before exit)
+ *   sys_exit   - no matching enter and ret < 0: seccomp refused the call
+ *                (a refused call never reaches sys_enter); otherwise, for
+ *                traced calls, resolve directories and the opened file in the
+ *                kernel and emit one record with the result
+ *   sched_process_fork/exec/exit - the process tree, argv, exe, cwd, status
+ * Every record that cannot be emitted is counted in `drops`.
+ *
+ * Speed: the small structures of the hot path (file, dentry, mount,
+ * fdtable, fs_struct) are read with direct (BTF-typed) loads, not
+ * bpf_probe_read_kernel(): a helper call costs tens of nanoseconds and an
+ * open record needs dozens of reads.  Pointers that travel through memory
+ * (the bpf_loop context, the record buffer) get their type back with
+ * bpf_rdonly_cast(), which the verifier turns into a plain move.  Fields of
+ * task_struct and mm_struct are read with BPF_CORE_READ instead: the
+ * verifier walks the BTF of the struct for every direct load, and on those
+ * huge structs that costs milliseconds of load time per access. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AT_FDCWD   -100
+#define AF_UNIX    1
+#define AF_INET    2
+#define AF_INET6   10
+#define S_IFMT     00170000
+#define S_IFSOCK   0140000
+#define TS_COMPAT  0x0002
+
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define CAST(type, p) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
+
+const volatile __u64 target_cgid = 0;
+/* Bulk records wake the reader only past this much unread data; the reader
+ * also polls on a timer (MONITOR_POLL_MS).  A wakeup per record costs an
+ * IPI, several microseconds in a VM. */
+const volatile __u64 wakeup_bytes = 1 << 20;
+const volatile struct sc_spec specs[SC_NR_MAX] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);  /* set from --buffer-mb before load */
+} events SEC(".maps");
+
+/* [0] ring buffer full, [1] no task storage (allocation failed) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* Per task: the call in progress and what was copied at its entry. */
+struct pending {
+	__u64 ts_enter;
+	__u64 args[6];
+	__s64 nr;
+	__u32 entered;
+	__u32 flags;
+	__u32 used;
+	__u16 off[SLOT_N];
+	__u16 len[SLOT_N];
+	/* identity in the task's pid namespace, cached per (htid, hppid) */
+	__u32 id_htid, id_hppid, id_pid, id_tid, id_ppid;
+	__u8 data[PEND_CAP];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pending);
+} pend SEC(".maps");
+
+/* The record being assembled (too big for the stack), and the arguments of
+ * the path resolution (kernel pointers, as numbers). */
+struct rec_buf {
+	__u64 walk_mnt, walk_dentry, file;
+	__u8 raw[sizeof(struct ev_record) + REC_CAP];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rec_buf);
+} recs SEC(".maps");
+
+/* A path is built backwards from the end of this buffer. */
+#define WALK_BUF (EV_WALK_MAX + 512)
+struct walk_buf {
+	char b[WALK_BUF];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk_buf);
+} walks SEC(".maps");
+
+static __always_inline void count_drop(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&drops, &idx);
+
+	if (c)
+		*c += 1;
+}
+
+static __always_inline bool in_jail(void)
+{
+	return bpf_get_current_cgroup_id() == target_cgid;
+}
+
+static __always_inline __u64 argn(const __u64 *a, __u8 i)
+{
+	switch (i) {
+	case 1: return a[0];
+	case 2: return a[1];
+	case 3: return a[2];
+	case 4: return a[3];
+	case 5: return a[4];
+	case 6: return a[5];
+	}
+	return 0;
+}
+
+/* ---- pid namespace view ------------------------------------------------ */
+
+/* numbers[] is a flexible array: a variable index needs a helper read. */
+static __always_inline void upid_at(struct pid *pid, __u32 level, struct upid *out)
+{
+	void *a = (void *)pid + bpf_core_field_offset(struct pid, numbers) +
+		  (level & 31) * bpf_core_type_size(struct upid);
+
+	bpf_probe_read_kernel(out, sizeof(*out), a);
+}
+
+/* The number of pid in namespace ns (at depth level), 0 if pid is not in it. */
+static __always_inline __u32 pid_nr_in(struct pid *pid, __u32 level, __u64 ns)
+{
+	struct upid u = {};
+
+	if (!pid || BPF_CORE_READ(pid, level) < level)
+		return 0;
+	upid_at(pid, level, &u);
+	if ((__u64)u.ns != ns)
+		return 0;
+	return u.nr;
+}
+
+struct nsref {
+	__u32 level;
+	__u64 ns;
+};
+
+static __always_inline void task_ns(struct task_struct *t, struct nsref *n)
+{
+	struct pid *pid = BPF_CORE_READ(t, thread_pid);
+	struct upid u = {};
+
+	n->level = BPF_CORE_READ(pid, level);
+	upid_at(pid, n->level, &u);
+	n->ns = (__u64)u.ns;
+}
+
+/* pid/tid/ppid of t as seen in n, and its host ids. */
+static __always_inline void ident_in(struct ev_record *r, struct task_struct *t, const struct nsref *n)
+{
+	struct task_struct *parent = BPF_CORE_READ(t, real_parent);
+
+	r->htid = BPF_CORE_READ(t, pid);
+	r->hpid = BPF_CORE_READ(t, tgid);
+	r->hppid = BPF_CORE_READ(parent, tgid);
+	r->tid = pid_nr_in(BPF_CORE_READ(t, thread_pid), n->level, n->ns);
+	r->pid = pid_nr_in(BPF_CORE_READ(t, group_leader, thread_pid), n->level, n->ns);
+	r->ppid = pid_nr_in(BPF_CORE_READ(parent, group_leader, thread_pid), n->level, n->ns);
+}
+
+static __always_inline void ident_common(struct ev_record *r)
+{
+	__u64 ug = bpf_get_current_uid_gid();
+
+	r->uid = (__u32)ug;
+	r->gid = ug >> 32;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+}
+
+/* Identity of the current task (t); the namespace numbers are cached in p. */
+static __always_inline void ident_current(struct ev_record *r, struct task_struct *t, struct pending *p)
+{
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u32 htid = (__u32)pt, hppid = BPF_CORE_READ(t, real_parent, tgid);
+	struct nsref n;
+
+	ident_common(r);
+	if (p && p->id_htid == htid && p->id_hppid == hppid && p->id_tid) {
+		r->htid = htid;
+		r->hpid = pt >> 32;
+		r->hppid = hppid;
+		r->pid = p->id_pid;
+		r->tid = p->id_tid;
+		r->ppid = p->id_ppid;
+		return;
+	}
+	task_ns(t, &n);
+	ident_in(r, t, &n);
+	if (p) {
+		p->id_htid = r->htid;
+		p->id_hppid = r->hppid;
+		p->id_pid = r->pid;
+		p->id_tid = r->tid;
+		p->id_ppid = r->ppid;
+	}
+}
+
+/* ---- paths resolved in the kernel --------------------------------------- */
+
+struct walk_ctx {
+	__u64 mnt;          /* struct vfsmount * */
+	__u64 dentry;
+	__u64 root_mnt;
+	__u64 root_dentry;
+	__u32 pos;          /* the text is b[pos .. EV_WALK_MAX) */
+	__u32 done;
+	__u32 trunc;
+	__u32 pseudo;
+	__u32 unreach;
+};
+
+static long walk_step(__u32 i, void *arg)
+{
+	struct walk_ctx *c = arg;
+	struct dentry *d = CAST(struct dentry, c->dentry);
+	struct vfsmount *vm = CAST(struct vfsmount, c->mnt);
+	__u64 parent, mnt_root, mp;
+	struct walk_buf *wb;
+	struct mount *m;
+	__u32 zero = 0, len, at;
+
+	if (c->dentry == c->root_dentry && c->mnt == c->root_mnt) {
+		c->done = 1;
+		return 1;
+	}
+	mnt_root = (__u64)vm->mnt_root;
+	parent = (__u64)d->d_parent;
+	if (c->dentry == mnt_root) {
+		m = CAST(struct mount, c->mnt - bpf_core_field_offset(struct mount, mnt));
+		mp = (__u64)m->mnt_parent;
+		if (!mp || mp == c->mnt - bpf_core_field_offset(struct mount, mnt)) {
+			/* the top of a mount tree without meeting the task's root */
+			c->unreach = 1;
+			c->done = 1;
+			return 1;
+		}
+		c->dentry = (__u64)m->mnt_mountpoint;
+		c->mnt = mp + bpf_core_field_offset(struct mount, mnt);
+		return 0;
+	}
+	len = d->d_name.len;
+	if (c->dentry == parent || len == 0) {
+		/* a pseudo file (memfd, pipe, socket): its own parent, no directory;
+		 * keep its name if it has one, as d_path() would */
+		c->pseudo = 1;
+		c->done = 1;
+		if (len == 0 || c->dentry != parent)
+			return 1;
+	}
+	if (len > 255)
+		len = 255;
+	if (c->pos < len + 2) {
+		c->trunc = 1;
+		return 1;
+	}
+	wb = bpf_map_lookup_elem(&walks, &zero);
+	if (!wb)
+		return 1;
+	c->pos -= len;
+	at = c->pos & (EV_WALK_MAX - 1);
+	asm volatile("" : "+r"(len));  /* mask the register really passed */
+	len &= 255;
+	bpf_probe_read_kernel(&wb->b[at], len, d->d_name.name);
+	c->pos -= 1;
+	at = c->pos & (EV_WALK_MAX - 1);
+	wb->b[at] = '/';
+	c->dentry = parent;
+	return c->done ? 1 : 0;
+}
+
+/* Global (non-static) functions below are verified once, on their own,
+ * instead of once per call site: that keeps the load time low.  Their
+ * pointer arguments are checked for NULL as the verifier requires; kernel
+ * pointers reach them through rb (walk_mnt, walk_dentry, file). */
+
+/* Append the path of (rb->walk_mnt, rb->walk_dentry) as seen from the
+ * current task's root to the record, in slot. */
+__noinline int pj_walk(struct rec_buf *rb, __u32 slot)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fs_struct *fs;
+	struct ev_record *r;
+	struct walk_ctx c = {};
+	struct walk_buf *wb;
+	__u32 zero = 0, n, off;
+
+	if (!rb || !rb->walk_mnt || !rb->walk_dentry)
+		return 0;
+	r = (struct ev_record *)rb->raw;
+	slot &= SLOT_N - 1;
+	c.mnt = rb->walk_mnt;
+	c.dentry = rb->walk_dentry;
+	fs = CAST(struct fs_struct, BPF_CORE_READ(t, fs));
+	c.root_mnt = (__u64)fs->root.mnt;
+	c.root_dentry = (__u64)fs->root.dentry;
+	c.pos = EV_WALK_MAX;
+	bpf_loop(EV_WALK_DEPTH, walk_step, &c, 0);
+	if (!c.done || c.trunc) {
+		r->flags |= EVF_WALK_TRUNC;
+		r->sflags[slot] |= SF_TRUNC;
+	}
+	if (c.pseudo)
+		r->sflags[slot] |= SF_PSEUDO;
+	if (c.unreach)
+		r->sflags[slot] |= SF_UNREACH;
+	wb = bpf_map_lookup_elem(&walks, &zero);
+	if (!wb)
+		return 0;
+	off = r->data_len;
+	if (off > REC_SOFT) {
+		r->flags |= EVF_TRUNC;
+		return 0;
+	}
+	if (c.pos >= EV_WALK_MAX) {
+		/* the root itself */
+		r->data[off] = '/';
+		r->data[off + 1] = 0;
+		n = 1;
+	} else {
+		n = EV_WALK_MAX - c.pos;
+		if (n > EV_WALK_MAX - 1)
+			n = EV_WALK_MAX - 1;
+		bpf_probe_read_kernel(&r->data[off], n, &wb->b[c.pos & (EV_WALK_MAX - 1)]);
+		if (off + n < REC_CAP)  /* always: off <= REC_SOFT, n < EV_WALK_MAX */
+			r->data[off + n] = 0;
+	}
+	r->off[slot] = off;
+	r->len[slot] = n + 1;
+	r->data_len = off + n + 1;
+	return 0;
+}
+
+/* The file behind fd in the current task, as a number (0: none). */
+static __always_inline __u64 fd_file(struct task_struct *t, __s64 fd)
+{
+	struct fdtable *fdt = CAST(struct fdtable, BPF_CORE_READ(t, files, fdt));
+	struct file **fds;
+	__u64 f = 0;
+
+	if (fd < 0 || fd >= fdt->max_fds)
+		return 0;
+	fds = fdt->fd;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xfffff]);
+	return f;
+}
+
+/* The path of the open file rb->file into slot; for SLOT_FILE also its
+ * dev/inode. */
+__noinline int pj_file(struct rec_buf *rb, __u32 slot)
+{
+	struct ev_record *r;
+	struct inode *ino;
+	struct file *f;
+
+	if (!rb || !rb->file)
+		return 0;
+	r = (struct ev_record *)rb->raw;
+	f = CAST(struct file, rb->file);
+	ino = f->f_inode;
+	if (ino && slot == SLOT_FILE) {
+		r->dev = ino->i_sb->s_dev;
+		r->ino = ino->i_ino;
+		r->i_mode = ino->i_mode;
+		r->flags |= EVF_FILE_VALID;
+	}
+	rb->walk_mnt = (__u64)f->f_path.mnt;
+	rb->walk_dentry = (__u64)f->f_path.dentry;
+	return pj_walk(rb, slot);
+}
+
+/* ---- copies at entry ----------------------------------------------------- */
+
+static __always_inline void put_user_str(struct pending *p, int slot, __u64 uptr, __u32 max)
+{
+	__u32 off = p->used;
+	long n;
+
+	if (!uptr)
+		return;
+	if (off > PEND_SOFT) {
+		p->flags |= EVF_TRUNC;
+		return;
+	}
+	n = bpf_probe_read_user_str(&p->data[off], max, (const void *)uptr);
+	if (n <= 0)
+		return;
+	if (n >= max)
+		p->flags |= EVF_TRUNC;
+	p->off[slot] = off;
+	p->len[slot] = n;
+	p->used = off + n;
+}
+
+static __always_inline void put_user_bytes(struct pending *p, int slot, __u64 uptr, __u64 len,
+					   __u32 max)
+{
+	__u32 off = p->used, n;
+
+	if (!uptr || !len)
+		return;
+	if (off > PEND_SOFT) {
+		p->flags |= EVF_TRUNC;
+		return;
+	}
+	n = len > max ? max : len;
+	/* callers' max is <= 1024: the mask changes nothing but gives the
+	 * verifier a bound on the register that is actually passed */
+	asm volatile("" : "+r"(n));
+	n &= 1023;
+	if (bpf_probe_read_user(&p->data[off], n, (const void *)uptr))
+		return;
+	p->off[slot] = off;
+	p->len[slot] = n;
+	p->used = off + n;
+}
+
+/* No address given to send()/sendmsg(): take the peer of a connected inet
+ * socket, so that a DNS query over a connected UDP socket still shows it. */
+static __always_inline void put_sock_peer(struct pending *p, struct task_struct *t, __s64 fd)
+{
+	struct {
+		__u16 family;
+		__u16 port;
+		__u32 flowinfo;
+		__u8 addr[16];
+		__u32 scope;
+	} sa = {};
+	__u64 fp = fd_file(t, fd);
+	struct socket *so;
+	struct sock *sk;
+	struct file *f;
+	__u32 off = p->used, n;
+
+	if (!fp)
+		return;
+	f = CAST(struct file, fp);
+	if ((f->f_inode->i_mode & S_IFMT) != S_IFSOCK)
+		return;
+	so = CAST(struct socket, f->private_data);
+	sk = so->sk;
+	if (!sk)
+		return;
+	sa.family = sk->__sk_common.skc_family;
+	sa.port = sk->__sk_common.skc_dport;
+	if (!sa.port)
+		return;
+	if (sa.family == AF_INET) {
+		__u32 a4 = sk->__sk_common.skc_daddr;
+
+		/* sockaddr_in: family, port, addr */
+		__builtin_memcpy(&sa.flowinfo, &a4, 4);
+		n = 16;
+	} else if (sa.family == AF_INET6) {
+		BPF_CORE_READ_INTO(&sa.addr, sk, __sk_common.skc_v6_daddr);
+		n = 28;
+	} else {
+		return;
+	}
+	if (off > PEND_SOFT)
+		return;
+	bpf_probe_read_kernel(&p->data[off], n, &sa);
+	p->off[SLOT_ADDR] = off;
+	p->len[SLOT_ADDR] = n;
+	p->used = off + n;
+	p->flags |= EVF_ADDR_SOCK;
+}
+
+/* Destination port (host order) of the captured address, 0 if none. */
+static __always_inline __u16 captured_port(struct pending *p)
+{
+	__u32 off = p->off[SLOT_ADDR];
+	__u16 h[2] = {};
+
+	if (p->len[SLOT_ADDR] < 4 || off > PEND_SOFT)
+		return 0;
+	bpf_probe_read_kernel(h, sizeof(h), &p->data[off]);
+	if (h[0] != AF_INET && h[0] != AF_INET6)
+		return 0;
+	return __builtin_bswap16(h[1]);
+}
+
+struct args6 {
+	__u64 a[6];
+};
+
+/* Copy what the call's arguments point to, now (at entry). */
+__noinline int pj_capture(struct pending *p, __s64 nr, struct args6 *args)
+{
+	const volatile struct sc_spec *s = &specs[nr & (SC_NR_MAX - 1)];
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 buf = 0, buflen = 0, a[6];
+	__u8 i;
+
+	if (!p || !args)
+		return 0;
+#pragma unroll
+	for (i = 0; i < 6; i++)
+		a[i] = args->a[i];
+	p->used = 0;
+	p->flags = 0;
+#pragma unroll
+	for (i = 0; i < SLOT_N; i++) {
+		p->off[i] = 0;
+		p->len[i] = 0;
+	}
+#pragma unroll
+	for (i = 0; i < 6; i++)
+		p->args[i] = a[i];
+
+	if (s->path)
+		put_user_str(p, SLOT_PATH, argn(a, s->path), EV_PATH_MAX);
+	if (s->path2)
+		put_user_str(p, SLOT_PATH2, argn(a, s->path2), EV_PATH_MAX);
+	if (s->str)
+		put_user_str(p, SLOT_STR, argn(a, s->str), EV_STR_MAX);
+	if (s->flags & SCF_HOW) {
+		/* openat2(dfd, path, struct open_how *how, size) */
+		struct open_how how = {};
+
+		if (!bpf_probe_read_user(&how, sizeof(how), (const void *)a[2])) {
+			p->args[3] = how.flags;
+			p->args[4] = how.mode;
+			p->args[5] = how.resolve;
+		}
+	}
+
+	switch (s->addr_mode) {
+	case SA_SOCKADDR:
+		put_user_bytes(p, SLOT_ADDR, argn(a, s->addr), argn(a, s->addrlen), EV_ADDR_MAX);
+		break;
+	case SA_MSGHDR:
+	case SA_MMSGHDR: {
+		/* struct mmsghdr starts with its struct user_msghdr */
+		struct user_msghdr mh = {};
+		struct iovec iov = {};
+
+		if (bpf_probe_read_user(&mh, sizeof(mh), (const void *)argn(a, s->addr)))
+			break;
+		put_user_bytes(p, SLOT_ADDR, (__u64)mh.msg_name, mh.msg_namelen, EV_ADDR_MAX);
+		if (mh.msg_iovlen > 0 && !bpf_probe_read_user(&iov, sizeof(iov), mh.msg_iov)) {
+			buf = (__u64)iov.iov_base;
+			buflen = iov.iov_len;
+		}
+		break;
+	}
+	}
+	if (s->flags & SCF_SENDBUF) {
+		buf = a[1];
+		buflen = a[2];
+	}
+	if ((s->flags & SCF_NET) && !p->len[SLOT_ADDR] && s->addr_mode != SA_NONE)
+		put_sock_peer(p, t, (__s64)a[0]);
+	if (buf && captured_port(p) == 53)
+		put_user_bytes(p, SLOT_PAYLOAD, buf, buflen, EV_PAYLOAD_MAX);
+	return 0;
+}
+
+static __always_inline void regs_args(struct pt_regs *regs, __u64 *a)
+{
+	a[0] = regs->di;
+	a[1] = regs->si;
+	a[2] = regs->dx;
+	a[3] = regs->r10;
+	a[4] = regs->r8;
+	a[5] = regs->r9;
+}
+
+static __always_inline bool is_compat(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->thread_info.status))
+		return t->thread_info.status & TS_COMPAT;
+	return false;
+}
+
+/* ---- programs ------------------------------------------------------------ */
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(pj_sys_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *t;
+	struct pending *p;
+	struct args6 a;
+
+	if (!in_jail())
+		return 0;
+	t = bpf_get_current_task_btf();
+	p = bpf_task_storage_get(&pend, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p) {
+		count_drop(1);
+		return 0;
+	}
+	p->entered = 1;
+	p->nr = id;
+	if (id < 0 || id >= SC_NR_MAX || is_compat(t))
+		return 0;
+	if (!(specs[id].flags & SCF_TRACE))
+		return 0;
+	/* a clock read costs ~100 ns in a VM: the duration of bulk file calls
+	 * is not worth it */
+	p->ts_enter = specs[id].flags & SCF_BULK ? 0 : bpf_ktime_get_ns();
+	regs_args(regs, a.a);
+	pj_capture(p, id, &a);
+	return 0;
+}
+
+static __always_inline struct rec_buf *rec_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&recs, &zero);
+}
+
+static __always_inline void rec_reset(struct ev_record *r, __u32 type)
+{
+	__u8 i;
+
+	r->type = type;
+	r->flags = 0;
+	r->nr = -1;
+	r->ret = 0;
+	r->ts_enter = 0;
+	r->dev = 0;
+	r->ino = 0;
+	r->i_mode = 0;
+	r->data_len = 0;
+	r->pad = 0;
+#pragma unroll
+	for (i = 0; i < SLOT_N; i++) {
+		r->off[i] = 0;
+		r->len[i] = 0;
+		r->sflags[i] = 0;
+	}
+#pragma unroll
+	for (i = 0; i < 6; i++)
+		r->args[i] = 0;
+}
+
+static __always_inline void rec_emit(struct ev_record *r, bool bulk)
+{
+	__u32 n = r->data_len;
+	__u64 flags = 0;
+
+	if (n > REC_CAP)
+		n = REC_CAP;
+	r->ts = bpf_ktime_get_ns();
+	if (bulk)
+		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+			? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, r, sizeof(*r) + n, flags))
+		count_drop(0);
+}
+
+/* Directory a relative path in slot is resolved against: dirfd or cwd. */
+static __always_inline void dir_for(struct rec_buf *rb, struct task_struct *t, int slot, int dslot,
+				    __u8 dirfd_arg)
+{
+	struct ev_record *r = (struct ev_record *)rb->raw;
+	__u32 off = r->off[slot];
+	__s64 dfd = AT_FDCWD;
+	char c0;
+
+	if (!r->len[slot] || off > REC_SOFT)
+		return;
+	c0 = r->data[off];
+	if (c0 == '/')
+		return;
+	if (dirfd_arg)
+		dfd = (int)argn(r->args, dirfd_arg);
+	if (dfd == AT_FDCWD) {
+		struct fs_struct *fs = CAST(struct fs_struct, BPF_CORE_READ(t, fs));
+
+		rb->walk_mnt = (__u64)fs->pwd.mnt;
+		rb->walk_dentry = (__u64)fs->pwd.dentry;
+		pj_walk(rb, dslot);
+	} else {
+		rb->file = fd_file(t, dfd);
+		pj_file(rb, dslot);
+	}
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(pj_sys_exit, struct pt_regs *regs, long ret)
+{
+	const volatile struct sc_spec *s;
+	struct task_struct *t;
+	struct ev_record *r;
+	struct rec_buf *rb;
+	struct pending *p;
+	__u32 flags, used;
+	bool entered;
+	long id;
+	__u8 i;
+
+	if (!in_jail())
+		return 0;
+	t = bpf_get_current_task_btf();
+	id = regs->orig_ax;
+	p = bpf_task_storage_get(&pend, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p) {
+		count_drop(1);
+		return 0;
+	}
+	entered = p->entered && p->nr == id;
+	p->entered = 0;
+	s = &specs[id & (SC_NR_MAX - 1)];
+	if (entered) {
+		if (id < 0 || id >= SC_NR_MAX || !(s->flags & SCF_TRACE))
+			return 0;
+		if ((s->flags & SCF_EXEC) && ret == 0)
+			return 0;  /* sched_process_exec reports it */
+		flags = EVF_ENTERED;
+	} else {
+		/* A clone child's first return, or a call entered before the task
+		 * joined the cgroup, returns >= 0; a seccomp refusal returns an error. */
+		if (ret >= 0)
+			return 0;
+		flags = EVF_REFUSED;
+		if (id >= 0 && id < SC_NR_MAX && !is_compat(t)) {
+			struct args6 a;
+
+			regs_args(regs, a.a);
+			pj_capture(p, id, &a);  /* the call never ran: the strings are as refused */
+		} else {
+			p->used = 0;
+			p->flags = 0;
+#pragma unroll
+			for (i = 0; i < SLOT_N; i++)
+				p->len[i] = 0;
+			regs_args(regs, p->args);
+		}
+		p->ts_enter = 0;
+	}
+	if (is_compat(t))
+		flags |= EVF_COMPAT;
+
+	rb = rec_get();
+	if (!rb) {
+		count_drop(0);
+		return 0;
+	}
+	r = (struct ev_record *)rb->raw;
+	rec_reset(r, EV_SYSCALL);
+	r->flags = p->flags | flags;
+	r->nr = id;
+	r->ret = ret;
+	r->ts_enter = p->ts_enter;
+#pragma unroll
+	for (i = 0; i < 6; i++)
+		r->args[i] = p->args[i];
+#pragma unroll
+	for (i = 0; i < SLOT_DIR; i++) {
+		r->off[i] = p->off[i];
+		r->len[i] = p->len[i];
+	}
+	used = p->used;
+	if (used > PEND_CAP)
+		used = PEND_CAP;
+	if (used)
+		bpf_probe_read_kernel(r->data, used, p->data);
+	r->data_len = used;
+	ident_current(r, t, p);
+
+	if (id >= 0 && id < SC_NR_MAX && !(flags & EVF_COMPAT)) {
+		dir_for(rb, t, SLOT_PATH, SLOT_DIR, s->dirfd);
+		dir_for(rb, t, SLOT_PATH2, SLOT_DIR2, s->dirfd2);
+		rb->file = 0;
+		if ((s->flags & SCF_OPEN) && ret >= 0 && !(flags & EVF_REFUSED))
+			rb->file = fd_file(t, ret);
+		else if (s->fd)
+			rb->file = fd_file(t, (int)argn(r->args, s->fd));
+		pj_file(rb, SLOT_FILE);
+	}
+	/* a refused call is rare and matters: wake the reader */
+	rec_emit(r, (s->flags & SCF_BULK) && !(flags & EVF_REFUSED));
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(pj_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct ev_record *r;
+	struct rec_buf *rb;
+	struct nsref n;
+
+	/* The child's cgroup: catches the jail's init cloned into it from outside. */
+	if (BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id) != target_cgid)
+		return 0;
+	rb = rec_get();
+	if (!rb) {
+		count_drop(0);
+		return 0;
+	}
+	r = (struct ev_record *)rb->raw;
+	rec_reset(r, EV_FORK);
+	ident_common(r);
+	task_ns(child, &n);
+	ident_in(r, parent, &n);
+	r->args[0] = BPF_CORE_READ(child, pid);
+	r->args[1] = BPF_CORE_READ(child, tgid);
+	r->args[2] = pid_nr_in(BPF_CORE_READ(child, thread_pid), n.level, n.ns);
+	r->args[3] = pid_nr_in(BPF_CORE_READ(child, group_leader, thread_pid), n.level, n.ns);
+	if (r->args[1] == BPF_CORE_READ(parent, tgid))
+		r->flags |= EVF_THREAD;
+	rec_emit(r, false);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(pj_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct ev_record *r;
+	struct rec_buf *rb;
+	struct mm_struct *mm;
+	__u64 start, end, n;
+	__u32 off;
+	long k;
+
+	if (!in_jail())
+		return 0;
+	rb = rec_get();
+	if (!rb) {
+		count_drop(0);
+		return 0;
+	}
+	r = (struct ev_record *)rb->raw;
+	rec_reset(r, EV_EXEC);
+	ident_current(r, t, bpf_task_storage_get(&pend, t, 0, 0));
+	r->args[0] = old_pid;
+
+	k = bpf_probe_read_kernel_str(r->data, EV_PATH_MAX, BPF_CORE_READ(bprm, filename));
+	off = 0;
+	if (k > 0) {
+		r->len[SLOT_PATH] = k;
+		off = k;
+	}
+	mm = BPF_CORE_READ(t, mm);
+	start = BPF_CORE_READ(mm, arg_start);
+	end = BPF_CORE_READ(mm, arg_end);
+	n = end > start ? end - start : 0;
+	if (n > EV_ARGV_MAX) {
+		n = EV_ARGV_MAX;
+		r->flags |= EVF_ARGV_TRUNC;
+	}
+	if (n && off <= EV_PATH_MAX && !bpf_probe_read_user(&r->data[off], n, (const void *)start)) {
+		r->off[SLOT_STR] = off;
+		r->len[SLOT_STR] = n;
+		off += n;
+	}
+	r->data_len = off;
+	rb->walk_mnt = (__u64)BPF_CORE_READ(t, fs, pwd.mnt);
+	rb->walk_dentry = (__u64)BPF_CORE_READ(t, fs, pwd.dentry);
+	pj_walk(rb, SLOT_DIR);
+	rb->file = (__u64)BPF_CORE_READ(mm, exe_file);
+	pj_file(rb, SLOT_FILE);
+	rec_emit(r, false);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(pj_exit, struct task_struct *t)
+{
+	struct ev_record *r;
+	struct rec_buf *rb;
+
+	if (!in_jail())
+		return 0;
+	rb = rec_get();
+	if (!rb) {
+		count_drop(0);
+		return 0;
+	}
+	r = (struct ev_record *)rb->raw;
+	rec_reset(r, EV_EXIT);
+	ident_current(r, t, bpf_task_storage_get(&pend, t, 0, 0));
+	r->ret = BPF_CORE_READ(t, exit_code);
+	if (BPF_CORE_READ(t, signal, live.counter) > 0)
+		r->flags |= EVF_THREAD;
+	rec_emit(r, false);
+	return 0;
+}
