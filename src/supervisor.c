@@ -186,17 +186,22 @@ static void wait_loop(struct run *r)
 {
 	for (;;) {
 		struct epoll_event evs[4];
-		/* A quiet quarter second writes out the trace, so that a reader
-		 * following the file (tail -f) sees events while the jail runs. */
-		int n = epoll_wait(r->epfd, evs, ARRAY_SIZE(evs), r->trace ? 250 : -1);
+		/* The monitor wakes us at once only for rare events; frequent file
+		 * events wait in the ring buffer for this tick.  The trace is
+		 * written out on it too, so that tail -f follows the run. */
+		int n = epoll_wait(r->epfd, evs, ARRAY_SIZE(evs), MONITOR_POLL_MS);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			die_errno("epoll_wait");
 		}
-		if (n == 0)
-			trace_writer_flush(r->trace);
+		if (n == 0) {
+			if (r->mon)
+				monitor_consume(r->mon);
+			if (r->trace)
+				trace_writer_flush(r->trace);
+		}
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 
@@ -285,7 +290,7 @@ static void write_trace_header(struct run *r)
 static void close_trace(struct run *r, int code, uint64_t lost)
 {
 	cJSON *extra;
-	struct trace_summary s = { .lost = lost, .wait_status = -1 };
+	struct trace_summary s = { .lost = lost, .wait_status = r->init_status };
 
 	if (!r->trace)
 		return;
@@ -315,7 +320,7 @@ static void start_monitor(struct run *r)
 
 int jail_run(struct jail_config *cfg)
 {
-	struct run r = { .cfg = cfg, .sfd = -1, .tfd = -1, .epfd = -1, .ctl = -1 };
+	struct run r = { .cfg = cfg, .sfd = -1, .tfd = -1, .epfd = -1, .ctl = -1, .init_status = -1 };
 	char err[512];
 	int sv[2] = { -1, -1 }, code;
 
