@@ -20,6 +20,15 @@ void cli_usage(FILE *out)
 	      "Runs COMMAND (e.g. pip install foo) in a jail: no view of your files or\n"
 	      "secrets, no network, no privileges, every action traced.\n"
 	      "\n"
+	      "  --profile NAME|PATH  rules to hold the run against (default: the project's\n"
+	      "                     .pipjail.json, else 'default')\n"
+	      "  --audit            record and report violations, kill nothing (exit 100)\n"
+	      "  --report FILE      write the report as JSON\n"
+	      "  --net MODE         none | index (pip's default: only pip reaches its index,\n"
+	      "                     through pipjail's proxy) | host (unsafe)\n"
+	      "  --allow-host H[:P] let pip reach H too (wildcards: *.example.org)\n"
+	      "  --dry-run          stage and check the install, change nothing\n"
+	      "  --no-import-check  skip importing what was installed before commit\n"
 	      "  --timeout SEC      kill the whole jail after SEC seconds (exit 124)\n"
 	      "  --rw PATH          show PATH in the jail, writable (repeatable)\n"
 	      "  --ro PATH          show PATH in the jail, read-only (repeatable)\n"
@@ -37,14 +46,17 @@ void cli_usage(FILE *out)
 	      "  --version, --help\n"
 	      "\n"
 	      "Exit: the command's status; 128+N when it was killed by signal N;\n"
-	      "124 timeout; 125 pipjail error; 126 not executable; 127 not found.\n",
+	      "100 violations found (--audit); 101 a violator was killed; 102 the trace\n"
+	      "is incomplete; 124 timeout; 125 pipjail error; 126 not executable;\n"
+	      "127 not found.\n",
 	      out);
 }
 
 enum {
 	OPT_TIMEOUT = 256, OPT_RW, OPT_RO, OPT_WRITE_CWD, OPT_TRACE, OPT_BUFFER_MB,
 	OPT_MAX_PROCS, OPT_MAX_MEM, OPT_MAX_FSIZE, OPT_MAX_NOFILE, OPT_CPU, OPT_SETENV,
-	OPT_KEEP_ENV, OPT_VERSION,
+	OPT_KEEP_ENV, OPT_VERSION, OPT_PROFILE, OPT_AUDIT, OPT_REPORT, OPT_NET, OPT_ALLOW_HOST,
+	OPT_DRY_RUN, OPT_NO_IMPORT_CHECK,
 };
 
 static const struct option long_opts[] = {
@@ -61,6 +73,13 @@ static const struct option long_opts[] = {
 	{ "cpu",        required_argument, NULL, OPT_CPU },
 	{ "setenv",     required_argument, NULL, OPT_SETENV },
 	{ "keep-env",   required_argument, NULL, OPT_KEEP_ENV },
+	{ "profile",    required_argument, NULL, OPT_PROFILE },
+	{ "audit",      no_argument,       NULL, OPT_AUDIT },
+	{ "report",     required_argument, NULL, OPT_REPORT },
+	{ "net",        required_argument, NULL, OPT_NET },
+	{ "allow-host", required_argument, NULL, OPT_ALLOW_HOST },
+	{ "dry-run",    no_argument,       NULL, OPT_DRY_RUN },
+	{ "no-import-check", no_argument,  NULL, OPT_NO_IMPORT_CHECK },
 	{ "verbose",    no_argument,       NULL, 'v' },
 	{ "version",    no_argument,       NULL, OPT_VERSION },
 	{ "help",       no_argument,       NULL, 'h' },
@@ -235,12 +254,72 @@ static char *find_pip_cache(const struct jail_user *u)
 	return NULL;
 }
 
+/* pip, pip3, pip3.11, or python -m pip. */
+static bool is_pip_command(char **argv)
+{
+	const char *base = strrchr(argv[0], '/');
+
+	base = base ? base + 1 : argv[0];
+	if (strncmp(base, "pip", 3) == 0)
+		return true;
+	if (strncmp(base, "python", 6) == 0)
+		for (size_t i = 1; argv[i] && argv[i + 1]; i++)
+			if (strcmp(argv[i], "-m") == 0)
+				return strcmp(argv[i + 1], "pip") == 0;
+	return false;
+}
+
+/* --net: index for pip (the proxy to its index), none for anything else. */
+static enum net_mode parse_net(const char *arg, bool is_pip)
+{
+	if (!arg)
+		return is_pip ? NET_INDEX : NET_NONE;
+	if (strcmp(arg, "none") == 0)
+		return NET_NONE;
+	if (strcmp(arg, "index") == 0)
+		return NET_INDEX;
+	if (strcmp(arg, "host") == 0) {
+		warnx_("--net host: the jail shares the host's network; packages can reach anything "
+		       "(still traced). Use only where the proxy cannot work.");
+		return NET_HOST;
+	}
+	die("--net %s: expected none, index or host", arg);
+}
+
+/* pip's own --target/-t, --prefix, --root and --user name where it
+ * installs; they win over the venv of the interpreter. */
+static char *pip_target_dir(const struct jail_config *cfg)
+{
+	char **a = cfg->argv;
+
+	for (size_t i = 1; a[i]; i++) {
+		static const char *const opts[] = { "--target", "-t", "--prefix", "--root" };
+
+		if (strcmp(a[i], "--user") == 0)
+			return xasprintf("%s/.local", cfg->user.home);
+		for (size_t j = 0; j < ARRAY_SIZE(opts); j++) {
+			size_t n = strlen(opts[j]);
+
+			if (strcmp(a[i], opts[j]) == 0 && a[i + 1]) {
+				if (access(a[i + 1], F_OK) < 0)
+					die("%s %s: the directory does not exist; create it first so that "
+					    "pipjail can stage the install into it", opts[j], a[i + 1]);
+				return xstrdup(a[i + 1]);
+			}
+			if (strncmp(a[i], opts[j], n) == 0 && a[i][n] == '=' && opts[j][1] == '-')
+				return xstrdup(a[i] + n + 1);
+		}
+	}
+	return NULL;
+}
+
 static void set_defaults(struct jail_config *cfg)
 {
 	cfg->limits = (struct jail_limits){
 		.max_procs = 512, .max_mem_mb = 8192, .max_fsize_mb = 8192, .max_nofile = 4096,
 	};
 	cfg->buffer_mb = 16;
+	cfg->import_check = true;
 }
 
 static void bind_cwd(struct jail_config *cfg)
@@ -279,7 +358,8 @@ static void bind_cwd(struct jail_config *cfg)
 
 void cli_parse_run(int argc, char **argv, char **envp, struct jail_config *cfg)
 {
-	struct str_list keep = { 0 }, set = { 0 }, rw = { 0 }, ro = { 0 };
+	struct str_list keep = { 0 }, set = { 0 }, rw = { 0 }, ro = { 0 }, hosts = { 0 };
+	const char *net_arg = NULL;
 	char *venv;
 	size_t n_env;
 	int c;
@@ -313,6 +393,13 @@ void cli_parse_run(int argc, char **argv, char **envp, struct jail_config *cfg)
 				die("--keep-env %s: expected a variable name", optarg);
 			list_push(&keep, optarg);
 			break;
+		case OPT_PROFILE:    cfg->profile_name = optarg; break;
+		case OPT_AUDIT:      cfg->audit = true; break;
+		case OPT_REPORT:     cfg->report_path = optarg; break;
+		case OPT_NET:        net_arg = optarg; break;
+		case OPT_ALLOW_HOST: list_push(&hosts, optarg); break;
+		case OPT_DRY_RUN:    cfg->dry_run = true; break;
+		case OPT_NO_IMPORT_CHECK: cfg->import_check = false; break;
 		case 'v':            pj_verbose++; break;
 		case OPT_VERSION:    printf("pipjail %s\n", PIPJAIL_VERSION); exit(0);
 		case 'h':            cli_usage(stdout); exit(0);
@@ -327,14 +414,29 @@ void cli_parse_run(int argc, char **argv, char **envp, struct jail_config *cfg)
 	if (optind >= argc)
 		die("no command given: pipjail [OPTIONS] -- COMMAND [ARG...], e.g. pipjail pip install foo");
 	cfg->argv = argv + optind;
+	cfg->is_pip = is_pip_command(cfg->argv);
+	cfg->net = parse_net(net_arg, cfg->is_pip);
+	cfg->allow_hosts = hosts.v;
+	cfg->n_allow_hosts = hosts.n;
 
 	find_user(&cfg->user);
 	for (size_t i = 0; i < rw.n; i++)
 		add_bind(cfg, "--rw", rw.v[i], true);
 	for (size_t i = 0; i < ro.n; i++)
 		add_bind(cfg, "--ro", ro.v[i], false);
-	venv = detect_target_env(cfg->argv[0]);
-	if (venv) {
+	venv = cfg->is_pip ? pip_target_dir(cfg) : NULL;
+	if (!venv)
+		venv = detect_target_env(cfg->argv[0]);
+	if (venv && cfg->is_pip) {
+		/* pip's target is staged (an overlay), not bound: see src/install.c */
+		char real[PATH_MAX];
+
+		if (!realpath(venv, real))
+			die("the install target %s: %s", venv, strerror(errno));
+		debugx(1, "target environment %s: staged", real);
+		cfg->target_env = xstrdup(real);
+		free(venv);
+	} else if (venv) {
 		debugx(1, "target environment %s: writable in the jail", venv);
 		add_bind(cfg, "the target environment", venv, true);
 		free(venv);
@@ -344,6 +446,18 @@ void cli_parse_run(int argc, char **argv, char **envp, struct jail_config *cfg)
 	decoys_generate(&cfg->decoys);
 	cfg->env = env_build(envp, keep.v, keep.n, set.v, set.n, cfg->user.home, cfg->user.name, &n_env);
 	decoys_add_env(&cfg->decoys, &cfg->env, &n_env);
+	if (cfg->net == NET_INDEX) {
+		static const char *const proxy_vars[] = {
+			"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "PIP_PROXY",
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(proxy_vars); i++) {
+			cfg->env = xrealloc(cfg->env, (n_env + 2) * sizeof(char *));
+			cfg->env[n_env++] = xasprintf("%s=http://127.0.0.1:%d", proxy_vars[i],
+						      PIPJAIL_PROXY_PORT);
+			cfg->env[n_env] = NULL;
+		}
+	}
 	free(keep.v);
 	free(set.v);
 	free(rw.v);
@@ -365,8 +479,10 @@ void jail_config_free(struct jail_config *cfg)
 	free(cfg->user.groups);
 	free(cfg->cwd);
 	free(cfg->pip_cache);
+	free(cfg->target_env);
 	free(cfg->stage_target);
 	free(cfg->stage_upper);
 	free(cfg->stage_work);
+	free(cfg->allow_hosts);
 	memset(cfg, 0, sizeof(*cfg));
 }

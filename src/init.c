@@ -72,7 +72,10 @@ static const char **writable_paths(const struct jail_config *cfg, unsigned int *
 static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg, char **argv,
 						    int err_fd, const sigset_t *oldmask)
 {
-	struct landlock_policy lp = { .tcp_connect_port = -1 };
+	struct landlock_policy lp = {
+		.tcp_connect_port = cfg->net == NET_INDEX ? PIPJAIL_PROXY_PORT : -1,
+		.net_unrestricted = cfg->net == NET_HOST,
+	};
 	char err[512];
 	int e;
 
@@ -218,7 +221,8 @@ void jail_init(const struct jail_config *cfg, int ctl)
 		init_fail("filesystem", err);
 	if (sethostname("pipjail", 7) < 0)
 		init_fail("hostname", strerror(errno));
-	loopback_up();
+	if (cfg->net != NET_HOST)
+		loopback_up();
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);

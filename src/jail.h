@@ -35,8 +35,19 @@ struct jail_bind {
 	int fd;                          /* detached copy of its mount tree (open_tree) */
 };
 
+/* The egress proxy's port inside the jail's own net namespace: each jail
+ * has its own loopback, so a fixed port never collides. */
+#define PIPJAIL_PROXY_PORT 3128
+
+enum net_mode {
+	NET_NONE,                        /* only lo, no proxy */
+	NET_INDEX,                       /* only lo, and the egress proxy to the index */
+	NET_HOST,                        /* the host's network (unsafe; still traced) */
+};
+
 struct jail_config {
 	char **argv;                     /* the command */
+	bool is_pip;                     /* the command is pip (pip, pip3, python -m pip) */
 	char *cwd;                       /* where it starts (the invoker's cwd) */
 	struct jail_user user;
 	struct jail_bind *binds;
@@ -45,9 +56,20 @@ struct jail_config {
 	struct jail_limits limits;
 	unsigned long long timeout_s;    /* 0: none */
 	char *trace_path;
+	char *report_path;               /* --report FILE.json */
+	char *profile_name;              /* --profile NAME|PATH, NULL: project's or default */
+	bool audit;                      /* --audit: record, never kill */
+	bool dry_run;                    /* --dry-run: check, never commit */
+	bool import_check;               /* import what was installed, before commit */
+	enum net_mode net;
+	const char **allow_hosts;        /* --allow-host HOST[:PORT] */
+	size_t n_allow_hosts;
 	unsigned long long buffer_mb;
 	bool write_cwd;
 	struct decoys decoys;
+	/* Where pip installs: the venv of the command, $VIRTUAL_ENV, or pip's
+	 * --target/--prefix/--root/--user directory; NULL: none found. */
+	char *target_env;
 	/* Staged install (src/stage.c): the target environment is shown as an
 	 * overlay whose upper layer is outside the jail; NULL target: none. */
 	char *stage_target;

@@ -39,8 +39,20 @@ int main(int argc, char **argv, char **envp)
 
 	if (argc > 1 && strcmp(argv[1], "doctor") == 0)
 		return cmd_doctor(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "trace-check") == 0)
+	if (argc > 1 && strcmp(argv[1], "trace-check") == 0) {
+		commands_drop_privileges(); /* it reads a file the user names */
 		return cmd_trace_check(argc - 1, argv + 1);
+	}
+	if (argc > 1 && strcmp(argv[1], "replay") == 0)
+		return cmd_replay(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "profile") == 0)
+		return cmd_profile(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "recover") == 0) {
+		if (!privileged())
+			die("pipjail recover needs root: it moves files in your environment that a "
+			    "pipjail run staged as root");
+		return cmd_recover(argc - 1, argv + 1);
+	}
 
 	cli_parse_run(argc, argv, envp, &cfg);
 	if (!privileged())

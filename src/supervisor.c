@@ -20,29 +20,17 @@
 
 #include "cgroup.h"
 #include "jail.h"
+#include "engine.h"
 #include "monitor.h"
+#include "profile.h"
+#include "proxy.h"
+#include "run.h"
 #include "trace.h"
 #include "useropen.h"
 #include "util.h"
 
 static const int handled_signals[] = {
 	SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD,
-};
-
-struct run {
-	struct jail_config *cfg;
-	struct jail_cgroup cg;
-	struct monitor *mon;
-	struct trace_writer *trace;
-	sigset_t orig_mask;
-	int sfd, tfd, epfd;
-	int ctl;                 /* control socket to the jail's init */
-	int runs;                /* commands init has finished */
-	int command_code;        /* the command's exit code, once it ran */
-	pid_t init;
-	int init_status;
-	bool timed_out;
-	int interrupts;
 };
 
 /* Each bind becomes a detached copy of its mount tree, made here in the
@@ -69,8 +57,8 @@ static void open_bind_trees(struct jail_config *cfg)
 static pid_t spawn_init(struct run *r, int ctl_child)
 {
 	struct clone_args args = {
-		.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
-			 CLONE_NEWCGROUP | CLONE_INTO_CGROUP,
+		.flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP |
+			 CLONE_INTO_CGROUP | (r->cfg->net == NET_HOST ? 0 : CLONE_NEWNET),
 		.exit_signal = SIGCHLD,
 		.cgroup = (uint64_t)r->cg.v2_fd,
 	};
@@ -90,6 +78,11 @@ static void epoll_add(int epfd, int fd)
 
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		die_errno("epoll_ctl");
+}
+
+void run_epoll_add(struct run *r, int fd)
+{
+	epoll_add(r->epfd, fd);
 }
 
 static void setup_events(struct run *r)
@@ -162,16 +155,30 @@ static int send_run(struct run *r, char *const *argv)
 	return send(r->ctl, buf, len, 0) == (ssize_t)len ? 0 : -1;
 }
 
-/* init finished a command: decide what runs next, if anything. */
+/* init finished a command: after the command, the import check of a
+ * staged install runs in the same jail; after that, the jail ends. */
 static void on_ctl(struct run *r)
 {
+	char **argv = NULL;
 	int code;
 
 	if (recv(r->ctl, &code, sizeof(code), MSG_DONTWAIT) != (ssize_t)sizeof(code))
 		return;
-	if (r->runs++ == 0)
+	if (r->runs++ == 0) {
 		r->command_code = code;
-	send(r->ctl, "X", 1, 0);
+		if (r->mon)
+			monitor_consume(r->mon); /* the engine's view must be current */
+		argv = install_import_argv(r);
+		if (argv)
+			engine_set_next_command_role(r->engine, ROLE_IMPORT);
+	} else if (code != 0) {
+		warnx_("the import check ended with status %d", code);
+	}
+	if (!argv || send_run(r, argv) < 0)
+		send(r->ctl, "X", 1, 0);
+	for (size_t i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
 }
 
 static void on_timeout(struct run *r)
@@ -213,6 +220,8 @@ static void wait_loop(struct run *r)
 				on_ctl(r);
 			if (r->mon && fd == monitor_fd(r->mon))
 				monitor_consume(r->mon);
+			if (r->proxy && fd == proxy_fd(r->proxy))
+				proxy_handle(r->proxy);
 		}
 	}
 }
@@ -258,6 +267,7 @@ static void write_trace_header(struct run *r)
 	};
 	cJSON *extra = cJSON_CreateObject(), *decoys = cJSON_AddArrayToObject(extra, "decoys");
 	cJSON *binds = cJSON_AddArrayToObject(extra, "binds");
+	cJSON_AddItemToObject(extra, "profile", profile_to_json(r->profile));
 	struct trace_header h = {
 		.argv = (const char *const *)cfg->argv, .options = opts, .n_options = ARRAY_SIZE(opts),
 		.cgroup_id = r->cg.id, .extra = extra,
@@ -305,80 +315,127 @@ static void close_trace(struct run *r, int code, uint64_t lost)
 	cJSON_Delete(extra);
 }
 
-static void start_monitor(struct run *r)
+/* Every event goes to the engine, which writes it to the trace annotated
+ * with its role, package and hook. */
+static int start_monitor(struct run *r)
 {
 	struct monitor_opts mo = { .cgroup_id = r->cg.id, .buffer_mb = (unsigned)r->cfg->buffer_mb,
-				   .trace = r->trace };
+				   .on_event = engine_on_event, .ctx = r->engine };
 	char err[512];
 
+	engine_set_trace(r->engine, r->trace);
 	if (monitor_open(&r->mon, &mo, err, sizeof(err)) < 0) {
-		cgroup_destroy(&r->cg);
-		die("the monitor could not start: %s (pipjail doctor tells which kernel feature is missing)",
-		    err);
+		warnx_("the monitor could not start: %s (pipjail doctor tells which kernel feature "
+		       "is missing)", err);
+		return -1;
 	}
+	return 0;
+}
+
+/* init has exited: everything the jail did is in the ring buffer. */
+static uint64_t drain_monitor(struct run *r)
+{
+	struct monitor_stats st = { 0 };
+
+	if (!r->mon)
+		return 0;
+	monitor_consume(r->mon);
+	monitor_stats(r->mon, &st);
+	if (st.lost)
+		warnx_("the trace is incomplete: %llu events were lost (try a larger --buffer-mb)",
+		       (unsigned long long)st.lost);
+	return st.lost;
+}
+
+/* Start the jail's init and hand it the command.  -1: nothing runs. */
+static int start_jail(struct run *r)
+{
+	char err[512];
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		warn_errno("socketpair");
+		return -1;
+	}
+	r->ctl = sv[0];
+	epoll_add(r->epfd, r->ctl);
+	r->init = spawn_init(r, sv[1]);
+	close(sv[1]);
+	/* The jail's init holds its own copies of the mount trees now. */
+	for (size_t i = 0; i < r->cfg->n_binds; i++)
+		closep(&r->cfg->binds[i].fd);
+	if (r->init < 0) {
+		warn_errno("creating the jail (clone3 with new namespaces)");
+		return -1;
+	}
+	if (cgroup_attach_v1(&r->cg, r->init, err, sizeof(err)) < 0 || egress_listen(r) < 0) {
+		if (err[0])
+			warnx_("%s", err);
+		kill(r->init, SIGKILL);
+		waitpid(r->init, NULL, 0);
+		return -1;
+	}
+	if (send(r->ctl, "G", 1, 0) != 1 || send_run(r, r->cfg->argv) < 0) {
+		warn_errno("starting the jail");
+		kill(r->init, SIGKILL);
+		waitpid(r->init, NULL, 0);
+		return -1;
+	}
+	return 0;
 }
 
 int jail_run(struct jail_config *cfg)
 {
-	struct run r = { .cfg = cfg, .sfd = -1, .tfd = -1, .epfd = -1, .ctl = -1, .init_status = -1 };
-	char err[512];
-	int sv[2] = { -1, -1 }, code;
+	struct run r = { .cfg = cfg, .sfd = -1, .tfd = -1, .epfd = -1, .ctl = -1,
+			 .report_fd = -1, .init_status = -1, .command_code = -1 };
+	char err[512] = "";
+	uint64_t lost = 0;
+	int code = EXIT_PIPJAIL_ERROR;
+	bool ran = false;
 
+	/* Everything that can refuse bad input does so before anything exists. */
+	policy_load(&r);
+	egress_prepare(&r);
 	open_trace(&r);
 	open_bind_trees(cfg);
+	install_prepare(&r);
 	cgroup_reap_stale();
-	if (cgroup_create(&r.cg, cfg->limits.max_procs, cfg->limits.max_mem_mb, err, sizeof(err)) < 0)
-		die("%s", err);
+	if (cgroup_create(&r.cg, cfg->limits.max_procs, cfg->limits.max_mem_mb, err, sizeof(err)) < 0) {
+		warnx_("%s", err);
+		goto cleanup;
+	}
 	if (r.trace)
 		write_trace_header(&r);
-	start_monitor(&r);
+	if (start_monitor(&r) < 0)
+		goto cleanup;
 	setup_events(&r);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		die_errno("socketpair");
-	r.ctl = sv[0];
-	epoll_add(r.epfd, r.ctl);
-
-	r.init = spawn_init(&r, sv[1]);
-	close(sv[1]);
-	/* The jail's init holds its own copies of the mount trees now. */
-	for (size_t i = 0; i < cfg->n_binds; i++)
-		closep(&cfg->binds[i].fd);
-	if (r.init < 0) {
-		warn_errno("creating the jail (clone3 with new namespaces)");
-		code = EXIT_PIPJAIL_ERROR;
+	if (start_jail(&r) < 0)
 		goto cleanup;
-	}
-	if (cgroup_attach_v1(&r.cg, r.init, err, sizeof(err)) < 0) {
-		warnx_("%s", err);
-		kill(r.init, SIGKILL);
-		waitpid(r.init, NULL, 0);
-		code = EXIT_PIPJAIL_ERROR;
-		goto cleanup;
-	}
-	if (send(r.ctl, "G", 1, 0) != 1 || send_run(&r, cfg->argv) < 0)
-		warn_errno("starting the jail");
+	ran = true;
 	wait_loop(&r);
 	code = exit_code(&r);
 	if (cgroup_pids_max_hits(&r.cg))
 		warnx_("the jail hit its process limit (%llu, --max-procs)", cfg->limits.max_procs);
 
 cleanup:
-	closep(&r.ctl);
-	{
-		struct monitor_stats st = { 0 };
+	lost = drain_monitor(&r);
+	if (ran) {
+		struct engine_outcome o = { .lost = lost, .timed_out = r.timed_out,
+					    .command_code = code, .trace_path = cfg->trace_path };
 
-		if (r.mon) {
-			monitor_consume(r.mon);
-			monitor_stats(r.mon, &st);
-		}
-		if (st.lost) {
-			warnx_("the trace is incomplete: %llu events were lost (try a larger --buffer-mb); "
-			       "the command's own status was %d", (unsigned long long)st.lost, code);
-			code = EXIT_INCOMPLETE;
-		}
-		monitor_close(r.mon);
-		close_trace(&r, code, st.lost);
+		engine_set_outcome(r.engine, &o);
+		install_check(&r);
+		code = engine_exit_code(r.engine, code);
+		install_settle(&r, code == 0 && r.command_code == 0);
+		policy_finish(&r, code);
+	} else {
+		install_settle(&r, false);
 	}
+	closep(&r.ctl);
+	close_trace(&r, code, lost);
+	monitor_close(r.mon);
+	egress_free(&r);
 	cgroup_destroy(&r.cg);
+	policy_free(&r);
 	return code;
 }

@@ -1,0 +1,125 @@
+/* The run's policy: which profile, the engine that holds every event
+ * against it, how a violator is killed, and what the user is told. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "engine.h"
+#include "monitor.h"
+#include "profile.h"
+#include "report.h"
+#include "run.h"
+#include "useropen.h"
+#include "util.h"
+
+static int open_user(const char *path, void *ctx)
+{
+	const struct jail_user *u = ctx;
+
+	return open_as_user(u, path, O_RDONLY, 0);
+}
+
+/* --profile, else the project's .pipjail.json, else "default".  A bad one
+ * stops the run before anything is built. */
+static void load_profile(struct run *r)
+{
+	struct jail_config *cfg = r->cfg;
+	struct profile_source src = { .open_user = open_user, .ctx = &cfg->user };
+	autofree char *project = NULL;
+	const char *name = cfg->profile_name;
+	char err[1024];
+
+	if (!name) {
+		project = profile_find_project(cfg->cwd, cfg->user.home);
+		name = project ? project : "default";
+	}
+	r->profile = profile_load(name, &src, err, sizeof(err));
+	if (!r->profile)
+		die("%s", err);
+	r->profile->project = project != NULL;
+	if (project)
+		warnx_("using the project's profile %s", project);
+	profile_set_defaults(r->profile, cfg->user.home, cfg->cwd, cfg->target_env);
+	if (cfg->net == NET_INDEX) {
+		char port[8];
+
+		snprintf(port, sizeof(port), "%d", PIPJAIL_PROXY_PORT);
+		profile_set_var_id(r->profile, VAR_PROXY, port);
+	}
+}
+
+/* Kill a process of the jail, or the whole jail.  The pid comes from an
+ * event of this jail's cgroup; a pidfd taken and checked against the cgroup
+ * before the signal makes sure a recycled pid is never hit. */
+static int kill_in_jail(uint32_t hpid, bool whole_jail, void *ctx)
+{
+	struct run *r = ctx;
+	autoclose int pidfd = -1;
+	char path[64], line[512] = "";
+	FILE *f;
+	bool member = false;
+
+	if (whole_jail || hpid == 0)
+		return kill(r->init, SIGKILL);
+	pidfd = (int)syscall(SYS_pidfd_open, (pid_t)hpid, 0);
+	if (pidfd < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", hpid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		const char *cg = strrchr(r->cg.v2_path, '/');
+
+		/* The jail's tasks see their cgroup namespace root as "/"; from the
+		 * host, their v2 line ends in our cgroup's name. */
+		if (strncmp(line, "0::", 3) == 0 && cg && strstr(line, cg))
+			member = true;
+	}
+	if (f)
+		fclose(f);
+	if (!member)
+		return -1;
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+}
+
+void policy_load(struct run *r)
+{
+	struct jail_config *cfg = r->cfg;
+
+	load_profile(r);
+	r->engine = engine_new(r->profile, !cfg->audit);
+	engine_set_live(r->engine, true);
+	engine_set_command(r->engine, (const char *const *)cfg->argv);
+	engine_set_home(r->engine, cfg->user.home);
+	for (size_t i = 0; i < cfg->decoys.n; i++)
+		engine_add_decoy(r->engine, cfg->decoys.items[i].where, cfg->decoys.items[i].token);
+	engine_set_kill(r->engine, kill_in_jail, r);
+	/* Opened now, so that a bad path fails before anything runs. */
+	if (cfg->report_path) {
+		r->report_fd = open_as_user(&cfg->user, cfg->report_path,
+					    O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (r->report_fd < 0)
+			die_errno("--report %s", cfg->report_path);
+	}
+}
+
+void policy_finish(struct run *r, int code)
+{
+	struct jail_config *cfg = r->cfg;
+
+	report_print(r->engine, stderr, report_use_color(2), code);
+	if (r->report_fd >= 0 && report_write_json_fd(r->engine, r->report_fd, code) < 0)
+		warn_errno("--report %s", cfg->report_path);
+	closep(&r->report_fd);
+}
+
+void policy_free(struct run *r)
+{
+	closep(&r->report_fd);
+	engine_free(r->engine);
+	r->engine = NULL;
+	profile_free(r->profile);
+	r->profile = NULL;
+}

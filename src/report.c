@@ -1,0 +1,371 @@
+/* Reports: the human summary and the JSON document (docs/report-format.md). */
+#include "report.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine_priv.h"
+#include "util.h"
+
+bool report_use_color(int fd)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	return isatty(fd) && !(nc && *nc);
+}
+
+const char *report_outcome(const struct engine *e, const struct violation_record *v, char *buf,
+			   size_t len)
+{
+	bool kill = v->action == ACTION_KILL_PROCESS || v->action == ACTION_KILL_JAIL;
+	const char *what;
+
+	if (v->action == ACTION_REFUSED)
+		what = "refused";
+	else if (kill && v->done)
+		what = v->action == ACTION_KILL_JAIL ? "killed the jail" : "killed";
+	else if (kill && e->replay)
+		what = v->action == ACTION_KILL_JAIL ? "reported (a live run kills the jail)"
+						     : "reported (a live run kills it)";
+	else if (kill && !e->enforce)
+		what = v->action == ACTION_KILL_JAIL ? "reported (audit; enforce kills the jail)"
+						     : "reported (audit; enforce kills it)";
+	else if (kill)
+		what = "kill failed (the process was already gone)";
+	else
+		what = "reported";
+	if (v->call_failed && !strcmp(v->rule, "refused-call"))
+		snprintf(buf, len, "refused by the kernel%s%s%s; %s", v->call_errno ? " (" : "",
+			 v->call_errno ? v->call_errno : "", v->call_errno ? ")" : "", what);
+	else if (v->call_failed)
+		snprintf(buf, len, "%s; the call failed%s%s%s", what, v->call_errno ? " (" : "",
+			 v->call_errno ? v->call_errno : "", v->call_errno ? ")" : "");
+	else
+		snprintf(buf, len, "%s", what);
+	return buf;
+}
+
+/* ---- human ----------------------------------------------------------------------- */
+
+struct colors {
+	const char *red, *green, *yellow, *bold, *dim, *off;
+};
+
+static const char *rule_title(const char *rule)
+{
+	static const struct {
+		const char *rule, *title;
+	} t[] = {
+		{ "decoy-read", "read a decoy secret" },
+		{ "decoy-access", "touched a decoy secret" },
+		{ "decoy-token", "used the value of a decoy secret" },
+		{ "file-read", "read a file the profile does not allow" },
+		{ "file-write", "wrote where the profile does not allow" },
+		{ "exec", "ran a program the profile does not allow" },
+		{ "network", "used the network" },
+		{ "refused-call", "made a refused system call" },
+		{ "non-native-abi", "made a 32-bit system call" },
+		{ "undeclared-file", "installed a file no RECORD names" },
+		{ "proxy", "was refused by the egress proxy" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		if (!strcmp(rule, t[i].rule))
+			return t[i].title;
+	return "broke a rule";
+}
+
+static void print_violation(const struct engine *e, FILE *out, const struct colors *c,
+			    const struct violation_record *v)
+{
+	char outcome[256];
+
+	fprintf(out, "    %s✗ %s%s: %s%s%s\n", c->red, v->rule, c->off, rule_title(v->rule),
+		v->hook ? " in " : "", v->hook ? v->hook : "");
+	if (v->evidence)
+		fprintf(out, "        evidence: %s\n", v->evidence);
+	if (v->detail)
+		fprintf(out, "        rule:     %s%s%s%s\n", v->detail,
+			v->profile_file ? " (" : "", v->profile_file ? v->profile_file : "",
+			v->profile_file ? ")" : "");
+	if (v->chain) {
+		fprintf(out, "        chain:    %s  %s[pid", v->chain, c->dim);
+		for (size_t i = 0; i < v->n_pids; i++)
+			fprintf(out, "%s%u", i ? " → " : " ", v->pids[i]);
+		fprintf(out, "]%s\n", c->off);
+	}
+	fprintf(out, "        done:     %s%s%s\n", c->bold, report_outcome(e, v, outcome, sizeof(outcome)),
+		c->off);
+}
+
+static const char *pkg_label(const struct pkg *k, char *buf, size_t len)
+{
+	if (!strcmp(k->name, "(unknown)"))
+		snprintf(buf, len, "(unknown package in %s)", k->srcdir ? k->srcdir : "?");
+	else
+		snprintf(buf, len, "%s%s%s", k->name, k->version ? " " : "", k->version ? k->version : "");
+	return buf;
+}
+
+static size_t n_real_pkgs(const struct engine *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->n_pkgs; i++) {
+		const struct pkg *k = &e->pkgs[i];
+
+		for (int r = 0; r < ROLE_COUNT; r++)
+			if (k->processes[r]) {
+				n++;
+				break;
+			}
+	}
+	return n;
+}
+
+static bool pkg_live(const struct pkg *k)
+{
+	for (int r = 0; r < ROLE_COUNT; r++)
+		if (k->processes[r])
+			return true;
+	return k->violations > 0;
+}
+
+static const char *exit_meaning(int code)
+{
+	switch (code) {
+	case EXIT_VIOLATION_FOUND: return "violations found";
+	case EXIT_VIOLATION_KILLED: return "a violator was killed";
+	case EXIT_INCOMPLETE: return "the trace is incomplete";
+	case EXIT_TIMEOUT: return "timeout";
+	case EXIT_PIPJAIL_ERROR: return "pipjail error";
+	case 0: return "success";
+	default: return "the command's status";
+	}
+}
+
+void report_print(const struct engine *e, FILE *out, bool color, int exit_code)
+{
+	static const struct colors on = { "\033[1;31m", "\033[1;32m", "\033[1;33m", "\033[1m", "\033[2m",
+					  "\033[0m" };
+	static const struct colors off = { "", "", "", "", "", "" };
+	const struct colors *c = color ? &on : &off;
+	char pname[PATH_MAX + 64], lab[256];
+	size_t npk = n_real_pkgs(e);
+
+	if (!e->p)
+		snprintf(pname, sizeof(pname), "built-in rules");
+	else if (e->p->project)
+		snprintf(pname, sizeof(pname), "%s (the project's %s)", e->p->name ? e->p->name : "?",
+			 e->p->path ? e->p->path : PROFILE_PROJECT_FILE);
+	else
+		snprintf(pname, sizeof(pname), "%s", e->p->name ? e->p->name : "?");
+	if (!e->n_viols) {
+		if (e->out.lost || e->out.incomplete)
+			fprintf(out, "pipjail: %sINCOMPLETE%s: %llu events were lost; no violation in what "
+				"was recorded, but the run cannot be called clean (exit %d)\n", c->yellow,
+				c->off, (unsigned long long)e->out.lost, exit_code);
+		else {
+			fprintf(out, "pipjail: %sclean%s: ", c->green, c->off);
+			if (npk) {
+				size_t shown = 0;
+
+				fprintf(out, "%zu package%s built (", npk, npk == 1 ? "" : "s");
+				for (size_t i = 0; i < e->n_pkgs && shown < 5; i++) {
+					if (!pkg_live(&e->pkgs[i]))
+						continue;
+					fprintf(out, "%s%s", shown ? ", " : "",
+						pkg_label(&e->pkgs[i], lab, sizeof(lab)));
+					shown++;
+				}
+				fprintf(out, "%s), ", npk > shown ? ", ..." : "");
+			}
+			fprintf(out, "%llu events, no violations (profile %s)\n",
+				(unsigned long long)e->events, pname);
+		}
+		return;
+	}
+	fprintf(out, "pipjail: %sVIOLATION%s: %zu violation%s of the profile %s%s\n", c->red, c->off,
+		e->n_viols, e->n_viols == 1 ? "" : "s", pname,
+		e->killed ? "; the violator was killed" : e->replay ? " (replay)" :
+		!e->enforce ? " (audit: nothing was killed)" : "");
+	for (size_t i = 0; i < e->n_pkgs; i++) {
+		const struct pkg *k = &e->pkgs[i];
+
+		if (!pkg_live(k))
+			continue;
+		fprintf(out, "  %s%s%s: %s%s%s", c->bold, pkg_label(k, lab, sizeof(lab)),
+			c->off, k->violations ? c->red : c->green, k->violations ? "violation" : "clean", c->off);
+		if (k->n_hooks) {
+			fprintf(out, " (");
+			for (size_t h = 0; h < k->n_hooks; h++)
+				fprintf(out, "%s%s", h ? ", " : "", k->hooks[h]);
+			fprintf(out, ")");
+		}
+		fputc('\n', out);
+		for (size_t j = 0; j < e->n_viols; j++)
+			if (e->viols[j].pkg == (int)i)
+				print_violation(e, out, c, &e->viols[j]);
+	}
+	{
+		bool header = false;
+
+		for (size_t j = 0; j < e->n_viols; j++) {
+			const struct violation_record *v = &e->viols[j];
+
+			if (v->pkg >= 0)
+				continue;
+			if (!header) {
+				fprintf(out, "  %spip%s (and what it started outside any build): %sviolation%s\n",
+					c->bold, c->off, c->red, c->off);
+				header = true;
+			}
+			print_violation(e, out, c, v);
+		}
+	}
+	fprintf(out, "pipjail: %llu events, %llu lost; exit %d (%s)\n", (unsigned long long)e->events,
+		(unsigned long long)e->out.lost, exit_code, exit_meaning(exit_code));
+	if (e->trace_path)
+		fprintf(out, "pipjail: trace: %s\n", e->trace_path);
+}
+
+/* ---- JSON ------------------------------------------------------------------------ */
+
+static void add_str_or_null(cJSON *o, const char *k, const char *v)
+{
+	if (v)
+		cJSON_AddStringToObject(o, k, v);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static cJSON *violation_json(const struct engine *e, const struct violation_record *v)
+{
+	cJSON *o = cJSON_CreateObject(), *pids;
+	char buf[256];
+
+	add_str_or_null(o, "package", v->package);
+	add_str_or_null(o, "version", v->version);
+	cJSON_AddStringToObject(o, "role", role_name(v->role));
+	add_str_or_null(o, "hook", v->hook);
+	add_str_or_null(o, "source_dir", v->source_dir);
+	cJSON_AddStringToObject(o, "rule", v->rule);
+	cJSON_AddStringToObject(o, "kind", v->kind);
+	add_str_or_null(o, "evidence", v->evidence);
+	add_str_or_null(o, "detail", v->detail);
+	add_str_or_null(o, "profile_file", v->profile_file);
+	cJSON_AddNumberToObject(o, "pid", v->pid);
+	cJSON_AddNumberToObject(o, "hpid", v->hpid);
+	add_str_or_null(o, "chain", v->chain);
+	pids = cJSON_AddArrayToObject(o, "pids");
+	for (size_t i = 0; i < v->n_pids; i++)
+		cJSON_AddItemToArray(pids, cJSON_CreateNumber(v->pids[i]));
+	cJSON_AddStringToObject(o, "action", action_name(v->action));
+	cJSON_AddBoolToObject(o, "done", v->done);
+	cJSON_AddStringToObject(o, "outcome", report_outcome(e, v, buf, sizeof(buf)));
+	cJSON_AddBoolToObject(o, "call_failed", v->call_failed);
+	add_str_or_null(o, "errno", v->call_errno);
+	snprintf(buf, sizeof(buf), "%llu.%09llu", (unsigned long long)(v->t_mono_ns / 1000000000u),
+		 (unsigned long long)(v->t_mono_ns % 1000000000u));
+	cJSON_AddRawToObject(o, "t_mono", buf);
+	if (v->t_wall_ns) {
+		trace_format_wall(v->t_wall_ns, buf, sizeof(buf));
+		cJSON_AddStringToObject(o, "time", buf);
+	} else {
+		cJSON_AddNullToObject(o, "time");
+	}
+	return o;
+}
+
+cJSON *report_json(const struct engine *e, int exit_code)
+{
+	cJSON *r = cJSON_CreateObject(), *a, *o;
+
+	cJSON_AddStringToObject(r, "format", REPORT_FORMAT);
+	cJSON_AddNumberToObject(r, "format_version", REPORT_FORMAT_VERSION);
+	cJSON_AddStringToObject(r, "pipjail", PIPJAIL_VERSION);
+	cJSON_AddStringToObject(r, "verdict", engine_verdict(e));
+	cJSON_AddStringToObject(r, "mode", e->replay ? "replay" : e->enforce ? "enforce" : "audit");
+	cJSON_AddBoolToObject(r, "killed", e->killed);
+	if (e->p)
+		cJSON_AddItemToObject(r, "profile", profile_to_json(e->p));
+	else
+		cJSON_AddNullToObject(r, "profile");
+	a = cJSON_AddArrayToObject(r, "command");
+	for (size_t i = 0; e->argv && e->argv[i]; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(e->argv[i]));
+	add_str_or_null(r, "trace", e->trace_path);
+
+	o = cJSON_AddObjectToObject(r, "exit");
+	cJSON_AddNumberToObject(o, "code", exit_code);
+	if (e->out.command_code >= 0)
+		cJSON_AddNumberToObject(o, "command_code", e->out.command_code);
+	else
+		cJSON_AddNullToObject(o, "command_code");
+	cJSON_AddBoolToObject(o, "timed_out", e->out.timed_out);
+
+	o = cJSON_AddObjectToObject(r, "events");
+	cJSON_AddNumberToObject(o, "total", (double)e->events);
+	{
+		cJSON *bk = cJSON_AddObjectToObject(o, "by_kind");
+
+		for (unsigned i = 0; i < e->n_kinds; i++)
+			cJSON_AddNumberToObject(bk, e->kinds[i].name, (double)e->kinds[i].n);
+		if (e->other_kinds)
+			cJSON_AddNumberToObject(bk, "other", (double)e->other_kinds);
+	}
+	cJSON_AddNumberToObject(o, "lost", (double)e->out.lost);
+	cJSON_AddNumberToObject(o, "refused_calls", (double)e->refused);
+	cJSON_AddNumberToObject(o, "refused_probes", (double)e->probes);
+	cJSON_AddNumberToObject(r, "lost", (double)e->out.lost);
+	cJSON_AddBoolToObject(r, "incomplete", e->out.lost > 0 || e->out.incomplete);
+
+	a = cJSON_AddArrayToObject(r, "packages");
+	for (size_t i = 0; i < e->n_pkgs; i++) {
+		const struct pkg *k = &e->pkgs[i];
+		cJSON *p, *h, *procs;
+
+		if (!pkg_live(k))
+			continue;
+		p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "name", k->name);
+		add_str_or_null(p, "version", k->version);
+		add_str_or_null(p, "source_dir", k->srcdir);
+		add_str_or_null(p, "name_from", k->source);
+		cJSON_AddStringToObject(p, "verdict", k->violations ? "violation" : "clean");
+		h = cJSON_AddArrayToObject(p, "hooks");
+		for (size_t j = 0; j < k->n_hooks; j++)
+			cJSON_AddItemToArray(h, cJSON_CreateString(k->hooks[j]));
+		procs = cJSON_AddObjectToObject(p, "processes");
+		for (int rr = ROLE_PIP; rr < ROLE_COUNT; rr++)
+			if (k->processes[rr])
+				cJSON_AddNumberToObject(procs, role_name(rr), (double)k->processes[rr]);
+		cJSON_AddNumberToObject(p, "events", (double)k->events);
+		cJSON_AddNumberToObject(p, "violations", (double)k->violations);
+		cJSON_AddItemToArray(a, p);
+	}
+	a = cJSON_AddArrayToObject(r, "violations");
+	for (size_t i = 0; i < e->n_viols; i++)
+		cJSON_AddItemToArray(a, violation_json(e, &e->viols[i]));
+	return r;
+}
+
+int report_write_json_fd(const struct engine *e, int fd, int exit_code)
+{
+	cJSON *r = report_json(e, exit_code);
+	char *s = cJSON_Print(r);
+	int rc = -1;
+
+	cJSON_Delete(r);
+	if (!s) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (write_all(fd, s, strlen(s)) == 0 && write_all(fd, "\n", 1) == 0)
+		rc = 0;
+	free(s);
+	return rc;
+}

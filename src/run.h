@@ -1,0 +1,64 @@
+/* One run of a command in the jail, as the supervisor holds it: shared by
+ * the supervisor's files (supervisor.c: lifecycle and event loop;
+ * policy.c: profile, engine, kills and reports; egress.c: the proxy;
+ * install.c: the staged install and the import check). */
+#ifndef PIPJAIL_RUN_H
+#define PIPJAIL_RUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "hostrule.h"
+#include "jail.h"
+
+struct monitor;
+struct trace_writer;
+struct engine;
+struct profile;
+struct proxy;
+struct stage;
+
+struct run {
+	struct jail_config *cfg;
+	struct jail_cgroup cg;
+	struct monitor *mon;
+	struct trace_writer *trace;
+	struct profile *profile;
+	struct engine *engine;
+	struct proxy *proxy;
+	struct hostrules hosts;
+	struct stage *stage;
+	sigset_t orig_mask;
+	int sfd, tfd, epfd;
+	int ctl;                 /* control socket to the jail's init */
+	int report_fd;           /* --report, opened with the user's rights at start */
+	int runs;                /* commands init has finished */
+	int command_code;        /* the command's exit code, once it ran */
+	pid_t init;
+	int init_status;
+	bool timed_out;
+	int interrupts;
+};
+
+/* src/policy.c */
+void policy_load(struct run *r);            /* profile + engine; dies on a bad profile */
+void policy_finish(struct run *r, int code); /* outcome, report on stderr and --report */
+void policy_free(struct run *r);
+
+/* src/egress.c */
+void egress_prepare(struct run *r);         /* allow rules + proxy (--net index) */
+int egress_listen(struct run *r);           /* after clone, before "go"; -1 on failure */
+void egress_free(struct run *r);
+
+/* src/install.c */
+void install_prepare(struct run *r);        /* the staging dir, before clone */
+char **install_import_argv(struct run *r);  /* what the import check runs, or NULL */
+void install_check(struct run *r);          /* after the jail: the RECORD check */
+void install_settle(struct run *r, bool clean); /* commit (clean) or discard */
+
+/* src/supervisor.c */
+void run_epoll_add(struct run *r, int fd);
+
+#endif
