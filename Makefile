@@ -74,7 +74,7 @@ $(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/*.h) $(SKELS) | $(B
 # Unit tests link every object except main.o.
 LIB_OBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) tests/unit/unit.h | $(BUILD)
-	$(CC) $(CFLAGS) -Isrc $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+	$(CC) $(CFLAGS) -iquote src $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 # Helper programs that tests run inside the jail (attacks and probes).
 # Built without sanitizers: they run under seccomp, as the jailed user.
@@ -102,7 +102,35 @@ bench: deps all $(HELPER_BINS)
 
 install: all
 	install -D -m 0755 pipjail $(DESTDIR)/usr/local/bin/pipjail
+	install -d $(DESTDIR)/usr/local/share/pipjail/profiles
+	install -m 0644 profiles/*.json $(DESTDIR)/usr/local/share/pipjail/profiles/
 	@scripts/setcap.sh $(DESTDIR)/usr/local/bin/pipjail
 
+# libFuzzer targets for every parser of untrusted input (profiles, globs,
+# traces, RECORD files, proxy requests).  Objects are built with coverage
+# instrumentation in build-fuzz/; each target runs FUZZ_TIME seconds from
+# its corpus in tests/fuzz/corpus/<name>/, where crash inputs are kept.
+FUZZ_TIME    ?= 60
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_FLAGS   := -g -O1 -std=gnu11 -D_GNU_SOURCE -DPIPJAIL_VERSION='"$(VERSION)"' \
+                -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude -iquote src -Ibuild
+FUZZ_OBJS    := $(patsubst src/%.c,build-fuzz/%.o,$(filter-out src/main.c,$(SRCS)))
+
+build-fuzz/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/*.h) $(SKELS)
+	@mkdir -p build-fuzz
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
+
+fuzz: $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_NAMES))
+	@for n in $(FUZZ_NAMES); do \
+		mkdir -p tests/fuzz/corpus/$$n fuzz-out/$$n; \
+		echo "== fuzz_$$n ($(FUZZ_TIME) s)"; \
+		build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+			-artifact_prefix=tests/fuzz/corpus/$$n/crash- fuzz-out/$$n tests/fuzz/corpus/$$n \
+			2>&1 | tail -n 3 || exit 1; \
+	done
+
 clean:
-	rm -rf build build-san pipjail pipjail-san
+	rm -rf build build-san build-fuzz fuzz-out pipjail pipjail-san

@@ -393,26 +393,34 @@ int jail_run(struct jail_config *cfg)
 	int code = EXIT_PIPJAIL_ERROR;
 	bool ran = false;
 
+	uint64_t t[8];
+
 	/* Everything that can refuse bad input does so before anything exists. */
+	t[0] = now_ns();
 	policy_load(&r);
 	egress_prepare(&r);
 	open_trace(&r);
 	open_bind_trees(cfg);
+	t[1] = now_ns();
 	install_prepare(&r);
 	cgroup_reap_stale();
 	if (cgroup_create(&r.cg, cfg->limits.max_procs, cfg->limits.max_mem_mb, err, sizeof(err)) < 0) {
 		warnx_("%s", err);
 		goto cleanup;
 	}
+	t[2] = now_ns();
 	if (r.trace)
 		write_trace_header(&r);
 	if (start_monitor(&r) < 0)
 		goto cleanup;
+	t[3] = now_ns();
 	setup_events(&r);
 	if (start_jail(&r) < 0)
 		goto cleanup;
+	t[4] = now_ns();
 	ran = true;
 	wait_loop(&r);
+	t[5] = now_ns();
 	code = exit_code(&r);
 	if (cgroup_pids_max_hits(&r.cg))
 		warnx_("the jail hit its process limit (%llu, --max-procs)", cfg->limits.max_procs);
@@ -437,5 +445,13 @@ cleanup:
 	egress_free(&r);
 	cgroup_destroy(&r.cg);
 	policy_free(&r);
+	if (ran) {
+		t[6] = now_ns();
+		/* make bench reads this line: the cost of each phase, in ms. */
+		debugx(1, "timing: profile+options %.1f ms, staging+cgroup %.1f ms, monitor load+attach "
+		       "%.1f ms, jail start %.1f ms, command (incl. mounts) %.1f ms, verdict+commit+cleanup "
+		       "%.1f ms", (t[1] - t[0]) / 1e6, (t[2] - t[1]) / 1e6, (t[3] - t[2]) / 1e6,
+		       (t[4] - t[3]) / 1e6, (t[5] - t[4]) / 1e6, (t[6] - t[5]) / 1e6);
+	}
 	return code;
 }
