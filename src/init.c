@@ -185,7 +185,8 @@ static int run_command(const struct jail_config *cfg, char **argv, int sfd, cons
 	return code;
 }
 
-/* The control socket: the supervisor says what to run ("R" + argv as
+/* The control socket: after "G", init builds the jail and answers "M";
+ * then the supervisor says what to run ("R" + argv as
  * NUL-separated strings: the command, then the import check) or "X" to end;
  * init answers each run with its exit code.  EOF (the supervisor is gone)
  * ends the jail like "X". */
@@ -223,6 +224,10 @@ void jail_init(const struct jail_config *cfg, int ctl)
 		init_fail("hostname", strerror(errno));
 	if (cfg->net != NET_HOST)
 		loopback_up();
+	/* Built: the supervisor may now look at the jail's files (to mark the
+	 * decoys for the monitor) before it sends the command. */
+	if (send(ctl, "M", 1, 0) != 1)
+		_exit(EXIT_PIPJAIL_ERROR);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);

@@ -84,7 +84,8 @@ struct jail_config {
 int jail_run(struct jail_config *cfg);
 
 /* src/init.c: the jail's PID 1, driven by the supervisor over ctl (a
- * SOCK_SEQPACKET socket): "G" to build the jail, then "R"+argv to run a
+ * SOCK_SEQPACKET socket): "G" to build the jail (answered "M" once built),
+ * then "R"+argv to run a
  * command (answered with its exit code as an int), "X" or EOF to end.
  * Never returns. */
 void jail_init(const struct jail_config *cfg, int ctl) __attribute__((noreturn));

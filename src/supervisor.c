@@ -347,6 +347,17 @@ static uint64_t drain_monitor(struct run *r)
 	return st.lost;
 }
 
+/* Wait for init to say the jail is built.  It prints its own reason when
+ * it cannot build it, then exits (EOF here). */
+static bool jail_built(struct run *r)
+{
+	char m = 0;
+
+	while (recv(r->ctl, &m, 1, 0) < 0 && errno == EINTR)
+		;
+	return m == 'M';
+}
+
 /* Start the jail's init and hand it the command.  -1: nothing runs. */
 static int start_jail(struct run *r)
 {
@@ -375,8 +386,7 @@ static int start_jail(struct run *r)
 		waitpid(r->init, NULL, 0);
 		return -1;
 	}
-	if (send(r->ctl, "G", 1, 0) != 1 || send_run(r, r->cfg->argv) < 0) {
-		warn_errno("starting the jail");
+	if (send(r->ctl, "G", 1, 0) != 1 || !jail_built(r) || send_run(r, r->cfg->argv) < 0) {
 		kill(r->init, SIGKILL);
 		waitpid(r->init, NULL, 0);
 		return -1;
