@@ -356,6 +356,20 @@ static void bind_cwd(struct jail_config *cfg)
 	add_bind(cfg, cfg->write_cwd ? "--write-cwd" : "the current directory", buf, cfg->write_cwd);
 }
 
+/* A hostname like ordinary machines have ("dev-3fa9", "build-07c2") and a
+ * machine id, new each run. */
+static void jail_identity(struct jail_config *cfg)
+{
+	static const char *const words[] = { "dev", "build", "ws", "laptop", "desktop", "runner", "node" };
+	unsigned char pick;
+	char hex[5];
+
+	random_bytes(&pick, 1);
+	random_hex(hex, 4);
+	snprintf(cfg->hostname, sizeof(cfg->hostname), "%s-%s", words[pick % ARRAY_SIZE(words)], hex);
+	random_hex(cfg->machine_id, 32);
+}
+
 void cli_parse_run(int argc, char **argv, char **envp, struct jail_config *cfg)
 {
 	struct str_list keep = { 0 }, set = { 0 }, rw = { 0 }, ro = { 0 }, hosts = { 0 };
@@ -444,6 +458,7 @@ void cli_parse_run(int argc, char **argv, char **envp, struct jail_config *cfg)
 	bind_cwd(cfg);
 	cfg->pip_cache = find_pip_cache(&cfg->user);
 	decoys_generate(&cfg->decoys);
+	jail_identity(cfg);
 	cfg->env = env_build(envp, keep.v, keep.n, set.v, set.n, cfg->user.home, cfg->user.name, &n_env);
 	decoys_add_env(&cfg->decoys, &cfg->env, &n_env);
 	if (cfg->net == NET_INDEX) {

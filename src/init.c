@@ -220,7 +220,7 @@ void jail_init(const struct jail_config *cfg, int ctl)
 
 	if (mounts_setup(cfg, err, sizeof(err)) < 0)
 		init_fail("filesystem", err);
-	if (sethostname("pipjail", 7) < 0)
+	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 		init_fail("hostname", strerror(errno));
 	if (cfg->net != NET_HOST)
 		loopback_up();

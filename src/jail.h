@@ -67,6 +67,10 @@ struct jail_config {
 	unsigned long long buffer_mb;
 	bool write_cwd;
 	struct decoys decoys;
+	/* Fresh for each run: a package must not recognise the sandbox by a
+	 * fixed hostname or machine id. */
+	char hostname[32];
+	char machine_id[33];
 	/* Where pip installs: the venv of the command, $VIRTUAL_ENV, or pip's
 	 * --target/--prefix/--root/--user directory; NULL: none found. */
 	char *target_env;

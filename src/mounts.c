@@ -188,7 +188,26 @@ static int dev(struct mctx *m)
 	return 0;
 }
 
-static int hide(struct mctx *m)
+/* A machine id of this run over the host's (both places systemd and
+ * dbus keep it): one more fixed name a package could recognise. */
+static int machine_id(struct mctx *m, const struct jail_config *cfg)
+{
+	static const char *const places[] = { "/etc/machine-id", "/var/lib/dbus/machine-id" };
+	autofree char *content = xasprintf("%s\n", cfg->machine_id);
+
+	if (write_file(BASE "/machine-id", content) < 0)
+		return fail(m, "creating", BASE "/machine-id");
+	for (size_t i = 0; i < ARRAY_SIZE(places); i++) {
+		autofree char *p = in_root(places[i]);
+		struct stat st;
+
+		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && bind(m, BASE "/machine-id", p, false) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int hide(struct mctx *m, const struct jail_config *cfg)
 {
 	autofree char *tmp = in_root("/tmp");
 	autofree char *empty = xstrdup(BASE "/empty");
@@ -202,6 +221,8 @@ static int hide(struct mctx *m)
 			return -1;
 	}
 	if (make_file(m, empty, 0444) < 0)
+		return -1;
+	if (machine_id(m, cfg) < 0)
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(masked_files); i++) {
 		autofree char *p = in_root(masked_files[i]);
@@ -373,7 +394,7 @@ int mounts_setup(const struct jail_config *cfg, char *err, size_t errlen)
 
 	if (open_layers(&m, cfg) < 0)
 		goto out;
-	if (host_root(&m) < 0 || proc_and_sys(&m) < 0 || dev(&m) < 0 || hide(&m) < 0 ||
+	if (host_root(&m) < 0 || proc_and_sys(&m) < 0 || dev(&m) < 0 || hide(&m, cfg) < 0 ||
 	    home(&m, cfg) < 0 || binds(&m, cfg) < 0 || staged_target(&m, cfg) < 0 ||
 	    pip_cache(&m, cfg) < 0 || pivot(&m) < 0)
 		goto out;

@@ -263,7 +263,7 @@ static void write_trace_header(struct run *r)
 	struct trace_option opts[] = {
 		{ "timeout_s", num[0] }, { "buffer_mb", num[1] }, { "max_procs", num[2] },
 		{ "max_mem_mb", num[3] }, { "cwd", cfg->cwd }, { "user", cfg->user.name },
-		{ "uid", num[4] }, { "home", cfg->user.home },
+		{ "uid", num[4] }, { "home", cfg->user.home }, { "hostname", cfg->hostname },
 	};
 	cJSON *extra = cJSON_CreateObject(), *decoys = cJSON_AddArrayToObject(extra, "decoys");
 	cJSON *binds = cJSON_AddArrayToObject(extra, "binds");
