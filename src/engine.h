@@ -104,6 +104,9 @@ struct violation_record {
 	char *call_errno;      /* "EACCES", NULL when it succeeded */
 	uint64_t t_mono_ns;
 	int64_t t_wall_ns;
+	/* Accepted by --baseline (src/baseline.c): reported, but not counted in
+	 * the verdict or the exit code, and no action is carried out. */
+	bool baselined;
 };
 
 /* Created before the jail starts; profile may be NULL (built-in rules only:
@@ -153,6 +156,15 @@ void engine_set_trace(struct engine *e, struct trace_writer *w);
 /* Who did it: the proc_info of a host pid, or NULL. */
 const struct proc_info *engine_proc(const struct engine *e, uint32_t hpid);
 
+/* The host pid of the process that last opened abs_path for writing
+ * (O_WRONLY, O_RDWR, O_CREAT, O_TRUNC), created it (creat, mknod, mkdir,
+ * symlink, link), renamed something onto it, truncated or removed it; 0
+ * when no event says.  abs_path as the jail saw it (an event's abs or
+ * file).  A path with no entry of its own that lies in a directory moved
+ * into place by a rename gets that rename's process.  The memory is
+ * bounded (ENGINE_WRITERS_MAX paths): when full, the oldest are forgotten. */
+uint32_t engine_writer_of(const struct engine *e, const char *abs_path);
+
 /* Record a violation found outside the event stream (staging check, proxy).
  * The engine copies the strings, attributes it to hpid's package, and
  * carries out the action through the kill hook when enforcing. */
@@ -173,18 +185,32 @@ struct engine_outcome {
 };
 void engine_set_outcome(struct engine *e, const struct engine_outcome *o);
 
+/* A baseline (src/baseline.c): asked once for each new violation, after
+ * its attribution and before its action.  true: the finding is known and
+ * accepted (v->baselined is set; it is reported and not acted on). */
+typedef bool (*engine_baseline_fn)(const struct engine *e, const struct violation_record *v,
+				   void *ctx);
+void engine_set_baseline(struct engine *e, engine_baseline_fn fn, void *ctx);
+/* The decoys of this run, for code that must recognise their values in
+ * evidence (baseline normalisation): the token of decoy i and where it is,
+ * NULL past the last. */
+const char *engine_decoy(const struct engine *e, size_t i, const char **where);
+
+/* Violations that count: baselined ones are not. */
 bool engine_has_violations(const struct engine *e);
 bool engine_killed(const struct engine *e);
 /* "clean", "violation" or "incomplete". */
 const char *engine_verdict(const struct engine *e);
+/* Every recorded violation, baselined ones included (see ->baselined). */
 size_t engine_n_violations(const struct engine *e);
+size_t engine_n_baselined(const struct engine *e);
 const struct violation_record *engine_violation(const struct engine *e, size_t i);
 bool engine_enforcing(const struct engine *e);
 const struct profile *engine_profile(const struct engine *e);
 
 /* pipjail's exit code: 101 when a violator was killed, 100 when violations
  * were found (audit, or enforce with action "report"), 102 when the trace
- * is incomplete, else command_code. */
+ * is incomplete, else command_code.  Baselined violations do not count. */
 int engine_exit_code(const struct engine *e, int command_code);
 
 #endif

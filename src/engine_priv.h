@@ -18,7 +18,8 @@ struct pkg {
 	size_t n_hooks;
 	uint64_t processes[ROLE_COUNT];
 	uint64_t events;
-	uint64_t violations;
+	uint64_t violations;       /* counted ones */
+	uint64_t baselined;        /* accepted by the baseline */
 };
 
 struct proc {
@@ -68,6 +69,23 @@ struct edecoy {
 	char *token;
 };
 
+/* Who last wrote a path (engine_writer_of): a chained hash table on the
+ * path, its entries also on a list from the oldest to the newest write, so
+ * that a full table forgets the oldest.  Bounded by ENGINE_WRITERS_MAX
+ * entries and ENGINE_WRITERS_MAX_BYTES of path text. */
+#define ENGINE_WRITERS_MAX       200000
+#define ENGINE_WRITERS_MAX_BYTES (32u << 20)
+
+struct writer {
+	struct writer *chain;      /* next in the bucket */
+	struct writer *older, *newer;
+	uint64_t hash;
+	uint32_t hpid;
+	bool renamed;              /* it became this path by a rename (a moved directory) */
+	size_t len;
+	char path[];
+};
+
 struct kind_count {
 	char name[32];
 	uint64_t n;
@@ -94,8 +112,18 @@ struct engine {
 	struct pkg *pkgs;
 	size_t n_pkgs;
 
+	struct writer **wbuckets;
+	size_t wbuckets_n;        /* a power of two, 0: nothing recorded yet */
+	struct writer *woldest, *wnewest;
+	size_t n_writers, writer_bytes;
+	size_t writers_max;       /* ENGINE_WRITERS_MAX; tests lower it */
+	uint64_t writers_evicted;
+
 	struct violation_record *viols;
 	size_t n_viols;
+	size_t n_baselined;       /* of them, accepted by the baseline */
+	engine_baseline_fn baseline;
+	void *baseline_ctx;
 	char **seen;              /* dedupe keys of violations, sorted */
 	size_t n_seen;
 
@@ -124,6 +152,9 @@ struct proc *proc_get(struct engine *e, uint32_t hpid);
 struct proc *proc_lookup_or_new(struct engine *e, const struct trace_event *ev);
 void proctree_event(struct engine *e, const struct trace_event *ev, struct proc *pr);
 void proctree_free(struct engine *e);
+/* Remember who wrote, created, renamed onto or removed a path. */
+void writers_event(struct engine *e, const struct trace_event *ev);
+void writers_free(struct engine *e);
 /* A build of no known name writing <name>.egg-info or <name>-<v>.dist-info. */
 void proctree_learn_name(struct engine *e, struct proc *pr, const struct trace_event *ev);
 void proctree_apply_note(struct engine *e, const cJSON *note);

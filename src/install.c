@@ -88,7 +88,8 @@ static size_t added_modules(struct run *r, char ***mods)
 		while (d && (e = readdir(d))) {
 			char *m;
 
-			if (e->d_name[0] == '.')
+			/* A whiteout (character device 0:0) is a removal, not a module. */
+			if (e->d_name[0] == '.' || e->d_type == DT_CHR)
 				continue;
 			m = module_of(e->d_name, e->d_type == DT_DIR);
 			if (!m)

@@ -606,6 +606,11 @@ static void on_refused(struct engine *e, struct proc *pr, const struct trace_eve
 	int er = ev_errno(ev);
 
 	e->refused++;
+	/* nr -1 at sys_exit is a call the kernel itself aborted (a syscall
+	 * interrupted by a signal and not restarted, for one): no call was
+	 * refused by anything of ours, and there is nothing to judge. */
+	if (!sc && ev->nr < 0)
+		return;
 	if (!sc) {
 		snprintf(evidence, sizeof(evidence), "a 32-bit (non-native ABI) system call, number %ld",
 			 ev->nr);

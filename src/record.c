@@ -304,7 +304,59 @@ out:
 	return ret;
 }
 
-int record_read_at(int dirfd, const char *name, struct record *out, char *err, size_t errlen)
+int record_parse_lines(const char *buf, size_t len, struct record *out, char *err, size_t errlen)
+{
+	size_t pos = 0, cap = 0, row = 0;
+
+	out->e = NULL;
+	out->n = 0;
+	if (len > RECORD_MAX_BYTES) {
+		set_err(err, errlen, "larger than %u bytes", RECORD_MAX_BYTES);
+		return -1;
+	}
+	if (memchr(buf, '\0', len)) {
+		set_err(err, errlen, "a NUL byte");
+		return -1;
+	}
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - buf) : len, n = end - pos;
+		struct record_entry *e;
+
+		row++;
+		if (n && buf[pos + n - 1] == '\r')
+			n--;
+		if (n == 0) {
+			pos = end + 1;
+			continue;
+		}
+		if (n > RECORD_MAX_FIELD) {
+			set_err(err, errlen, "line %zu: longer than %u bytes", row, RECORD_MAX_FIELD);
+			goto fail;
+		}
+		if (out->n >= RECORD_MAX_ROWS) {
+			set_err(err, errlen, "more than %u lines", RECORD_MAX_ROWS);
+			goto fail;
+		}
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			out->e = xrealloc(out->e, cap * sizeof(*out->e));
+		}
+		e = &out->e[out->n++];
+		memset(e, 0, sizeof(*e));
+		e->path = xasprintf("%.*s", (int)n, buf + pos);
+		pos = end + 1;
+	}
+	return 0;
+fail:
+	record_free(out);
+	return -1;
+}
+
+typedef int (*parse_fn)(const char *buf, size_t len, struct record *out, char *err, size_t errlen);
+
+static int read_parse_at(int dirfd, const char *name, parse_fn parse, struct record *out, char *err,
+			 size_t errlen)
 {
 	autoclose int fd = -1;
 	autofree char *buf = NULL;
@@ -337,7 +389,17 @@ int record_read_at(int dirfd, const char *name, struct record *out, char *err, s
 		set_err(err, errlen, "changed while being read");
 		return -1;
 	}
-	return record_parse(buf, (size_t)n, out, err, errlen);
+	return parse(buf, (size_t)n, out, err, errlen);
+}
+
+int record_read_at(int dirfd, const char *name, struct record *out, char *err, size_t errlen)
+{
+	return read_parse_at(dirfd, name, record_parse, out, err, errlen);
+}
+
+int record_read_lines_at(int dirfd, const char *name, struct record *out, char *err, size_t errlen)
+{
+	return read_parse_at(dirfd, name, record_parse_lines, out, err, errlen);
 }
 
 void record_free(struct record *r)

@@ -49,6 +49,15 @@ int record_parse(const char *buf, size_t len, struct record *out, char *err, siz
 /* Read and parse the file name under dirfd (no symlinks followed). */
 int record_read_at(int dirfd, const char *name, struct record *out, char *err, size_t errlen);
 
+/* installed-files.txt, the manifest pip writes into the .egg-info of a
+ * legacy `setup.py install`: one path per line (LF or CRLF), relative to
+ * the .egg-info directory, no hash and no size.  The rows come out as
+ * RECORD rows with hash RECORD_HASH_NONE and has_size false; empty lines
+ * are skipped; a NUL byte, a line over RECORD_MAX_FIELD, more than
+ * RECORD_MAX_ROWS lines or a file over RECORD_MAX_BYTES is refused. */
+int record_parse_lines(const char *buf, size_t len, struct record *out, char *err, size_t errlen);
+int record_read_lines_at(int dirfd, const char *name, struct record *out, char *err, size_t errlen);
+
 void record_free(struct record *r);
 
 /* urlsafe base64 without padding (as RECORD uses); returns the decoded

@@ -29,6 +29,8 @@
 #define STAGE_MAX_DEPTH  256
 #define STAGE_MAX_FILES  2000000
 #define PTH_MAX_READ     (64u << 10)
+#define PKGINFO_MAX_READ (64u << 10)
+#define EGG_MANIFEST     "installed-files.txt"
 
 long stage_test_fail_after = -1;
 bool stage_test_fail_crash;
@@ -51,10 +53,12 @@ struct pmap {
 	size_t cap, n;
 };
 
-/* A distribution seen in the target or the stage, with its RECORD. */
+/* A distribution seen in the target or the stage, with its RECORD (or,
+ * for a legacy `setup.py install`, its .egg-info's installed-files.txt). */
 struct dist {
 	char *name, *version, *dist_info;
 	struct record rec;
+	bool legacy;           /* an .egg-info: rows relative to it, no hashes */
 	bool from_upper;       /* RECORD read from the stage (installed by this run) */
 	bool removed;          /* its RECORD in the target is gone or replaced */
 	int result_index;      /* in res.dists, -1 when not part of the report */
@@ -494,6 +498,7 @@ static int same_content(struct stage *s, size_t fidx, int ufd, int lfd, const ch
 static int walk(struct stage *s, int ufd, int lfd, bool opaque, bool inside_replaced, int depth,
 		char *err, size_t errlen);
 static bool in_dist_info(const char *rel, char **di);
+static bool is_manifest(const char *rel, char **di);
 
 static int walk_entry(struct stage *s, int ufd, int lfd, const char *name, bool inside_replaced,
 		      int depth, char *err, size_t errlen)
@@ -581,7 +586,7 @@ static int walk_entry(struct stage *s, int ufd, int lfd, const char *name, bool 
 
 			/* A RECORD written again (pip install --force-reinstall of
 			 * the same wheel) still says who wrote this run's files. */
-			if (strcmp(name, "RECORD") == 0 && in_dist_info(f->path, &di)) {
+			if (is_manifest(f->path, &di)) {
 				s->rewritten = xrealloc(s->rewritten, (s->n_rewritten + 1) * sizeof(*s->rewritten));
 				s->rewritten[s->n_rewritten++] = steal_pointer(&di);
 			}
@@ -726,14 +731,64 @@ static int find_dist(const struct stage *s, const char *dist_info, bool from_upp
 	return -1;
 }
 
-/* Load the RECORD of dist_info (relative to the target) from upper or the target. */
+/* Copy a metadata value (a name, a version) that came from the package:
+ * printable ASCII only, cut at anything else, never empty ("?" then). */
+static char *clean_value(const char *v, size_t n, size_t max)
+{
+	size_t k = 0;
+
+	while (n && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
+	while (k < n && k < max && (unsigned char)v[k] > 0x20 && (unsigned char)v[k] < 0x7f)
+		k++;
+	return k ? xasprintf("%.*s", (int)k, v) : xstrdup("?");
+}
+
+/* Name and version from an .egg-info's PKG-INFO (its headers, up to the
+ * first blank line), each left NULL when absent. */
+static void egg_pkginfo(int dfd, const char *egg_info, char **name, char **version)
+{
+	autofree char *p = xasprintf("%s/PKG-INFO", egg_info);
+	autoclose int fd = openat(dfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	autofree char *buf = NULL;
+	struct stat st;
+	ssize_t n;
+	char *line, *next;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	buf = xmalloc(PKGINFO_MAX_READ + 1);
+	n = read_all(fd, buf, PKGINFO_MAX_READ);
+	if (n < 0)
+		return;
+	buf[n] = '\0';
+	/* The headers end at the first empty line; the description follows. */
+	for (line = buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (line[0] == '\r' || line[0] == '\0')
+			break;
+		if (!*name && strncmp(line, "Name:", 5) == 0)
+			*name = clean_value(line + 5, strlen(line + 5), 128);
+		else if (!*version && strncmp(line, "Version:", 8) == 0)
+			*version = clean_value(line + 8, strlen(line + 8), 64);
+	}
+}
+
+/* Load the RECORD of dist_info (relative to the target) from upper or the
+ * target; for an .egg-info, its installed-files.txt. */
 static int load_dist(struct stage *s, const char *dist_info, bool from_upper, bool removed)
 {
 	char perr[256] = "";
-	autofree char *rec = xasprintf("%s/RECORD", dist_info);
+	bool legacy = ends_with(dist_info, ".egg-info");
+	autofree char *rec = xasprintf("%s/%s", dist_info, legacy ? EGG_MANIFEST : "RECORD");
 	const char *name = basename_of(dist_info);
-	size_t stem = strlen(name) - strlen(".dist-info");
+	size_t stem = strlen(name) - strlen(legacy ? ".egg-info" : ".dist-info");
 	const char *dash = memchr(name, '-', stem);
+	int dfd = from_upper ? s->upper_fd : s->target_fd;
 	struct dist *d;
 	int i = find_dist(s, dist_info, from_upper);
 
@@ -745,32 +800,56 @@ static int load_dist(struct stage *s, const char *dist_info, bool from_upper, bo
 	d = &s->dists[s->n_dists];
 	memset(d, 0, sizeof(*d));
 	d->dist_info = xstrdup(dist_info);
+	d->legacy = legacy;
 	if (dash) {
+		/* "<name>-<version>", and "-py3.11" after an egg-info's version */
+		const char *dash2 = legacy ? memchr(dash + 1, '-', stem - (size_t)(dash + 1 - name)) : NULL;
+		size_t vlen = (size_t)((dash2 ? dash2 : name + stem) - dash - 1);
+
 		d->name = xasprintf("%.*s", (int)(dash - name), name);
-		d->version = xasprintf("%.*s", (int)(stem - (size_t)(dash - name) - 1), dash + 1);
+		d->version = xasprintf("%.*s", (int)vlen, dash + 1);
 	} else {
 		d->name = xasprintf("%.*s", (int)stem, name);
 		d->version = xstrdup("");
 	}
+	/* An .egg-info's PKG-INFO has the project's own spelling of its name
+	 * ("clean-demo" for clean_demo-1.0-py3.11.egg-info). */
+	if (legacy) {
+		char *pname = NULL, *pversion = NULL;
+
+		egg_pkginfo(dfd, dist_info, &pname, &pversion);
+		if (pname) {
+			free(d->name);
+			d->name = pname;
+		}
+		if (pversion) {
+			free(d->version);
+			d->version = pversion;
+		}
+	}
 	d->from_upper = from_upper;
 	d->removed = removed;
 	d->result_index = -1;
-	if (record_read_at(from_upper ? s->upper_fd : s->target_fd, rec, &d->rec, perr, sizeof(perr)) < 0) {
+	if ((legacy ? record_read_lines_at : record_read_at)(dfd, rec, &d->rec, perr, sizeof(perr)) < 0) {
 		/* Kept with no files: everything it would declare is undeclared. */
-		d->record_error = xstrdup(perr);
-		debugx(1, "stage: %s/RECORD: %s", dist_info, perr);
+		d->record_error = xasprintf("%s: %s", rec, perr);
+		debugx(1, "stage: %s: %s", rec, perr);
 	}
 	return (int)s->n_dists++;
 }
 
-/* Put each RECORD path of dist di into map m. */
+/* Put each RECORD path of dist di into map m.  RECORD paths are relative
+ * to the dist-info's parent, installed-files.txt paths to the .egg-info. */
 static void map_dist(struct stage *s, int di, struct pmap *m)
 {
 	struct dist *d = &s->dists[di];
 	autofree char *base = NULL;
 	const char *slash = strrchr(d->dist_info, '/');
 
-	base = slash ? xasprintf("%.*s", (int)(slash - d->dist_info), d->dist_info) : xstrdup("");
+	if (d->legacy)
+		base = xstrdup(d->dist_info);
+	else
+		base = slash ? xasprintf("%.*s", (int)(slash - d->dist_info), d->dist_info) : xstrdup("");
 	for (size_t i = 0; i < d->rec.n; i++) {
 		autofree char *rel = normalize(base, d->rec.e[i].path, s->target);
 
@@ -798,8 +877,36 @@ static bool in_dist_info(const char *rel, char **di)
 	return true;
 }
 
-/* Every *.dist-info in the target directory dir (relative), as a staying
- * distribution unless already known. */
+/* Is rel "<something>.egg-info/<name>"?  Then the egg-info path into *di. */
+static bool in_egg_info(const char *rel, char **di)
+{
+	autofree char *dir = dir_of(rel);
+
+	if (!ends_with(dir, ".egg-info") || strlen(basename_of(dir)) <= 9)
+		return false;
+	*di = steal_pointer(&dir);
+	return true;
+}
+
+/* A file in a distribution's metadata directory (.dist-info or .egg-info). */
+static bool in_meta_dir(const char *rel, char **di)
+{
+	return in_dist_info(rel, di) || in_egg_info(rel, di);
+}
+
+/* The file that says what a distribution installed: a dist-info's RECORD,
+ * or an egg-info's installed-files.txt (a legacy `setup.py install`). */
+static bool is_manifest(const char *rel, char **di)
+{
+	const char *name = basename_of(rel);
+
+	return (strcmp(name, "RECORD") == 0 && in_dist_info(rel, di)) ||
+	       (strcmp(name, EGG_MANIFEST) == 0 && in_egg_info(rel, di));
+}
+
+/* Every *.dist-info (and *.egg-info with an installed-files.txt) in the
+ * target directory dir (relative), as a staying distribution unless
+ * already known. */
 static void load_site_dir(struct stage *s, const char *dir, struct pmap *seen)
 {
 	autoclose int dfd = -1;
@@ -815,19 +922,39 @@ static void load_site_dir(struct stage *s, const char *dir, struct pmap *seen)
 		return;
 	while ((de = readdir(d))) {
 		autofree char *di = NULL;
+		bool egg = ends_with(de->d_name, ".egg-info") && strlen(de->d_name) > 9;
 
-		if (!ends_with(de->d_name, ".dist-info") || strlen(de->d_name) <= 10)
+		if (!egg && (!ends_with(de->d_name, ".dist-info") || strlen(de->d_name) <= 10))
 			continue;
 		di = *dir ? xasprintf("%s/%s", dir, de->d_name) : xstrdup(de->d_name);
 		if (find_dist(s, di, false) < 0) {
 			struct stat st;
-			autofree char *rec = xasprintf("%s/RECORD", de->d_name);
+			autofree char *rec = xasprintf("%s/%s", de->d_name, egg ? EGG_MANIFEST : "RECORD");
 
 			if (fstatat(dfd, rec, &st, AT_SYMLINK_NOFOLLOW) == 0)
 				load_dist(s, di, false, false);
 		}
 	}
 	closedir(d);
+}
+
+/* The files of an .egg-info that this run wrote are part of its
+ * distribution (installed-files.txt lists most of them, never itself). */
+static void add_egg_info_files(struct stage *s)
+{
+	for (size_t i = 0; i < s->res.n_files; i++) {
+		struct stage_file *f = &s->res.files[i];
+		autofree char *di = NULL;
+		struct record *r;
+		int k;
+
+		if (f->what == STAGE_REMOVED || !in_egg_info(f->path, &di) || (k = find_dist(s, di, true)) < 0)
+			continue;
+		r = &s->dists[k].rec;
+		r->e = xrealloc(r->e, (r->n + 1) * sizeof(*r->e));
+		memset(&r->e[r->n], 0, sizeof(r->e[0]));
+		r->e[r->n++].path = xstrdup(basename_of(f->path));
+	}
 }
 
 static int collect_dists(struct stage *s)
@@ -839,7 +966,7 @@ static int collect_dists(struct stage *s)
 		struct stage_file *f = &s->res.files[i];
 		autofree char *di = NULL;
 
-		if (strcmp(basename_of(f->path), "RECORD") != 0 || !in_dist_info(f->path, &di))
+		if (!is_manifest(f->path, &di))
 			continue;
 		if (f->what != STAGE_REMOVED)
 			load_dist(s, di, true, false);
@@ -891,6 +1018,7 @@ static int collect_dists(struct stage *s)
 		closedir(d);
 	}
 	pmap_free(&seen);
+	add_egg_info_files(s);
 	for (size_t i = 0; i < s->n_dists; i++) {
 		struct dist *d = &s->dists[i];
 
@@ -919,6 +1047,7 @@ static int result_dist(struct stage *s, int di)
 		rd->name = xstrdup(d->name);
 		rd->version = xstrdup(d->version);
 		rd->dist_info = xstrdup(d->dist_info);
+		rd->legacy = d->legacy;
 		if (d->record_error) {
 			rd->record_bad = true;
 			rd->record_error = xstrdup(d->record_error);
@@ -1049,6 +1178,12 @@ static const char *dist_label(struct stage *s, int di, char *buf, size_t len)
 	return buf;
 }
 
+/* What declares a distribution's files: "RECORD" or "installed-files.txt". */
+static const char *manifest_of(const struct stage *s, int di)
+{
+	return s->dists[di].legacy ? EGG_MANIFEST : "RECORD";
+}
+
 /* Check a new or changed file; returns the reason for a violation or NULL. */
 static char *check_present(struct stage *s, size_t i, const char *const *allow)
 {
@@ -1063,8 +1198,8 @@ static char *check_present(struct stage *s, size_t i, const char *const *allow)
 	if (decl)
 		f->dist = result_dist(s, decl->dist);
 	if (own)
-		return xasprintf("changes a file owned by distribution %s (its RECORD)",
-				 dist_label(s, own->dist, lbl, sizeof(lbl)));
+		return xasprintf("changes a file owned by distribution %s (its %s)",
+				 dist_label(s, own->dist, lbl, sizeof(lbl)), manifest_of(s, own->dist));
 	if (!decl) {
 		autofree char *di = NULL, *src = NULL;
 
@@ -1123,10 +1258,12 @@ static char *check_present(struct stage *s, size_t i, const char *const *allow)
 		autofree char *code = pth_exec_lines(s, f->path);
 
 		if (code)
-			return xasprintf(".pth file (in RECORD of %s) runs code at every interpreter start:\n%s", lbl, code);
+			return xasprintf(".pth file (in %s of %s) runs code at every interpreter start:\n%s",
+					 manifest_of(s, decl->dist), lbl, code);
 	}
 	if (is_startup_hook(name) && !name_allowed(name, allow))
-		return xasprintf("%s (in RECORD of %s) runs at every interpreter start", name, lbl);
+		return xasprintf("%s (in %s of %s) runs at every interpreter start", name,
+				 manifest_of(s, decl->dist), lbl);
 	return NULL;
 }
 
@@ -1141,7 +1278,7 @@ static char *check_removed(struct stage *s, size_t i)
 		f->dist = result_dist(s, e->dist);
 		return NULL;
 	}
-	if (in_dist_info(f->path, &di)) {
+	if (in_meta_dir(f->path, &di)) {
 		int d = find_dist(s, di, false);
 
 		if (d >= 0 && s->dists[d].removed) {
@@ -1156,8 +1293,8 @@ static char *check_removed(struct stage *s, size_t i)
 	}
 	own = pmap_find(&s->owned, f->path);
 	if (own)
-		return xasprintf("removes a file owned by distribution %s (its RECORD)",
-				 dist_label(s, own->dist, lbl, sizeof(lbl)));
+		return xasprintf("removes a file owned by distribution %s (its %s)",
+				 dist_label(s, own->dist, lbl, sizeof(lbl)), manifest_of(s, own->dist));
 	return xstrdup("removes a file that no removed distribution lists");
 }
 
@@ -1213,20 +1350,14 @@ int stage_check(struct stage *s, const char *const *pth_allow, const struct stag
 	return (int)n;
 }
 
-/* The engine's functions, weak so that this file links before the engine
- * has them (tests, or an engine under construction). */
-extern void engine_report(struct engine *e, const struct violation *v) __attribute__((weak));
-extern uint32_t engine_writer_of(const struct engine *e, const char *abs_path) __attribute__((weak));
-
 static void eng_report(void *ctx, const struct violation *v)
 {
-	if (engine_report)
-		engine_report(ctx, v);
+	engine_report(ctx, v);
 }
 
 static uint32_t eng_writer(void *ctx, const char *abs_path)
 {
-	return engine_writer_of ? engine_writer_of(ctx, abs_path) : 0;
+	return engine_writer_of(ctx, abs_path);
 }
 
 int stage_check_engine(struct stage *s, struct engine *e, const char *const *pth_allow)
@@ -1252,8 +1383,9 @@ void stage_report_text(const struct stage *s, FILE *f, const struct stage_hooks 
 			fprintf(f, "  RECORD unreadable: %s\n", sd->record_error);
 			continue;
 		}
-		fprintf(f, "  %s %s (%s): %zu added, %zu changed, %zu removed\n", sd->name, sd->version,
+		fprintf(f, "  %s %s (%s%s): %zu added, %zu changed, %zu removed\n", sd->name, sd->version,
 			sd->installed && sd->removed ? "reinstalled" : sd->installed ? "installed" : "removed",
+			sd->legacy ? ", legacy setup.py install: files listed, no hashes" : "",
 			sd->n_added, sd->n_changed, sd->n_removed);
 		if (pj_verbose < 1)
 			continue;
@@ -1310,6 +1442,7 @@ void stage_report_json(const struct stage *s, cJSON *obj)
 		cJSON_AddStringToObject(o, "name", sd->name);
 		cJSON_AddStringToObject(o, "version", sd->version);
 		cJSON_AddStringToObject(o, "dist_info", sd->dist_info);
+		cJSON_AddStringToObject(o, "manifest", sd->legacy ? EGG_MANIFEST : "RECORD");
 		cJSON_AddBoolToObject(o, "installed", sd->installed);
 		cJSON_AddBoolToObject(o, "removed", sd->removed);
 		lists[0] = cJSON_AddArrayToObject(o, "added");

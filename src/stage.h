@@ -55,9 +55,11 @@ struct stage_file {
 
 /* A distribution this run installed, upgraded or removed. */
 struct stage_dist {
-	char *name;            /* from the dist-info directory name */
+	char *name;            /* from the dist-info directory name (an egg-info's PKG-INFO) */
 	char *version;
-	char *dist_info;       /* relative to the target */
+	char *dist_info;       /* relative to the target (a *.dist-info or *.egg-info) */
+	bool legacy;           /* a legacy `setup.py install`: its .egg-info's
+	                        * installed-files.txt lists the files, without hashes */
 	bool installed;        /* its RECORD is new or changed: installed by this run */
 	bool removed;          /* its old RECORD is gone or replaced (uninstall, upgrade) */
 	bool record_bad;       /* RECORD could not be parsed (record_error says why) */

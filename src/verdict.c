@@ -53,6 +53,7 @@ struct engine *engine_new(const struct profile *p, bool enforce)
 	e->enforce = enforce;
 	e->probes_are_violations = p && p->probes_are_violations;
 	e->out.command_code = -1;
+	e->writers_max = ENGINE_WRITERS_MAX;
 	engine_compile(e);
 	return e;
 }
@@ -231,6 +232,7 @@ void engine_event(struct engine *e, const struct trace_event *ev)
 	/* An exec re-classifies first: its line in the trace carries the new
 	 * role, and a violation names the program that was started. */
 	proctree_event(e, ev, pr);
+	writers_event(e, ev);
 	pr->events++;
 	if (pr->pkg >= 0)
 		e->pkgs[pr->pkg].events++;
@@ -293,6 +295,8 @@ static void carry_out(struct engine *e, struct proc *pr, struct violation_record
 {
 	bool whole = v->action == ACTION_KILL_JAIL;
 
+	if (v->baselined)
+		return;  /* a known, accepted finding: the team chose to let it run */
 	if (!e->enforce || (v->action != ACTION_KILL_PROCESS && v->action != ACTION_KILL_JAIL))
 		return;
 	if (e->jail_killed || (!whole && pr && pr->info.killed)) {
@@ -330,6 +334,8 @@ static void emit_violation_note(struct engine *e, const struct violation_record 
 	cJSON_AddStringToObject(f, "chain", v->chain ? v->chain : "");
 	cJSON_AddStringToObject(f, "action", action_name(v->action));
 	cJSON_AddBoolToObject(f, "done", v->done);
+	if (v->baselined)
+		cJSON_AddBoolToObject(f, "baselined", true);
 	trace_write_note(e->trace, "violation", f);
 	cJSON_Delete(f);
 }
@@ -363,9 +369,15 @@ static struct violation_record *record(struct engine *e, struct proc *pr, const 
 		v->source_dir = dup_or_null(pr->srcdir);
 		v->pkg = pr->pkg;
 		v->chain = proctree_chain(e, pr, &v->pids, &v->n_pids);
-		if (pr->pkg >= 0)
-			e->pkgs[pr->pkg].violations++;
 	}
+	/* Asked once, with the attribution known and before any action. */
+	v->baselined = e->baseline && e->baseline(e, v, e->baseline_ctx);
+	if (v->baselined)
+		e->n_baselined++;
+	if (v->pkg >= 0 && v->baselined)
+		e->pkgs[v->pkg].baselined++;
+	else if (v->pkg >= 0)
+		e->pkgs[v->pkg].violations++;
 	return v;
 }
 
@@ -419,9 +431,30 @@ void engine_set_outcome(struct engine *e, const struct engine_outcome *o)
 	e->have_outcome = true;
 }
 
+void engine_set_baseline(struct engine *e, engine_baseline_fn fn, void *ctx)
+{
+	e->baseline = fn;
+	e->baseline_ctx = ctx;
+}
+
+const char *engine_decoy(const struct engine *e, size_t i, const char **where)
+{
+	if (i >= e->n_decoys)
+		return NULL;
+	if (where)
+		*where = e->decoys[i].where;
+	return e->decoys[i].token;
+}
+
+/* The violations that count for the verdict and the exit code. */
+static size_t n_counted(const struct engine *e)
+{
+	return e->n_viols - e->n_baselined;
+}
+
 bool engine_has_violations(const struct engine *e)
 {
-	return e->n_viols > 0;
+	return n_counted(e) > 0;
 }
 
 bool engine_killed(const struct engine *e)
@@ -444,6 +477,11 @@ size_t engine_n_violations(const struct engine *e)
 	return e->n_viols;
 }
 
+size_t engine_n_baselined(const struct engine *e)
+{
+	return e->n_baselined;
+}
+
 const struct violation_record *engine_violation(const struct engine *e, size_t i)
 {
 	return i < e->n_viols ? &e->viols[i] : NULL;
@@ -456,7 +494,7 @@ static bool incomplete(const struct engine *e)
 
 const char *engine_verdict(const struct engine *e)
 {
-	if (e->n_viols)
+	if (n_counted(e))
 		return "violation";
 	if (incomplete(e))
 		return "incomplete";
@@ -467,7 +505,7 @@ int engine_exit_code(const struct engine *e, int command_code)
 {
 	if (e->killed)
 		return EXIT_VIOLATION_KILLED;
-	if (e->n_viols)
+	if (n_counted(e))
 		return EXIT_VIOLATION_FOUND;
 	if (incomplete(e))
 		return EXIT_INCOMPLETE;

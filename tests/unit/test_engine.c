@@ -584,6 +584,159 @@ static void test_field_cases(void)
 	profile_free(p);
 }
 
+/* A path event (mkdir, symlink, unlink, rename, link) that succeeded. */
+static void path_ev(struct engine *e, const char *kind, uint32_t hpid, uint32_t pid, const char *abs,
+		    const char *abs2, long ret)
+{
+	struct trace_event ev = base(kind, hpid, pid, 0);
+
+	ev.syscall = kind;
+	ev.path = ev.abs = abs;
+	ev.path2 = ev.abs2 = abs2;
+	ev.has_ret = true;
+	ev.ret = ret;
+	engine_event(e, &ev);
+}
+
+#define SITE "/venv/lib/python3.11/site-packages"
+
+/* engine_writer_of: who last wrote a path, and a staging violation
+ * reported with that pid lands on the build that wrote it. */
+static void test_writers(void)
+{
+	struct profile *p = load_default();
+	struct engine *e = engine_new(p, false);
+	static const char *const legacy[] = {
+		"/venv/bin/python3", "-u", "-c", "import setuptools; exec(compile(open('setup.py').read(), 'setup.py', 'exec'))",
+		"install", "--record", "/tmp/pip-record-x/install-record.txt",
+		"--single-version-externally-managed", "--compile", NULL,
+	};
+	const struct violation_record *v;
+	struct violation sv = { 0 };
+
+	engine_set_command(e, pip_argv + 1);
+	clean_part(e);  /* pip 1001, build_wheel of demo 1002, gcc 1003 */
+	CHECK_INT_EQ(engine_writer_of(e, SITE "/evil.pth"), 0);
+	open_ev(e, 1002, 3, SITE "/evil.pth", "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC", 5);
+	CHECK_INT_EQ(engine_writer_of(e, SITE "/evil.pth"), 1002);
+	/* reading it, or a write that failed, does not make pip its writer */
+	open_ev(e, 1001, 2, SITE "/evil.pth", "O_RDONLY|O_CLOEXEC", 6);
+	open_ev(e, 1001, 2, SITE "/evil.pth", "O_WRONLY|O_TRUNC", -EACCES);
+	CHECK_INT_EQ(engine_writer_of(e, SITE "/evil.pth"), 1002);
+	/* "O_RDONLY|O_CREAT" creates; a flag is matched whole */
+	open_ev(e, 1003, 4, SITE "/made.txt", "O_RDONLY|O_CREAT", 7);
+	CHECK_INT_EQ(engine_writer_of(e, SITE "/made.txt"), 1003);
+	open_ev(e, 1001, 2, SITE "/made.txt", "O_RDONLY|O_WRONLYX", 8);
+	CHECK_INT_EQ(engine_writer_of(e, SITE "/made.txt"), 1003);
+	/* O_RDWR through a symlink: both names */
+	{
+		struct trace_event ev = base("open", 1001, 2, 0);
+
+		ev.syscall = "openat";
+		ev.path = ev.abs = "/venv/link-to-conf";
+		ev.file = "/venv/pyvenv.cfg";
+		ev.flags = "O_RDWR";
+		ev.has_ret = true;
+		ev.ret = 3;
+		engine_event(e, &ev);
+		CHECK_INT_EQ(engine_writer_of(e, "/venv/pyvenv.cfg"), 1001);
+		CHECK_INT_EQ(engine_writer_of(e, "/venv/link-to-conf"), 1001);
+	}
+	/* the other ways to make a name */
+	path_ev(e, "mkdir", 1002, 3, SITE "/newpkg", NULL, 0);
+	path_ev(e, "symlink", 1003, 4, SITE "/newpkg/ln", NULL, 0);
+	path_ev(e, "link", 1002, 3, "/tmp/x", SITE "/hard", 0);
+	path_ev(e, "mknod", 1002, 3, SITE "/fifo", NULL, 0);
+	path_ev(e, "mkdir", 1001, 2, SITE "/newpkg", NULL, -EEXIST);  /* failed: not a creation */
+	CHECK_INT_EQ(engine_writer_of(e, SITE "/newpkg"), 1002);
+	CHECK_INT_EQ(engine_writer_of(e, SITE "/newpkg/ln"), 1003);
+	CHECK_INT_EQ(engine_writer_of(e, SITE "/hard"), 1002);
+	CHECK_INT_EQ(engine_writer_of(e, "/tmp/x"), 0);
+	CHECK_INT_EQ(engine_writer_of(e, SITE "/fifo"), 1002);
+	/* a file in a directory made in place but never written itself: unknown */
+	CHECK_INT_EQ(engine_writer_of(e, SITE "/newpkg/other.py"), 0);
+	/* pip writes RECORD beside and renames it into place */
+	open_ev(e, 1002, 3, SITE "/demo-1.0.dist-info/RECORD", "O_WRONLY|O_CREAT", 9);
+	open_ev(e, 1001, 2, SITE "/demo-1.0.dist-info/RECORD.tmp", "O_WRONLY|O_CREAT|O_EXCL", 9);
+	path_ev(e, "rename", 1001, 2, SITE "/demo-1.0.dist-info/RECORD.tmp", SITE "/demo-1.0.dist-info/RECORD", 0);
+	CHECK_INT_EQ(engine_writer_of(e, SITE "/demo-1.0.dist-info/RECORD"), 1001);
+	/* a directory built elsewhere and moved in: its files go to the mover */
+	path_ev(e, "rename", 1003, 4, "/tmp/build/moved", SITE "/moved", 0);
+	CHECK_INT_EQ(engine_writer_of(e, SITE "/moved/sub/mod.py"), 1003);
+	CHECK_INT_EQ(engine_writer_of(e, SITE "/moved"), 1003);
+	/* removals */
+	path_ev(e, "unlink", 1003, 4, SITE "/alpha/core.py", NULL, 0);
+	CHECK_INT_EQ(engine_writer_of(e, SITE "/alpha/core.py"), 1003);
+	CHECK_INT_EQ(engine_writer_of(e, "relative/path"), 0);
+
+	/* a legacy setup.py install of evil-demo writes a file no RECORD names;
+	 * the staging check reports it with its writer */
+	fork_ev(e, 1001, 2, 1020, 20);
+	exec_ev(e, 1020, 20, "/venv/bin/python3", "/tmp/pip-install-k2j3/evil-demo_0123456789abcdef0123456789abcdef", legacy);
+	open_ev(e, 1020, 20, SITE "/zz-evil.py", "O_WRONLY|O_CREAT|O_TRUNC|O_LARGEFILE|O_CLOEXEC", 3);
+	sv.rule = "undeclared-file";
+	sv.kind = "staging";
+	sv.evidence = SITE "/zz-evil.py: not in any RECORD";
+	sv.detail = "not in any RECORD";
+	sv.hpid = engine_writer_of(e, SITE "/zz-evil.py");
+	sv.action = ACTION_REPORT;
+	engine_report(e, &sv);
+	v = find(e, "undeclared-file");
+	CHECK(v != NULL, "the staging violation is recorded");
+	if (v) {
+		CHECK_INT_EQ(v->hpid, 1020);
+		CHECK_STR_EQ(v->package, "evil-demo");
+		CHECK_STR_EQ(v->hook, "setup.py install");
+		CHECK_INT_EQ(v->role, ROLE_BUILD);
+		CHECK(v->chain && strstr(v->chain, "setup.py install"), "chain: %s", v->chain ? v->chain : "(null)");
+	}
+	engine_free(e);
+
+	/* Bounded: a full table forgets the oldest writes, counts them, and a
+	 * path written again is new again. */
+	e = engine_new(p, false);
+	e->writers_max = 4;
+	for (int i = 0; i < 6; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/venv/f%d", i);
+		open_ev(e, 2000 + (uint32_t)i, 2, path, "O_WRONLY|O_CREAT", 3);
+	}
+	CHECK_INT_EQ(e->n_writers, 4);
+	CHECK_INT_EQ(e->writers_evicted, 2);
+	CHECK_INT_EQ(engine_writer_of(e, "/venv/f0"), 0);
+	CHECK_INT_EQ(engine_writer_of(e, "/venv/f1"), 0);
+	CHECK_INT_EQ(engine_writer_of(e, "/venv/f2"), 2002);
+	CHECK_INT_EQ(engine_writer_of(e, "/venv/f5"), 2005);
+	open_ev(e, 2102, 2, "/venv/f2", "O_WRONLY", 3);   /* f2 is the newest now */
+	open_ev(e, 2006, 2, "/venv/f6", "O_WRONLY|O_CREAT", 3);
+	CHECK_INT_EQ(engine_writer_of(e, "/venv/f2"), 2102);
+	CHECK_INT_EQ(engine_writer_of(e, "/venv/f3"), 0);
+	CHECK_INT_EQ(engine_writer_of(e, "/venv/f6"), 2006);
+	CHECK_INT_EQ(e->writers_evicted, 3);
+	/* many paths: the table grows and every one is found */
+	e->writers_max = ENGINE_WRITERS_MAX;
+	for (int i = 0; i < 5000; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/venv/lib/m%d.py", i);
+		open_ev(e, 3000 + (uint32_t)(i % 50), 2, path, "O_WRONLY|O_CREAT", 3);
+	}
+	{
+		int bad = 0;
+
+		for (int i = 0; i < 5000; i++) {
+			char path[64];
+
+			snprintf(path, sizeof(path), "/venv/lib/m%d.py", i);
+			bad += engine_writer_of(e, path) != 3000 + (uint32_t)(i % 50);
+		}
+		CHECK_INT_EQ(bad, 0);
+	}
+	engine_free(e);
+	profile_free(p);
+}
+
 static void test_meta(void)
 {
 	struct pkg_meta m;
@@ -783,6 +936,7 @@ int main(void)
 	test_violations(false);
 	test_classify();
 	test_field_cases();
+	test_writers();
 	test_live_meta();
 	test_trace_and_replay();
 	{

@@ -171,10 +171,53 @@ static void test_parser(void)
 	record_free(&r);
 }
 
+/* installed-files.txt of a legacy setup.py install, as pip 23.0 writes it. */
+static void test_lines(void)
+{
+	static const char txt[] = "../clean_demo.py\n"
+				  "../__pycache__/clean_demo.cpython-311.pyc\r\n"
+				  "\n"
+				  "PKG-INFO\n"
+				  "../../../../bin/a,b script\n"
+				  "top_level.txt";
+	struct record r;
+	char err[256];
+
+	CHECK_INT_EQ(record_parse_lines(txt, strlen(txt), &r, err, sizeof(err)), 0);
+	CHECK_INT_EQ(r.n, 5);
+	if (r.n == 5) {
+		CHECK_STR_EQ(r.e[0].path, "../clean_demo.py");
+		CHECK_STR_EQ(r.e[1].path, "../__pycache__/clean_demo.cpython-311.pyc");
+		CHECK_STR_EQ(r.e[2].path, "PKG-INFO");
+		CHECK_STR_EQ(r.e[3].path, "../../../../bin/a,b script");
+		CHECK_STR_EQ(r.e[4].path, "top_level.txt");
+		for (size_t i = 0; i < r.n; i++)
+			CHECK(r.e[i].hash == RECORD_HASH_NONE && !r.e[i].has_size && !r.e[i].size_bad,
+			      "row %zu has no hash and no size", i);
+	}
+	record_free(&r);
+	CHECK_INT_EQ(record_parse_lines("a\0b\n", 4, &r, err, sizeof(err)), -1);
+	CHECK(r.e == NULL && r.n == 0, "a NUL byte refuses the file, nothing allocated");
+	{
+		size_t n = RECORD_MAX_FIELD + 1;
+		char *big = xmalloc(n + 1);
+
+		memset(big, 'x', n);
+		big[n] = '\n';
+		CHECK_INT_EQ(record_parse_lines(big, n + 1, &r, err, sizeof(err)), -1);
+		CHECK(strstr(err, "longer than") != NULL, "a line over the bound is refused: %s", err);
+		free(big);
+	}
+	CHECK_INT_EQ(record_parse_lines("", 0, &r, err, sizeof(err)), 0);
+	CHECK_INT_EQ(r.n, 0);
+	record_free(&r);
+}
+
 int main(void)
 {
 	test_sha256();
 	test_b64();
 	test_parser();
+	test_lines();
 	return unit_summary("test_record");
 }

