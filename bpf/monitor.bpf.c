@@ -12,6 +12,14 @@
  *   sched_process_fork/exec/exit - the process tree, argv, exe, cwd, status
  * Every record that cannot be emitted is counted in `drops`.
  *
+ * Per task (task storage, set at fork from the parent's, updated at exec):
+ * the marks of pipjail's own setup (not recorded until the task execs) and
+ * the trust (role pip) that the two kernel rules depend on: an untrusted
+ * open of a pip_only file, an untrusted exec of a denied program, both
+ * killed with bpf_send_signal(SIGKILL) in enforce mode.  Identical failed
+ * lookups of a thread are folded into a count (EV_REPEAT).  The rules and
+ * the folding are documented in docs/trace-format.md.
+ *
  * Speed: the small structures of the hot path (file, dentry, mount,
  * fdtable, fs_struct) are read with direct (BTF-typed) loads, not
  * bpf_probe_read_kernel(): a helper call costs tens of nanoseconds and an
@@ -42,6 +50,16 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define CAST(type, p) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
 
 const volatile __u64 target_cgid = 0;
+/* Set by user space at run time (monitor_set_enforce, monitor_protect_path,
+ * monitor_deny_exec): kill on a rule hit; how many entries each rule map
+ * holds (0: skip the lookup). */
+__u32 enforce = 0;
+__u32 n_pip_only = 0;
+__u32 n_denied_exec = 0;
+/* The jailed command's first exec happened (it alone is trusted without
+ * looking at its argv).  init runs its commands one after the other, so
+ * two of its children never race for this. */
+__u32 cmd_started = 0;
 /* Bulk records wake the reader only past this much unread data; the reader
  * also polls on a timer (MONITOR_POLL_MS).  A wakeup per record costs an
  * IPI, several microseconds in a VM. */
@@ -53,13 +71,47 @@ struct {
 	__uint(max_entries, 16 << 20);  /* set from --buffer-mb before load */
 } events SEC(".maps");
 
-/* [0] ring buffer full, [1] no task storage (allocation failed) */
+/* enum pj_counter: [0] ring buffer full, [1] no task storage (both lost),
+ * [2] suppressed (pipjail's own setup), [3] kills, [4] folded repeats */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, CNT_N);
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
+
+/* Files only pip may open, programs no one but pip may start (user space
+ * fills them: monitor_protect_path, monitor_deny_exec). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct pj_inode);
+	__type(value, __u32);
+} pip_only SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct pj_inode);
+	__type(value, __u32);
+} denied_exec SEC(".maps");
+
+/* Trust set by user space (monitor_set_trusted): host tgid -> 1 trusted,
+ * 0 untrusted.  It wins over the kernel's own classification until the
+ * process execs again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} trust_set SEC(".maps");
+
+/* pending.pj: pipjail's own tasks and the kernel's role classification */
+#define PJ_OWN       (1u << 0)  /* pipjail's own code (the init, its children until they exec): not recorded */
+#define PJ_INIT      (1u << 1)  /* the jail's init: entered the cgroup from outside, at fork */
+#define PJ_SHOWN     (1u << 2)  /* an own task whose fork was recorded: its exit is recorded too */
+#define PJ_INITCHILD (1u << 3)  /* a process forked by the init, not yet exec'd */
+#define PJ_TRUSTED   (1u << 4)  /* role pip: the kernel rules do not apply */
 
 /* Per task: the call in progress and what was copied at its entry. */
 struct pending {
@@ -67,12 +119,21 @@ struct pending {
 	__u64 args[6];
 	__s64 nr;
 	__u32 entered;
+	__u32 pj;        /* PJ_*: inherited at fork, updated at exec */
 	__u32 flags;
 	__u32 used;
 	__u16 off[SLOT_N];
 	__u16 len[SLOT_N];
 	/* identity in the task's pid namespace, cached per (htid, hppid) */
 	__u32 id_htid, id_hppid, id_pid, id_tid, id_ppid;
+	/* the last recorded failed lookup, and the identical ones since */
+	__u32 fold_len;      /* 0: none to fold into */
+	__u32 fold_count;
+	__u64 fold_first, fold_last;
+	__u64 fold_args[6];  /* the arguments, the path pointer zeroed */
+	__u64 fold_mnt, fold_dentry;  /* the directory a relative path was relative to */
+	__s64 fold_nr;
+	__u8 fold_path[FOLD_PATH_MAX];
 	__u8 data[PEND_CAP];
 };
 
@@ -114,6 +175,17 @@ static __always_inline void count_drop(__u32 idx)
 
 	if (c)
 		*c += 1;
+}
+
+/* The trust of a process: user space's word if it gave one, else the
+ * kernel's classification. */
+static __always_inline bool is_trusted(const struct pending *p, __u32 tgid)
+{
+	__u32 *o = bpf_map_lookup_elem(&trust_set, &tgid);
+
+	if (o)
+		return *o != 0;
+	return p && (p->pj & PJ_TRUSTED);
 }
 
 static __always_inline bool in_jail(void)
@@ -199,7 +271,7 @@ static __always_inline void ident_common(struct ev_record *r)
 static __always_inline void ident_current(struct ev_record *r, struct task_struct *t, struct pending *p)
 {
 	__u64 pt = bpf_get_current_pid_tgid();
-	__u32 htid = (__u32)pt, hppid = BPF_CORE_READ(t, real_parent, tgid);
+	__u32 htid = (__u32)pt, hppid = t->real_parent->tgid;
 	struct nsref n;
 
 	ident_common(r);
@@ -318,7 +390,7 @@ __noinline int pj_walk(struct rec_buf *rb, __u32 slot)
 	slot &= SLOT_N - 1;
 	c.mnt = rb->walk_mnt;
 	c.dentry = rb->walk_dentry;
-	fs = CAST(struct fs_struct, BPF_CORE_READ(t, fs));
+	fs = t->fs;
 	c.root_mnt = (__u64)fs->root.mnt;
 	c.root_dentry = (__u64)fs->root.dentry;
 	c.pos = EV_WALK_MAX;
@@ -361,7 +433,7 @@ __noinline int pj_walk(struct rec_buf *rb, __u32 slot)
 /* The file behind fd in the current task, as a number (0: none). */
 static __always_inline __u64 fd_file(struct task_struct *t, __s64 fd)
 {
-	struct fdtable *fdt = CAST(struct fdtable, BPF_CORE_READ(t, files, fdt));
+	struct fdtable *fdt = t->files->fdt;
 	struct file **fds;
 	__u64 f = 0;
 
@@ -621,7 +693,8 @@ int BPF_PROG(pj_sys_enter, struct pt_regs *regs, long id)
 	p->nr = id;
 	if (id < 0 || id >= SC_NR_MAX || is_compat(t))
 		return 0;
-	if (!(specs[id].flags & SCF_TRACE))
+	/* pipjail's own setup is not recorded: nothing to copy */
+	if (!(specs[id].flags & SCF_TRACE) || (p->pj & PJ_OWN))
 		return 0;
 	/* a clock read costs ~100 ns in a VM: the duration of bulk file calls
 	 * is not worth it */
@@ -643,6 +716,7 @@ static __always_inline void rec_reset(struct ev_record *r, __u32 type)
 	__u8 i;
 
 	r->type = type;
+	r->ts = 0;
 	r->flags = 0;
 	r->nr = -1;
 	r->ret = 0;
@@ -651,7 +725,7 @@ static __always_inline void rec_reset(struct ev_record *r, __u32 type)
 	r->ino = 0;
 	r->i_mode = 0;
 	r->data_len = 0;
-	r->pad = 0;
+	r->repeat = 0;
 #pragma unroll
 	for (i = 0; i < SLOT_N; i++) {
 		r->off[i] = 0;
@@ -670,7 +744,8 @@ static __always_inline void rec_emit(struct ev_record *r, bool bulk)
 
 	if (n > REC_CAP)
 		n = REC_CAP;
-	r->ts = bpf_ktime_get_ns();
+	if (!r->ts)  /* one clock read per record: a folded lookup has read it already */
+		r->ts = bpf_ktime_get_ns();
 	if (bulk)
 		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
 			? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
@@ -695,7 +770,7 @@ static __always_inline void dir_for(struct rec_buf *rb, struct task_struct *t, i
 	if (dirfd_arg)
 		dfd = (int)argn(r->args, dirfd_arg);
 	if (dfd == AT_FDCWD) {
-		struct fs_struct *fs = CAST(struct fs_struct, BPF_CORE_READ(t, fs));
+		struct fs_struct *fs = t->fs;
 
 		rb->walk_mnt = (__u64)fs->pwd.mnt;
 		rb->walk_dentry = (__u64)fs->pwd.dentry;
@@ -704,6 +779,149 @@ static __always_inline void dir_for(struct rec_buf *rb, struct task_struct *t, i
 		rb->file = fd_file(t, dfd);
 		pj_file(rb, dslot);
 	}
+}
+
+/* ---- folding identical failed lookups ------------------------------------ */
+
+/* Send the count of folded calls (before the thread's next record). */
+static __always_inline void fold_flush(struct pending *p, struct task_struct *t)
+{
+	struct ev_record *r;
+
+	if (!p || !p->fold_count)
+		return;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		/* each folded call is an event lost */
+		__u32 idx = CNT_RINGBUF_FULL;
+		__u64 *c = bpf_map_lookup_elem(&drops, &idx);
+
+		if (c)
+			*c += p->fold_count;
+		p->fold_count = 0;
+		return;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	r->type = EV_REPEAT;
+	r->nr = p->fold_nr;
+	r->ts = p->fold_last;
+	r->htid = t->pid;
+	r->hpid = t->tgid;
+	r->repeat = p->fold_count;
+	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
+	p->fold_count = 0;
+}
+
+/* The directory a relative path of this call is resolved against (as
+ * pointers: no walk). */
+static __always_inline void fold_dir(struct task_struct *t, struct pending *p, __u8 dirfd_arg,
+				     __u64 *mnt, __u64 *dentry)
+{
+	__s64 dfd = AT_FDCWD;
+	__u32 off = p->off[SLOT_PATH];
+
+	*mnt = *dentry = 0;
+	if (off > PEND_SOFT || p->data[off] == '/')
+		return;
+	if (dirfd_arg)
+		dfd = (int)argn(p->args, dirfd_arg);
+	if (dfd == AT_FDCWD) {
+		struct fs_struct *fs = t->fs;
+
+		*mnt = (__u64)fs->pwd.mnt;
+		*dentry = (__u64)fs->pwd.dentry;
+	} else {
+		__u64 fp = fd_file(t, dfd);
+		struct file *f;
+
+		if (!fp)
+			return;
+		f = CAST(struct file, fp);
+		*mnt = (__u64)f->f_path.mnt;
+		*dentry = (__u64)f->f_path.dentry;
+	}
+}
+
+/* A failed lookup (ENOENT) of a file call with one path: fold it into the
+ * previous one when identical (return true: not recorded), else make it the
+ * new base (flags |= EVF_FOLD_BASE on its record). */
+static __always_inline bool fold(struct task_struct *t, struct pending *p,
+				 const volatile struct sc_spec *s, long ret, __u32 *flags)
+{
+	__u64 a[6], mnt, dentry, now;
+	__u32 len = p->len[SLOT_PATH], off = p->off[SLOT_PATH], i;
+	bool same;
+
+	if (ret != -2 /* ENOENT */ || !(s->flags & SCF_BULK) || s->path2 || !len ||
+	    len > FOLD_PATH_MAX || off > PEND_SOFT || (p->flags & EVF_TRUNC)) {
+		fold_flush(p, t);
+		p->fold_len = 0;
+		return false;
+	}
+	/* the path's address differs from call to call, its bytes are compared */
+#pragma unroll
+	for (i = 0; i < 6; i++)
+		a[i] = s->path == i + 1 ? 0 : p->args[i];
+	if (s->flags & SCF_HOW)
+		a[2] = 0;
+	fold_dir(t, p, s->dirfd, &mnt, &dentry);
+	now = bpf_ktime_get_ns();
+	same = p->fold_len == len && p->fold_nr == p->nr && p->fold_mnt == mnt &&
+	       p->fold_dentry == dentry && now - p->fold_first < FOLD_WINDOW_NS;
+#pragma unroll
+	for (i = 0; i < 6; i++)
+		same = same && p->fold_args[i] == a[i];
+	for (i = 0; same && i < FOLD_PATH_MAX; i++) {
+		if (i >= len)
+			break;
+		same = p->fold_path[i] == p->data[off + i];
+	}
+	if (same) {
+		p->fold_count++;
+		p->fold_last = now;
+		count_drop(CNT_FOLDED);
+		return true;
+	}
+	fold_flush(p, t);
+	p->fold_len = len;
+	p->fold_nr = p->nr;
+	p->fold_mnt = mnt;
+	p->fold_dentry = dentry;
+	p->fold_first = now;
+#pragma unroll
+	for (i = 0; i < 6; i++)
+		p->fold_args[i] = a[i];
+	bpf_probe_read_kernel(p->fold_path, len, &p->data[off]);
+	*flags |= EVF_FOLD_BASE;
+	return false;
+}
+
+/* Kill the current process (all its threads) now: it dies on its way back
+ * to user space, before its next instruction. */
+static __always_inline void kill_current(struct ev_record *r)
+{
+	if (!enforce)
+		return;
+	if (bpf_send_signal(9 /* SIGKILL */) == 0) {
+		r->flags |= EVF_KILLED;
+		count_drop(CNT_KILLS);
+	}
+}
+
+/* An open returned an fd on a file only pip may read (pip.conf with index
+ * credentials, .netrc, .pypirc, keyrings), in a task that is not pip. */
+static __always_inline void rule_pip_only(struct ev_record *r, struct pending *p)
+{
+	struct pj_inode k;
+
+	if (!n_pip_only || !(r->flags & EVF_FILE_VALID))
+		return;
+	k.dev = r->dev;
+	k.ino = r->ino;
+	if (!bpf_map_lookup_elem(&pip_only, &k) || is_trusted(p, r->hpid))
+		return;
+	r->flags |= EVF_PIP_ONLY;
+	kill_current(r);
 }
 
 SEC("tp_btf/sys_exit")
@@ -743,6 +961,21 @@ int BPF_PROG(pj_sys_exit, struct pt_regs *regs, long ret)
 		if (ret >= 0)
 			return 0;
 		flags = EVF_REFUSED;
+	}
+	if (p->pj & PJ_OWN) {
+		/* pipjail's own setup (mounts, setid, prctl, landlock, seccomp):
+		 * counted, not recorded */
+		count_drop(CNT_SUPPRESSED);
+		return 0;
+	}
+	if ((flags & EVF_ENTERED) && !is_compat(t)) {
+		if (fold(t, p, s, ret, &flags))
+			return 0;
+	} else {
+		fold_flush(p, t);
+		p->fold_len = 0;
+	}
+	if (flags & EVF_REFUSED) {
 		if (id >= 0 && id < SC_NR_MAX && !is_compat(t)) {
 			struct args6 a;
 
@@ -772,6 +1005,8 @@ int BPF_PROG(pj_sys_exit, struct pt_regs *regs, long ret)
 	r->nr = id;
 	r->ret = ret;
 	r->ts_enter = p->ts_enter;
+	if (flags & EVF_FOLD_BASE)
+		r->ts = p->fold_first;
 #pragma unroll
 	for (i = 0; i < 6; i++)
 		r->args[i] = p->args[i];
@@ -797,25 +1032,67 @@ int BPF_PROG(pj_sys_exit, struct pt_regs *regs, long ret)
 		else if (s->fd)
 			rb->file = fd_file(t, (int)argn(r->args, s->fd));
 		pj_file(rb, SLOT_FILE);
+		if ((s->flags & SCF_OPEN) && ret >= 0 && !(flags & EVF_REFUSED))
+			rule_pip_only(r, p);
 	}
-	/* a refused call is rare and matters: wake the reader */
-	rec_emit(r, (s->flags & SCF_BULK) && !(flags & EVF_REFUSED));
+	/* a refused call or a rule hit is rare and matters: wake the reader */
+	rec_emit(r, (s->flags & SCF_BULK) && !(r->flags & (EVF_REFUSED | EVF_PIP_ONLY)));
 	return 0;
+}
+
+/* The child's marks, from its parent's (pp, NULL when the parent is
+ * outside the jail: the child is the jail's init). */
+static __always_inline __u32 child_marks(struct pending *pp, bool parent_in, __u32 ptgid, bool thread)
+{
+	__u32 ppj = pp ? pp->pj : 0, trust;
+
+	if (!parent_in)
+		return PJ_OWN | PJ_INIT | PJ_SHOWN;
+	trust = is_trusted(pp, ptgid) ? PJ_TRUSTED : 0;
+	if (thread)  /* same process: same marks, but its fork is not shown */
+		return (ppj & ~(PJ_SHOWN | PJ_TRUSTED)) | trust;
+	return (ppj & PJ_OWN) | trust | (ppj & PJ_INIT ? PJ_INITCHILD : 0) |
+	       (ppj & PJ_OWN ? PJ_SHOWN : 0);
 }
 
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(pj_fork, struct task_struct *parent, struct task_struct *child)
 {
+	struct pending *pp = NULL, *cp;
 	struct ev_record *r;
 	struct rec_buf *rb;
 	struct nsref n;
+	__u32 ptgid, cpj;
+	bool parent_in, thread;
 
 	/* The child's cgroup: catches the jail's init cloned into it from outside. */
 	if (BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id) != target_cgid)
 		return 0;
+	parent_in = BPF_CORE_READ(parent, cgroups, dfl_cgrp, kn, id) == target_cgid;
+	ptgid = BPF_CORE_READ(parent, tgid);
+	thread = BPF_CORE_READ(child, tgid) == ptgid;
+	if (parent_in)
+		pp = bpf_task_storage_get(&pend, parent, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (pp) {
+		fold_flush(pp, parent);
+		pp->fold_len = 0;
+	}
+	cpj = child_marks(pp, parent_in, ptgid, thread);
+	/* The child's marks must exist before its first instruction. */
+	cp = bpf_task_storage_get(&pend, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (cp)
+		cp->pj = cpj;
+	else if (cpj)
+		count_drop(CNT_NO_STORAGE);  /* its setup would show, its trust is lost */
+	/* An own task's threads are its own business; its new processes are
+	 * shown, so that the tree stays connected to the command. */
+	if (pp && (pp->pj & PJ_OWN) && thread) {
+		count_drop(CNT_SUPPRESSED);
+		return 0;
+	}
 	rb = rec_get();
 	if (!rb) {
-		count_drop(0);
+		count_drop(CNT_RINGBUF_FULL);
 		return 0;
 	}
 	r = (struct ev_record *)rb->raw;
@@ -827,10 +1104,149 @@ int BPF_PROG(pj_fork, struct task_struct *parent, struct task_struct *child)
 	r->args[1] = BPF_CORE_READ(child, tgid);
 	r->args[2] = pid_nr_in(BPF_CORE_READ(child, thread_pid), n.level, n.ns);
 	r->args[3] = pid_nr_in(BPF_CORE_READ(child, group_leader, thread_pid), n.level, n.ns);
-	if (r->args[1] == BPF_CORE_READ(parent, tgid))
+	if (thread)
 		r->flags |= EVF_THREAD;
 	rec_emit(r, false);
 	return 0;
+}
+
+/* ---- does an argv look like pip? ----------------------------------------- */
+
+/* Where the first three arguments end (their NUL) and their last '/'. */
+struct argv_scan {
+	__u32 off, len;      /* of the argv bytes in the record's data */
+	__u32 n;             /* arguments seen */
+	__u32 end[3];        /* index of the NUL of argument k (relative to off) */
+	__u32 start[3];      /* index of argument k's first byte */
+	__u32 base[3];       /* index of the byte after its last '/' (its basename) */
+};
+
+#define ARGV_SCAN 1024      /* bytes of argv looked at: argv[0..2] must fit */
+#define DATA_MASK 8191      /* argv lies within data[0, EV_PATH_MAX + EV_ARGV_MAX) */
+
+static __always_inline __u8 rec_byte(__u32 i)
+{
+	struct rec_buf *rb;
+	__u32 zero = 0;
+
+	rb = bpf_map_lookup_elem(&recs, &zero);
+	if (!rb)
+		return 0;
+	return ((struct ev_record *)rb->raw)->data[i & DATA_MASK];
+}
+
+static long argv_step(__u32 i, void *arg)
+{
+	struct argv_scan *c = arg;
+	__u8 ch;
+
+	if (i >= c->len || c->n >= 3)
+		return 1;
+	ch = rec_byte(c->off + i);
+	if (ch == '/') {
+		if (c->n == 0) c->base[0] = i + 1;
+		else if (c->n == 1) c->base[1] = i + 1;
+		else c->base[2] = i + 1;
+	} else if (ch == 0) {
+		if (c->n == 0) {
+			c->end[0] = i;
+			c->start[1] = c->base[1] = i + 1;
+		} else if (c->n == 1) {
+			c->end[1] = i;
+			c->start[2] = c->base[2] = i + 1;
+		} else {
+			c->end[2] = i;
+		}
+		c->n++;
+	}
+	return 0;
+}
+
+/* "pip", "pip3", "pip3.11": pip followed by digits and dots only. */
+static __always_inline bool name_is_pip(__u32 off, __u32 b, __u32 e)
+{
+	__u32 k;
+
+	if (e < b + 3 || rec_byte(off + b) != 'p' || rec_byte(off + b + 1) != 'i' ||
+	    rec_byte(off + b + 2) != 'p')
+		return false;
+	if (e > b + 3 + 8)
+		return false;
+	for (k = 0; k < 8; k++) {
+		__u8 ch;
+
+		if (b + 3 + k >= e)
+			break;
+		ch = rec_byte(off + b + 3 + k);
+		if (ch != '.' && (ch < '0' || ch > '9'))
+			return false;
+	}
+	return true;
+}
+
+/* Does argument k (start s, end e) equal / end with lit (n bytes)? */
+static __always_inline bool arg_ends_with(__u32 off, __u32 s, __u32 e, const char *lit, __u32 n,
+					  bool whole)
+{
+	__u32 k;
+
+	if (e < s + n || (whole && e != s + n))
+		return false;
+	for (k = 0; k < n; k++)
+		if (rec_byte(off + e - n + k) != (__u8)lit[k])
+			return false;
+	return true;
+}
+
+/* The argv checks that keep a trusted process trusted across an exec
+ * (docs/trace-format.md, "Kernel rules"): pip's console script (argv[0]
+ * or, after a #! line, argv[1] named pip, pip3, pip3.11), `python -m pip`,
+ * and pip's own runner for build dependencies (argv[1] ends with
+ * __pip-runner__.py). */
+static __always_inline bool argv_is_pip(struct ev_record *r)
+{
+	struct argv_scan c = {};
+
+	c.off = r->off[SLOT_STR];
+	c.len = r->len[SLOT_STR];
+	if (!c.len)
+		return false;
+	if (c.len > ARGV_SCAN)
+		c.len = ARGV_SCAN;
+	bpf_loop(ARGV_SCAN, argv_step, &c, 0);
+	if (c.n < 1)
+		return false;
+	if (name_is_pip(c.off, c.base[0], c.end[0]))
+		return true;
+	if (c.n < 2)
+		return false;
+	if (name_is_pip(c.off, c.base[1], c.end[1]))
+		return true;
+	if (arg_ends_with(c.off, c.start[1], c.end[1], "__pip-runner__.py", 17, false))
+		return true;
+	return c.n >= 3 && arg_ends_with(c.off, c.start[1], c.end[1], "-m", 2, true) &&
+	       arg_ends_with(c.off, c.start[2], c.end[2], "pip", 3, true);
+}
+
+/* The role after an exec: the command's first exec is trusted; a trusted
+ * task stays trusted only when it starts pip again; anything else (a build
+ * hook, a compiler, curl) is not.  An untrusted task never becomes trusted
+ * here (only user space can say so). */
+static __always_inline bool exec_trusted(struct ev_record *r, struct pending *p)
+{
+	bool trusted;
+
+	if (p && (p->pj & PJ_INITCHILD) && !cmd_started) {
+		cmd_started = 1;
+		trusted = true;
+	} else if (is_trusted(p, r->hpid)) {
+		trusted = argv_is_pip(r);
+	} else {
+		trusted = false;
+	}
+	/* user space's word was about the program that ran before */
+	bpf_map_delete_elem(&trust_set, &r->hpid);
+	return trusted;
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -839,20 +1255,27 @@ int BPF_PROG(pj_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	struct ev_record *r;
 	struct rec_buf *rb;
 	struct mm_struct *mm;
+	struct pending *p;
 	__u64 start, end, n;
 	__u32 off;
+	bool trusted;
 	long k;
 
 	if (!in_jail())
 		return 0;
+	p = bpf_task_storage_get(&pend, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (p) {
+		fold_flush(p, t);
+		p->fold_len = 0;
+	}
 	rb = rec_get();
 	if (!rb) {
-		count_drop(0);
+		count_drop(CNT_RINGBUF_FULL);
 		return 0;
 	}
 	r = (struct ev_record *)rb->raw;
 	rec_reset(r, EV_EXEC);
-	ident_current(r, t, bpf_task_storage_get(&pend, t, 0, 0));
+	ident_current(r, t, p);
 	r->args[0] = old_pid;
 
 	k = bpf_probe_read_kernel_str(r->data, EV_PATH_MAX, BPF_CORE_READ(bprm, filename));
@@ -880,6 +1303,24 @@ int BPF_PROG(pj_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	pj_walk(rb, SLOT_DIR);
 	rb->file = (__u64)BPF_CORE_READ(mm, exe_file);
 	pj_file(rb, SLOT_FILE);
+
+	/* The exec ends pipjail's own part (this is the command starting) and
+	 * decides the role of the program now running. */
+	trusted = exec_trusted(r, p);
+	if (p)
+		p->pj = (p->pj & ~(PJ_OWN | PJ_TRUSTED | PJ_INITCHILD)) | (trusted ? PJ_TRUSTED : 0);
+	else
+		count_drop(CNT_NO_STORAGE);
+	if (trusted) {
+		r->flags |= EVF_TRUSTED;
+	} else if (n_denied_exec && (r->flags & EVF_FILE_VALID)) {
+		struct pj_inode key = { .dev = r->dev, .ino = r->ino };
+
+		if (bpf_map_lookup_elem(&denied_exec, &key)) {
+			r->flags |= EVF_DENIED_EXEC;
+			kill_current(r);
+		}
+	}
 	rec_emit(r, false);
 	return 0;
 }
@@ -889,17 +1330,26 @@ int BPF_PROG(pj_exit, struct task_struct *t)
 {
 	struct ev_record *r;
 	struct rec_buf *rb;
+	struct pending *p;
 
 	if (!in_jail())
 		return 0;
+	p = bpf_task_storage_get(&pend, t, 0, 0);
+	if (p)
+		fold_flush(p, t);
+	/* An own task whose fork was not shown (a thread of the init) */
+	if (p && (p->pj & PJ_OWN) && !(p->pj & PJ_SHOWN)) {
+		count_drop(CNT_SUPPRESSED);
+		return 0;
+	}
 	rb = rec_get();
 	if (!rb) {
-		count_drop(0);
+		count_drop(CNT_RINGBUF_FULL);
 		return 0;
 	}
 	r = (struct ev_record *)rb->raw;
 	rec_reset(r, EV_EXIT);
-	ident_current(r, t, bpf_task_storage_get(&pend, t, 0, 0));
+	ident_current(r, t, p);
 	r->ret = BPF_CORE_READ(t, exit_code);
 	if (BPF_CORE_READ(t, signal, live.counter) > 0)
 		r->flags |= EVF_THREAD;

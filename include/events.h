@@ -30,6 +30,7 @@ enum ev_type {
 	EV_FORK    = 2,  /* sched_process_fork: a task (process or thread) was created */
 	EV_EXEC    = 3,  /* sched_process_exec: a successful execve/execveat */
 	EV_EXIT    = 4,  /* sched_process_exit: a task ended */
+	EV_REPEAT  = 5,  /* `repeat` more calls identical to htid's last EVF_FOLD_BASE record; ts: the last */
 };
 
 /* Variable parts of a record, located by off/len in data[]. */
@@ -55,6 +56,20 @@ enum ev_slot {
 #define EVF_ADDR_SOCK   (1u << 6)   /* SLOT_ADDR rebuilt from the connected socket */
 #define EVF_WALK_TRUNC  (1u << 7)   /* a kernel-resolved path lost leading components */
 #define EVF_COMPAT      (1u << 8)   /* 32-bit call (nr is of that ABI) */
+#define EVF_PIP_ONLY    (1u << 9)   /* open: an untrusted task opened a pip_only file */
+#define EVF_DENIED_EXEC (1u << 10)  /* exec: an untrusted task started a denied program */
+#define EVF_KILLED      (1u << 11)  /* the kernel sent SIGKILL for one of the two above */
+#define EVF_TRUSTED     (1u << 12)  /* exec: the kernel classified the task as pip (trusted) */
+#define EVF_FOLD_BASE   (1u << 13)  /* a failed lookup that later identical ones may be folded into */
+
+/* Folding of identical failed lookups (a compiler probing include paths):
+ * a thread's consecutive file calls that fail with ENOENT with the same
+ * call, arguments, base directory and path (at most FOLD_PATH_MAX bytes)
+ * are counted instead of recorded, for at most FOLD_WINDOW_NS after the
+ * recorded one; the count goes out as an EV_REPEAT record before the
+ * thread's next record.  Distinct paths are never folded. */
+#define FOLD_PATH_MAX   256
+#define FOLD_WINDOW_NS  1000000000ull
 
 /* ev_record.sflags[slot], for paths resolved in the kernel */
 #define SF_PSEUDO   (1u << 0)  /* a file of no directory (memfd, pipe, socket, anon inode): name only */
@@ -79,9 +94,27 @@ struct ev_record {
 	char comm[EV_COMM_LEN];
 	__u32 data_len;      /* bytes of data[] that follow */
 	__u8 sflags[SLOT_N]; /* SF_* of kernel-resolved slots */
-	__u32 pad;
+	__u32 repeat;        /* identical failed lookups folded into this one (see REPEAT_*) */
 	__u8 data[];
 };
+
+/* Key of the pip_only and denied_exec maps: a file by its inode.  dev is
+ * the kernel's internal encoding (major << 20 | minor), as in s_dev. */
+struct pj_inode {
+	__u64 dev, ino;
+};
+
+/* Indexes of the per-CPU counters map (drops): the first two are events
+ * lost; the others are not losses. */
+enum pj_counter {
+	CNT_RINGBUF_FULL,   /* ring buffer reservation failed */
+	CNT_NO_STORAGE,     /* task storage could not be allocated */
+	CNT_SUPPRESSED,     /* events of pipjail's own setup, not recorded on purpose */
+	CNT_KILLS,          /* SIGKILLs sent by the kernel rules */
+	CNT_FOLDED,         /* identical failed lookups folded into a repeat count */
+	CNT_N,
+};
+#define CNT_LOST_N 2        /* counters [0, CNT_LOST_N) are losses */
 
 /* Per-syscall capture plan, indexed by the native syscall number and filled
  * by src/monitor.c into the program's read-only data before load.  Argument

@@ -185,6 +185,16 @@ struct proc {
 
 #define PROC_BUCKETS 1024
 
+/* Per thread: a copy of its last record that identical failed lookups may
+ * be folded into; an EV_REPEAT record is written as that event again, with
+ * the count and the time of the last folded call. */
+struct fold_base {
+	struct fold_base *next;
+	uint32_t htid;
+	size_t size;
+	unsigned char rec[];
+};
+
 struct monitor {
 	struct monitor_bpf *skel;
 	struct ring_buffer *rb;
@@ -196,6 +206,7 @@ struct monitor {
 	const char *kind_of[SC_NR_MAX];
 	char *name_of[SC_NR_MAX];     /* from libseccomp, for every number */
 	struct proc *procs[PROC_BUCKETS];
+	struct fold_base *folds[PROC_BUCKETS];
 
 	/* decode buffers, reused for every record */
 	char abs[2][EV_PATH_MAX * 2 + 2];
@@ -249,6 +260,44 @@ static void proc_drop(struct monitor *m, uint32_t hpid)
 	*pp = p->next;
 	free(p->exe);
 	free(p);
+}
+
+static struct fold_base **fold_slot(struct monitor *m, uint32_t htid)
+{
+	struct fold_base **pp = &m->folds[htid % PROC_BUCKETS];
+
+	while (*pp && (*pp)->htid != htid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void fold_save(struct monitor *m, const struct ev_record *r, size_t size)
+{
+	struct fold_base **pp = fold_slot(m, r->htid), *f = *pp;
+
+	if (f && f->size < size) {
+		*pp = f->next;
+		free(f);
+		f = NULL;
+	}
+	if (!f) {
+		f = xmalloc(sizeof(*f) + (size < 1024 ? 1024 : size));
+		f->htid = r->htid;
+		f->next = m->folds[r->htid % PROC_BUCKETS];
+		m->folds[r->htid % PROC_BUCKETS] = f;
+	}
+	f->size = size;
+	memcpy(f->rec, r, size);
+}
+
+static void fold_drop(struct monitor *m, uint32_t htid)
+{
+	struct fold_base **pp = fold_slot(m, htid), *f = *pp;
+
+	if (!f)
+		return;
+	*pp = f->next;
+	free(f);
 }
 
 /* ---- small decoders ------------------------------------------------------- */
@@ -607,6 +656,17 @@ static const char *walked(struct monitor *m, const struct ev_record *r, int slot
 	return m->walked[buf];
 }
 
+static void kernel_rule_fields(const struct ev_record *r, struct trace_event *ev)
+{
+	if (r->flags & EVF_PIP_ONLY)
+		ev->kernel_rule = "pip_only";
+	else if (r->flags & EVF_DENIED_EXEC)
+		ev->kernel_rule = "denied_exec";
+	ev->killed_in_kernel = r->flags & EVF_KILLED;
+	ev->kernel_trusted = r->flags & EVF_TRUSTED;
+	ev->repeat = r->repeat;
+}
+
 static void base_event(struct monitor *m, const struct ev_record *r, struct trace_event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
@@ -630,6 +690,7 @@ static void base_event(struct monitor *m, const struct ev_record *r, struct trac
 	ev->target_pid = -1;
 	ev->exit_code = -1;
 	ev->truncated = r->flags & (EVF_TRUNC | EVF_WALK_TRUNC);
+	kernel_rule_fields(r, ev);
 }
 
 /* open flags that make the mode argument meaningful */
@@ -824,6 +885,25 @@ static int handle_record(void *ctx, void *data, size_t size)
 		m->bad_records++;
 		return 0;
 	}
+	if (r->type == EV_REPEAT) {
+		struct fold_base *f = *fold_slot(m, r->htid);
+		struct ev_record *base;
+
+		if (!f || !r->repeat) {
+			debugx(2, "monitor: a repeat count for htid %u without its event", r->htid);
+			m->bad_records++;
+			return 0;
+		}
+		/* the folded calls: the same event, at the last one's time */
+		base = (struct ev_record *)f->rec;
+		base->ts = r->ts;
+		base->ts_enter = 0;
+		base->repeat = r->repeat;
+		base->flags &= ~EVF_FOLD_BASE;
+		return handle_record(m, f->rec, f->size);
+	}
+	if (r->type == EV_SYSCALL && (r->flags & EVF_FOLD_BASE))
+		fold_save(m, r, size);
 	base_event(m, r, &ev);
 	switch (r->type) {
 	case EV_SYSCALL:
@@ -873,6 +953,8 @@ static int handle_record(void *ctx, void *data, size_t size)
 	/* Forget a process when its last task is gone (after the callbacks). */
 	if (r->type == EV_EXIT && !ev.thread)
 		proc_drop(m, r->hpid);
+	if (r->type == EV_EXIT)
+		fold_drop(m, r->htid);
 	return 0;
 }
 
@@ -1029,13 +1111,20 @@ void monitor_stats(const struct monitor *m, struct monitor_stats *st)
 	if (ncpu <= 0)
 		return;
 	uint64_t vals[ncpu];
-	for (__u32 k = 0; k < 2; k++) {
+	for (__u32 k = 0; k < CNT_N; k++) {
+		uint64_t sum = 0;
+
 		if (bpf_map_lookup_elem(bpf_map__fd(m->skel->maps.drops), &k, vals))
 			continue;
-		for (int c = 0; c < ncpu; c++) {
-			st->lost += vals[c];
-			if (k == 0)
-				st->lost_ringbuf += vals[c];
+		for (int c = 0; c < ncpu; c++)
+			sum += vals[c];
+		if (k < CNT_LOST_N)
+			st->lost += sum;
+		switch (k) {
+		case CNT_RINGBUF_FULL: st->lost_ringbuf = sum; break;
+		case CNT_SUPPRESSED: st->suppressed = sum; break;
+		case CNT_KILLS: st->kills = sum; break;
+		case CNT_FOLDED: st->folded = sum; break;
 		}
 	}
 	bpf_object__for_each_program(p, m->skel->obj) {
@@ -1049,6 +1138,74 @@ void monitor_stats(const struct monitor *m, struct monitor_stats *st)
 	}
 }
 
+/* ---- kernel rules ------------------------------------------------------------ */
+
+/* The kernel's dev_t encoding (s_dev: major << 20 | minor) of a stat. */
+static struct pj_inode inode_key(const struct stat *st)
+{
+	struct pj_inode k = {
+		.dev = ((uint64_t)major(st->st_dev) << 20) | minor(st->st_dev),
+		.ino = st->st_ino,
+	};
+
+	return k;
+}
+
+static int rule_add(struct monitor *m, struct bpf_map *map, __u32 *count, const char *path,
+		    bool want_exec)
+{
+	struct stat st;
+	struct pj_inode k;
+	__u32 one = 1;
+
+	if (stat(path, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode) || (want_exec && !(st.st_mode & 0111))) {
+		errno = want_exec ? EACCES : EINVAL;
+		return -1;
+	}
+	k = inode_key(&st);
+	if (bpf_map_update_elem(bpf_map__fd(map), &k, &one, BPF_NOEXIST) < 0) {
+		if (errno == EEXIST)
+			return 0;
+		return -1;
+	}
+	/* the count lets the programs skip the lookup while a map is empty */
+	__atomic_add_fetch(count, 1, __ATOMIC_SEQ_CST);
+	debugx(1, "monitor: %s %s (dev %llu:%llu ino %llu)", want_exec ? "deny exec of" : "pip only:",
+	       path, (unsigned long long)major(st.st_dev), (unsigned long long)minor(st.st_dev),
+	       (unsigned long long)st.st_ino);
+	(void)m;
+	return 0;
+}
+
+int monitor_protect_path(struct monitor *m, const char *path)
+{
+	return rule_add(m, m->skel->maps.pip_only, &m->skel->bss->n_pip_only, path, false);
+}
+
+int monitor_deny_exec(struct monitor *m, const char *path)
+{
+	return rule_add(m, m->skel->maps.denied_exec, &m->skel->bss->n_denied_exec, path, true);
+}
+
+int monitor_set_enforce(struct monitor *m, bool on)
+{
+	__atomic_store_n(&m->skel->bss->enforce, on ? 1 : 0, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int monitor_set_trusted(struct monitor *m, pid_t hpid, bool trusted)
+{
+	__u32 key = (__u32)hpid, val = trusted;
+
+	if (hpid <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return bpf_map_update_elem(bpf_map__fd(m->skel->maps.trust_set), &key, &val, BPF_ANY) < 0 ? -1 : 0;
+}
+
 void monitor_close(struct monitor *m)
 {
 	if (!m)
@@ -1058,6 +1215,12 @@ void monitor_close(struct monitor *m)
 	for (int i = 0; i < SC_NR_MAX; i++)
 		free(m->name_of[i]);
 	for (int i = 0; i < PROC_BUCKETS; i++) {
+		while (m->folds[i]) {
+			struct fold_base *f = m->folds[i];
+
+			m->folds[i] = f->next;
+			free(f);
+		}
 		while (m->procs[i]) {
 			struct proc *p = m->procs[i];
 

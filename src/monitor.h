@@ -13,7 +13,24 @@
  *      a quarter of the buffer (at most 2 MiB) is pending; rare events
  *      (exec, fork, exit, network, refused and risky calls) wake it at once
  *   5. after the jail is gone: monitor_consume() once more (drain),
- *      monitor_stats(), trace_write_summary(), monitor_close(). */
+ *      monitor_stats(), trace_write_summary(), monitor_close().
+ *
+ * pipjail's own setup is not recorded: a task that enters the cgroup at
+ * fork from outside (the jail's init) and the processes it forks run
+ * pipjail's code until they exec; their calls are only counted
+ * (monitor_stats.suppressed).  The forks of new processes by those tasks
+ * and their exits are recorded, so the tree stays connected.
+ *
+ * Kernel rules (enforced on return from the call, bpf_send_signal(SIGKILL)):
+ * an untrusted process that opens a file of the pip_only set, or execs a
+ * program of the denied set.  Trust (role pip) is decided in the kernel at
+ * exec (docs/trace-format.md, "Kernel rules") and may be overridden by
+ * monitor_set_trusted().  Rule hits are always recorded (kernel_rule);
+ * the kill happens only after monitor_set_enforce(m, true).
+ * Order: monitor_open(); monitor_protect_path() / monitor_deny_exec() for
+ * each file and program; monitor_set_enforce(m, true) in enforce mode; all
+ * of it before the command starts (before init's first fork: at the latest
+ * before the "go" message). */
 #ifndef PIPJAIL_MONITOR_H
 #define PIPJAIL_MONITOR_H
 
@@ -54,6 +71,9 @@ struct monitor_stats {
 	 * check runs for every syscall on the host); only counted while
 	 * sysctl kernel.bpf_stats_enabled=1 (benchmarks). */
 	uint64_t bpf_run_ns, bpf_run_cnt;
+	uint64_t suppressed;         /* events of pipjail's own setup, not recorded on purpose */
+	uint64_t kills;              /* SIGKILLs sent by the kernel rules */
+	uint64_t folded;             /* identical failed lookups folded into repeat counts */
 };
 
 /* Load and attach.  Returns 0, or -1 with a one-line reason in err. */
@@ -65,6 +85,24 @@ int monitor_consume(struct monitor *m);
 void monitor_stats(const struct monitor *m, struct monitor_stats *st);
 /* Detach, free.  Safe on NULL. */
 void monitor_close(struct monitor *m);
+
+/* Kernel rules.  Each returns 0, or -1 with errno set.
+ *
+ * monitor_protect_path: the file at path (followed if a symlink; stat'ed
+ * as the jail will see it: a host path that the jail bind-mounts, or a
+ * file inside the jail as /proc/<init>/root/...) may be opened only by
+ * trusted (pip) processes.  monitor_deny_exec: no untrusted process may
+ * start the program at path (matched by inode, so a copy is not matched:
+ * deny what the jail can reach).  Both match by (device, inode). */
+int monitor_protect_path(struct monitor *m, const char *path);
+int monitor_deny_exec(struct monitor *m, const char *path);
+/* Kill on a rule hit (true: enforce mode) or only record it (false, the
+ * default). */
+int monitor_set_enforce(struct monitor *m, bool on);
+/* User space's word on a process (host pid): trusted (role pip) or not.
+ * It wins over the kernel's classification until that process execs, and
+ * is inherited by the children it forks from now on. */
+int monitor_set_trusted(struct monitor *m, pid_t hpid, bool trusted);
 
 /* The cgroup v2 id of a cgroup directory (its inode number on cgroup2fs).
  * 0, or -1 with errno. */

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "ci.h"
 #include "engine.h"
 #include "monitor.h"
 #include "profile.h"
@@ -43,7 +44,7 @@ static void load_profile(struct run *r)
 	if (project)
 		warnx_("using the project's profile %s", project);
 	profile_set_defaults(r->profile, cfg->user.home, cfg->cwd, cfg->target_env);
-	if (cfg->net == NET_INDEX) {
+	if (cfg->net == NET_INDEX || (cfg->net == NET_SINKHOLE && cfg->sink_proxy)) {
 		char port[8];
 
 		snprintf(port, sizeof(port), "%d", PIPJAIL_PROXY_PORT);
@@ -103,6 +104,72 @@ void policy_load(struct run *r)
 		if (r->report_fd < 0)
 			die_errno("--report %s", cfg->report_path);
 	}
+	{
+		struct ci_options co = { .sarif_path = cfg->sarif_path, .baseline_path = cfg->baseline_path,
+					 .write_baseline_path = cfg->write_baseline_path,
+					 .user = &cfg->user, .live = true };
+		char err[1024];
+
+		r->ci = ci_run_start(&co, r->engine, err, sizeof(err));
+		if (!r->ci)
+			die("%s", err);
+	}
+}
+
+/* Program names the build role may never run, resolved to the files the
+ * jail would run for them (same inodes: the jail sees the host's root). */
+static void deny_execs(struct run *r)
+{
+	static const char *const dirs[] = {
+		"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin",
+	};
+	const struct pattern_list *deny = &r->profile->roles[ROLE_BUILD].exec.deny;
+
+	for (size_t i = 0; i < deny->n; i++) {
+		const char *name = deny->v[i].text;
+
+		if (strpbrk(name, "*?[$"))
+			continue; /* a glob: judged in user space */
+		if (name[0] == '/') {
+			monitor_deny_exec(r->mon, name);
+			continue;
+		}
+		for (size_t d = 0; d < ARRAY_SIZE(dirs); d++) {
+			autofree char *path = xasprintf("%s/%s", dirs[d], name);
+
+			if (access(path, F_OK) == 0)
+				monitor_deny_exec(r->mon, path);
+		}
+	}
+}
+
+/* The rules the kernel decides on return from the call, before the process
+ * can use the result: a process that is not pip opening a decoy secret or
+ * pip's own configuration, or running a denied program.  The decoys exist
+ * only inside the jail: they are marked through /proc/<init>/root once
+ * init has built it, before the command starts. */
+void policy_arm_kernel(struct run *r)
+{
+	static const char *const pip_conf[] = { "/etc/pip.conf", "/etc/xdg/pip/pip.conf" };
+	const struct jail_config *cfg = r->cfg;
+
+	if (!r->mon)
+		return;
+	for (size_t i = 0; i < cfg->decoys.n; i++) {
+		const char *where = cfg->decoys.items[i].where;
+		autofree char *path = NULL;
+
+		if (strncmp(where, "~/", 2) != 0)
+			continue;
+		path = xasprintf("/proc/%d/root%s/%s", (int)r->init, cfg->user.home, where + 2);
+		if (monitor_protect_path(r->mon, path) < 0)
+			warn_errno("marking the decoy %s for the monitor", where);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(pip_conf); i++)
+		if (access(pip_conf[i], F_OK) == 0)
+			monitor_protect_path(r->mon, pip_conf[i]);
+	deny_execs(r);
+	monitor_set_enforce(r->mon, !cfg->audit);
 }
 
 void policy_finish(struct run *r, int code)
@@ -113,11 +180,15 @@ void policy_finish(struct run *r, int code)
 	if (r->report_fd >= 0 && report_write_json_fd(r->engine, r->report_fd, code) < 0)
 		warn_errno("--report %s", cfg->report_path);
 	closep(&r->report_fd);
+	ci_run_finish(r->ci, r->engine, (const char *const *)cfg->argv, cfg->cwd, code);
+	report_verdict_line(r->engine, stderr, code);
 }
 
 void policy_free(struct run *r)
 {
 	closep(&r->report_fd);
+	ci_run_free(r->ci);
+	r->ci = NULL;
 	engine_free(r->engine);
 	r->engine = NULL;
 	profile_free(r->profile);

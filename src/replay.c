@@ -13,6 +13,7 @@
 #include <sys/sysmacros.h>
 #include <time.h>
 
+#include "ci.h"
 #include "commands.h"
 #include "engine.h"
 #include "profile.h"
@@ -41,6 +42,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: pipjail replay TRACE.jsonl [--profile NAME|PATH] [--report FILE.json]\n"
+		"                      [--sarif FILE] [--baseline FILE] [--write-baseline FILE]\n"
 		"Re-evaluate a recorded trace against a profile (default: the one named in the\n"
 		"trace, else \"default\") and print the same report as a live run.  No root needed.\n"
 		"Exit: 0 clean, %d violations, %d the trace is incomplete, %d error.\n",
@@ -205,6 +207,9 @@ static void event_from_json(const cJSON *o, struct trace_event *ev, struct ev_st
 	}
 	ev->refused = jbool(o, "refused");
 	ev->truncated = jbool(o, "truncated");
+	ev->kernel_rule = jstr(o, "kernel_rule");
+	ev->killed_in_kernel = jbool(o, "killed_in_kernel");
+	ev->kernel_trusted = jbool(o, "kernel_trusted");
 }
 
 /* ---- the header --------------------------------------------------------------------- */
@@ -268,13 +273,44 @@ static void command_from_header(struct engine *e, const cJSON *h)
 
 struct replay_opts {
 	const char *trace, *profile, *report;
+	const char *sarif, *baseline, *write_baseline;
 };
+
+/* The recorded command and its directory, for --sarif (requirements files). */
+struct replay_cmd {
+	char **argv;
+	char *cwd;
+};
+
+static void cmd_from_header(struct replay_cmd *c, const cJSON *h)
+{
+	const cJSON *argv = cJSON_GetObjectItemCaseSensitive(h, "argv"), *it;
+	const char *cwd = jstr(cJSON_GetObjectItemCaseSensitive(h, "options"), "cwd");
+	size_t n = 0;
+
+	c->argv = xcalloc((size_t)cJSON_GetArraySize(argv) + 1, sizeof(*c->argv));
+	cJSON_ArrayForEach(it, argv)
+		if (cJSON_IsString(it))
+			c->argv[n++] = xstrdup(it->valuestring);
+	c->cwd = cwd ? xstrdup(cwd) : NULL;
+}
+
+static void cmd_free(struct replay_cmd *c)
+{
+	for (size_t i = 0; c->argv && c->argv[i]; i++)
+		free(c->argv[i]);
+	free(c->argv);
+	free(c->cwd);
+}
 
 static int parse_args(int argc, char **argv, struct replay_opts *o)
 {
 	static const struct option lo[] = {
 		{ "profile", required_argument, NULL, 'p' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "sarif", required_argument, NULL, 's' },
+		{ "baseline", required_argument, NULL, 'b' },
+		{ "write-baseline", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -286,6 +322,9 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 		switch (c) {
 		case 'p': o->profile = optarg; break;
 		case 'r': o->report = optarg; break;
+		case 's': o->sarif = optarg; break;
+		case 'b': o->baseline = optarg; break;
+		case 'w': o->write_baseline = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case ':':
 			warnx_("replay: %s needs a value; see pipjail replay --help", argv[optind - 1]);
@@ -311,6 +350,8 @@ int cmd_replay(int argc, char **argv)
 	struct engine *e = NULL;
 	cJSON *obj = NULL;
 	struct engine_outcome out = { .command_code = -1 };
+	struct replay_cmd cmd = { 0 };
+	struct ci_run *ci = NULL;
 	autoclose int report_fd = -1;
 	char err[1024];
 	int rc, code = EXIT_PIPJAIL_ERROR;
@@ -358,6 +399,17 @@ int cmd_replay(int argc, char **argv)
 	engine_set_home(e, p->vars[VAR_HOME]);
 	decoys_from_header(e, obj);
 	command_from_header(e, obj);
+	cmd_from_header(&cmd, obj);
+	{
+		struct ci_options co = { .sarif_path = o.sarif, .baseline_path = o.baseline,
+					 .write_baseline_path = o.write_baseline };
+
+		ci = ci_run_start(&co, e, err, sizeof(err));
+		if (!ci) {
+			warnx_("replay: %s", err);
+			goto out;
+		}
+	}
 	cJSON_Delete(obj);
 	obj = NULL;
 
@@ -416,7 +468,11 @@ int cmd_replay(int argc, char **argv)
 		warn_errno("replay: writing the report %s", o.report);
 		code = EXIT_PIPJAIL_ERROR;
 	}
+	ci_run_finish(ci, e, (const char *const *)cmd.argv, cmd.cwd, code);
+	report_verdict_line(e, stderr, code);
 out:
+	ci_run_free(ci);
+	cmd_free(&cmd);
 	cJSON_Delete(obj);
 	trace_reader_close(r);
 	engine_free(e);

@@ -19,6 +19,7 @@ struct engine;
 struct profile;
 struct proxy;
 struct stage;
+struct ci_run;
 
 struct run {
 	struct jail_config *cfg;
@@ -34,6 +35,8 @@ struct run {
 	int sfd, tfd, epfd;
 	int ctl;                 /* control socket to the jail's init */
 	int report_fd;           /* --report, opened with the user's rights at start */
+	struct ci_run *ci;       /* --sarif, --baseline, GitHub Actions (src/ci.c) */
+	struct sinkhole *sink;   /* --net sinkhole: pipjail analyze (src/analyze.c) */
 	int runs;                /* commands init has finished */
 	int command_code;        /* the command's exit code, once it ran */
 	pid_t init;
@@ -44,6 +47,7 @@ struct run {
 
 /* src/policy.c */
 void policy_load(struct run *r);            /* profile + engine; dies on a bad profile */
+void policy_arm_kernel(struct run *r);      /* in-kernel kill rules, once the jail is built */
 void policy_finish(struct run *r, int code); /* outcome, report on stderr and --report */
 void policy_free(struct run *r);
 
@@ -57,6 +61,14 @@ void install_prepare(struct run *r);        /* the staging dir, before clone */
 char **install_import_argv(struct run *r);  /* what the import check runs, or NULL */
 void install_check(struct run *r);          /* after the jail: the RECORD check */
 void install_settle(struct run *r, bool clean); /* commit (clean) or discard */
+
+/* src/analyze.c: the sinkhole of --net sinkhole (src/sinkhole.c); each
+ * does nothing in the other net modes */
+void sink_prepare(struct run *r);           /* before clone: the listener socketpair */
+int sink_listen(struct run *r);             /* after clone, before "go"; -1 on failure */
+void sink_handle(struct run *r, int fd);    /* an fd of the event loop was ready */
+void sink_finish(struct run *r);            /* after the jail: captures into the verdict */
+void sink_free(struct run *r);
 
 /* src/supervisor.c */
 void run_epoll_add(struct run *r, int fd);

@@ -222,6 +222,7 @@ static void wait_loop(struct run *r)
 				monitor_consume(r->mon);
 			if (r->proxy && fd == proxy_fd(r->proxy))
 				proxy_handle(r->proxy);
+			sink_handle(r, fd);
 		}
 	}
 }
@@ -379,14 +380,21 @@ static int start_jail(struct run *r)
 		warn_errno("creating the jail (clone3 with new namespaces)");
 		return -1;
 	}
-	if (cgroup_attach_v1(&r->cg, r->init, err, sizeof(err)) < 0 || egress_listen(r) < 0) {
+	if (cgroup_attach_v1(&r->cg, r->init, err, sizeof(err)) < 0 || egress_listen(r) < 0 ||
+	    sink_listen(r) < 0) {
 		if (err[0])
 			warnx_("%s", err);
 		kill(r->init, SIGKILL);
 		waitpid(r->init, NULL, 0);
 		return -1;
 	}
-	if (send(r->ctl, "G", 1, 0) != 1 || !jail_built(r) || send_run(r, r->cfg->argv) < 0) {
+	if (send(r->ctl, "G", 1, 0) != 1 || !jail_built(r)) {
+		kill(r->init, SIGKILL);
+		waitpid(r->init, NULL, 0);
+		return -1;
+	}
+	policy_arm_kernel(r);
+	if (send_run(r, r->cfg->argv) < 0) {
 		kill(r->init, SIGKILL);
 		waitpid(r->init, NULL, 0);
 		return -1;
@@ -409,6 +417,7 @@ int jail_run(struct jail_config *cfg)
 	t[0] = now_ns();
 	policy_load(&r);
 	egress_prepare(&r);
+	sink_prepare(&r);
 	open_trace(&r);
 	open_bind_trees(cfg);
 	t[1] = now_ns();
@@ -441,6 +450,7 @@ cleanup:
 		struct engine_outcome o = { .lost = lost, .timed_out = r.timed_out,
 					    .command_code = code, .trace_path = cfg->trace_path };
 
+		sink_finish(&r);
 		engine_set_outcome(r.engine, &o);
 		install_check(&r);
 		code = engine_exit_code(r.engine, code);
@@ -453,6 +463,7 @@ cleanup:
 	close_trace(&r, code, lost);
 	monitor_close(r.mon);
 	egress_free(&r);
+	sink_free(&r);
 	cgroup_destroy(&r.cg);
 	policy_free(&r);
 	if (ran) {

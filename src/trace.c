@@ -549,6 +549,13 @@ int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
 		f_bool(w, "refused", true);
 	if (ev->truncated)
 		f_bool(w, "truncated", true);
+	f_opt_str(w, "kernel_rule", ev->kernel_rule);
+	if (ev->killed_in_kernel)
+		f_bool(w, "killed_in_kernel", true);
+	if (ev->kernel_trusted)
+		f_bool(w, "kernel_trusted", true);
+	if (ev->repeat)
+		f_u64(w, "repeat", ev->repeat);
 	f_opt_str(w, "role", ev->role);
 	f_opt_str(w, "package", ev->package);
 	f_opt_str(w, "hook", ev->hook);

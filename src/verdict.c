@@ -394,7 +394,15 @@ void verdict_add(struct engine *e, struct proc *pr, const struct violation_in *i
 		   in->role, in->ev ? in->ev->t_mono_ns : 0, in->ev ? in->ev->t_wall_ns : 0);
 	v->call_failed = in->call_failed;
 	v->call_errno = dup_or_null(in->call_errno);
-	carry_out(e, pr, v);
+	/* The kernel already killed it on return from the call (bpf_send_signal):
+	 * the action is done, and there is no process left to kill. */
+	if (in->ev && in->ev->killed_in_kernel) {
+		v->action = ACTION_KILL_PROCESS;
+		v->done = true;
+		e->killed = true;
+	} else {
+		carry_out(e, pr, v);
+	}
 	emit_violation_note(e, v);
 }
 

@@ -2,7 +2,9 @@
  * to measure what the monitor adds per call.
  *
  *   storm open-hit N    N x (openat of an existing file + close)
- *   storm open-miss N   N x openat of a missing file (ENOENT)
+ *   storm open-miss N   N x openat of a missing file (ENOENT), the same path
+ *                       each time (the monitor folds identical failed lookups)
+ *   storm open-miss-distinct N   the same with N different missing paths
  *   storm fork N        N x (fork + _exit + waitpid)
  *   storm connect N     N x (socket + connect to 127.0.0.1:1, refused + close)
  *
@@ -31,7 +33,7 @@ static unsigned long long mono_ns(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: storm open-hit|open-miss|fork|connect N\n");
+	fprintf(stderr, "usage: storm open-hit|open-miss|open-miss-distinct|fork|connect N\n");
 	return 2;
 }
 
@@ -60,6 +62,20 @@ static int open_miss(unsigned long n)
 	for (unsigned long i = 0; i < n; i++) {
 		if (open(miss_path, O_RDONLY | O_CLOEXEC) >= 0) {
 			fprintf(stderr, "storm: %s exists\n", miss_path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int open_miss_distinct(unsigned long n)
+{
+	char path[96];
+
+	for (unsigned long i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s-%lu", miss_path, i);
+		if (open(path, O_RDONLY | O_CLOEXEC) >= 0) {
+			fprintf(stderr, "storm: %s exists\n", path);
 			return -1;
 		}
 	}
@@ -127,6 +143,8 @@ int main(int argc, char **argv)
 		r = open_hit(n);
 	else if (!strcmp(argv[1], "open-miss"))
 		r = open_miss(n);
+	else if (!strcmp(argv[1], "open-miss-distinct"))
+		r = open_miss_distinct(n);
 	else if (!strcmp(argv[1], "fork"))
 		r = forks(n);
 	else if (!strcmp(argv[1], "connect"))
