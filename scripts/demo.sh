@@ -22,18 +22,21 @@ cd "$work"
 say "pipjail -- python3 -m venv venv"
 "$pipjail" --write-cwd -- /usr/bin/python3 -m venv venv
 
-for name in clean-demo evil-demo; do  # evil-demo runs setup.py twice (metadata, install)
+for name in clean-demo evil-demo; do
 	say "pipjail venv/bin/pip install $name"
 	set +e
-	"$pipjail" -- venv/bin/pip install -v --no-index --find-links /usr/share/python-wheels \
+	"$pipjail" -- venv/bin/pip install --no-index --find-links /usr/share/python-wheels \
 		--find-links dist "$name" >"$work/log" 2>&1
 	status=$?
 	set -e
-	# pip -v shows what setup.py printed: keep its lines and pip's result.
-	grep -e '^ *evil-demo:' -e '^Successfully' -e '^ERROR' "$work/log" || true
+	# pip's own result, then pipjail's report (everything from its first line).
+	grep -e '^Successfully' -e '^error:' "$work/log" || true
+	sed -n '/^pipjail:/,$p' "$work/log"
 	echo "-> exit status of pipjail: $status"
 done
 
-say "What the host looks like afterwards"
+say "What the environment looks like afterwards"
 ls /usr/lib/python3/dist-packages/zz-evil.pth 2>/dev/null || echo "no zz-evil.pth planted in /usr"
-venv/bin/python -c 'import clean_demo; print("clean_demo imports:", clean_demo.hello())'
+venv/bin/python -c 'import clean_demo; print("clean-demo was committed:", clean_demo.hello())'
+venv/bin/python -c 'import evil_demo' 2>/dev/null && echo "evil-demo was installed!" ||
+	echo "evil-demo was not installed: the venv is as it was before"
