@@ -24,6 +24,10 @@ void cli_usage(FILE *out)
 	      "                     .pipjail.json, else 'default')\n"
 	      "  --audit            record and report violations, kill nothing (exit 100)\n"
 	      "  --report FILE      write the report as JSON\n"
+	      "  --sarif FILE       write the findings as SARIF 2.1.0 (code scanning)\n"
+	      "  --baseline FILE    known findings (from --write-baseline): reported, not\n"
+	      "                     counted; fail only on new ones\n"
+	      "  --write-baseline FILE  write this run's findings as a baseline\n"
 	      "  --net MODE         none | index (pip's default: only pip reaches its index,\n"
 	      "                     through pipjail's proxy) | host (unsafe)\n"
 	      "  --allow-host H[:P] let pip reach H too (wildcards: *.example.org)\n"
@@ -56,7 +60,7 @@ enum {
 	OPT_TIMEOUT = 256, OPT_RW, OPT_RO, OPT_WRITE_CWD, OPT_TRACE, OPT_BUFFER_MB,
 	OPT_MAX_PROCS, OPT_MAX_MEM, OPT_MAX_FSIZE, OPT_MAX_NOFILE, OPT_CPU, OPT_SETENV,
 	OPT_KEEP_ENV, OPT_VERSION, OPT_PROFILE, OPT_AUDIT, OPT_REPORT, OPT_NET, OPT_ALLOW_HOST,
-	OPT_DRY_RUN, OPT_NO_IMPORT_CHECK,
+	OPT_DRY_RUN, OPT_NO_IMPORT_CHECK, OPT_SARIF, OPT_BASELINE, OPT_WRITE_BASELINE,
 };
 
 static const struct option long_opts[] = {
@@ -80,6 +84,9 @@ static const struct option long_opts[] = {
 	{ "allow-host", required_argument, NULL, OPT_ALLOW_HOST },
 	{ "dry-run",    no_argument,       NULL, OPT_DRY_RUN },
 	{ "no-import-check", no_argument,  NULL, OPT_NO_IMPORT_CHECK },
+	{ "sarif",      required_argument, NULL, OPT_SARIF },
+	{ "baseline",   required_argument, NULL, OPT_BASELINE },
+	{ "write-baseline", required_argument, NULL, OPT_WRITE_BASELINE },
 	{ "verbose",    no_argument,       NULL, 'v' },
 	{ "version",    no_argument,       NULL, OPT_VERSION },
 	{ "help",       no_argument,       NULL, 'h' },
@@ -210,24 +217,49 @@ static char *find_in_path(const char *cmd, const char *path)
 	return NULL;
 }
 
+/* The venv of the directory holding path ("/v/bin/pip" -> "/v"), or NULL. */
+static char *venv_of_program(const char *path)
+{
+	autofree char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	char real[PATH_MAX];
+
+	if (!slash || slash == dir)
+		return NULL;
+	*slash = '\0';
+	return realpath(dir, real) ? venv_of_dir(real) : NULL;
+}
+
+/* pip installs into the environment of the interpreter that runs it: for a
+ * script (bin/pip), the one its #! line names, which is not always the
+ * venv the script sits in (a copied venv keeps the old #!). */
+static char *venv_of_interpreter(const char *script)
+{
+	char line[PATH_MAX + 3] = "", *end;
+	FILE *f = fopen(script, "re");
+
+	if (!f)
+		return NULL;
+	if (!fgets(line, sizeof(line), f) || strncmp(line, "#!", 2) != 0) {
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	end = line + 2 + strcspn(line + 2, " \t\n");
+	*end = '\0';
+	return line[2] == '/' ? venv_of_program(line + 2) : NULL;
+}
+
 static char *detect_target_env(const char *cmd)
 {
-	autofree char *exe = NULL;
+	autofree char *exe = strchr(cmd, '/') ? xstrdup(cmd) : find_in_path(cmd, getenv("PATH"));
 	char *venv = NULL;
 	const char *ve;
 
-	exe = strchr(cmd, '/') ? xstrdup(cmd) : find_in_path(cmd, getenv("PATH"));
 	if (exe) {
-		char *slash = strrchr(exe, '/');
-
-		if (slash == exe)
-			venv = NULL;
-		else {
-			*slash = '\0';
-			char real[PATH_MAX];
-			if (realpath(exe, real))
-				venv = venv_of_dir(real);
-		}
+		venv = venv_of_interpreter(exe);
+		if (!venv)
+			venv = venv_of_program(exe);
 	}
 	ve = getenv("VIRTUAL_ENV");
 	if (!venv && ve && *ve) {
@@ -410,6 +442,9 @@ void cli_parse_run(int argc, char **argv, char **envp, struct jail_config *cfg)
 		case OPT_PROFILE:    cfg->profile_name = optarg; break;
 		case OPT_AUDIT:      cfg->audit = true; break;
 		case OPT_REPORT:     cfg->report_path = optarg; break;
+		case OPT_SARIF:      cfg->sarif_path = optarg; break;
+		case OPT_BASELINE:   cfg->baseline_path = optarg; break;
+		case OPT_WRITE_BASELINE: cfg->write_baseline_path = optarg; break;
 		case OPT_NET:        net_arg = optarg; break;
 		case OPT_ALLOW_HOST: list_push(&hosts, optarg); break;
 		case OPT_DRY_RUN:    cfg->dry_run = true; break;
@@ -500,4 +535,21 @@ void jail_config_free(struct jail_config *cfg)
 	free(cfg->stage_work);
 	free(cfg->allow_hosts);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* For subcommands that build their own jail (src/analyze.c). */
+void cli_config_base(struct jail_config *cfg)
+{
+	set_defaults(cfg);
+	find_user(&cfg->user);
+}
+
+void cli_config_bind(struct jail_config *cfg, const char *opt, const char *path, bool writable)
+{
+	add_bind(cfg, opt, path, writable);
+}
+
+void cli_config_identity(struct jail_config *cfg)
+{
+	jail_identity(cfg);
 }

@@ -6,6 +6,7 @@
  * Then every staged file is held against the RECORDs, and the stage is
  * committed only when the whole run was clean. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <glob.h>
 #include <signal.h>
@@ -14,13 +15,15 @@
 #include <sys/stat.h>
 
 #include "engine.h"
+#include "record.h"
 #include "run.h"
 #include "stage.h"
 #include "util.h"
 
-/* The role-import marker: src/proctree.c recognises it in the argv. */
+/* The import check of one distribution.  The first line is the marker by
+ * which src/proctree.c gives the process role import and the distribution
+ * (live and in replay); the name and version follow it, then the code. */
 #define IMPORT_CHECK_CODE                                                            \
-	"# pipjail-import-check\n"                                                   \
 	"import importlib, sys\n"                                                    \
 	"for m in sys.argv[1:]:\n"                                                   \
 	"    try:\n"                                                                 \
@@ -70,15 +73,80 @@ static char *module_of(const char *name, bool is_dir)
 	return NULL;
 }
 
-/* What this install added at the top of site-packages, read from the
- * upper layer: the modules the import check imports. */
-static size_t added_modules(struct run *r, char ***mods)
+/* One distribution's import check: its name, version and modules. */
+struct import_job {
+	char name[128], version[64];
+	char **mods;
+	size_t n;
+};
+
+static void job_add(struct import_job *j, char *mod)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		if (strcmp(j->mods[i], mod) == 0) {
+			free(mod);
+			return;
+		}
+	}
+	j->mods = xrealloc(j->mods, (j->n + 1) * sizeof(char *));
+	j->mods[j->n++] = mod;
+}
+
+/* "Name:" and "Version:" of a METADATA or PKG-INFO file (the header part). */
+static void read_meta(int dirfd, const char *file, struct import_job *j)
+{
+	char buf[8192], *line, *save = NULL;
+	int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n = fd >= 0 ? read_all(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line && *line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "Name:", 5) == 0)
+			sscanf(line + 5, " %127s", j->name);
+		else if (strncmp(line, "Version:", 8) == 0)
+			sscanf(line + 8, " %63s", j->version);
+	}
+}
+
+/* The modules a new *.dist-info declares (its RECORD's top-level entries)
+ * or a new *.egg-info lists (top_level.txt). */
+static void dist_modules(int site, const char *dir, struct import_job *j)
+{
+	autoclose int dfd = openat(site, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	bool egg = strstr(dir, ".egg-info") != NULL;
+	struct record rec = { 0 };
+	char err[256];
+
+	if (dfd < 0)
+		return;
+	read_meta(dfd, egg ? "PKG-INFO" : "METADATA", j);
+	if ((egg ? record_read_lines_at(dfd, "top_level.txt", &rec, err, sizeof(err))
+		 : record_read_at(dfd, "RECORD", &rec, err, sizeof(err))) < 0)
+		return;
+	for (size_t i = 0; i < rec.n; i++) {
+		const char *p = rec.e[i].path, *slash = strchr(p, '/');
+		autofree char *first = slash ? xasprintf("%.*s", (int)(slash - p), p) : xstrdup(p);
+		char *m = p[0] == '/' || strstr(p, "..") ? NULL : module_of(first, slash != NULL || egg);
+
+		if (m)
+			job_add(j, m);
+	}
+	record_free(&rec);
+}
+
+/* Every distribution this install added, from the upper layer's
+ * site-packages: one import job each. */
+static size_t import_jobs(struct run *r, struct import_job **jobs)
 {
 	autofree char *pattern = xasprintf("%s/lib/python3*/site-packages", stage_upper(r->stage));
 	glob_t g = { 0 };
 	size_t n = 0;
 
-	*mods = NULL;
+	*jobs = NULL;
 	if (glob(pattern, 0, NULL, &g) != 0)
 		return 0;
 	for (size_t i = 0; i < g.gl_pathc; i++) {
@@ -86,16 +154,16 @@ static size_t added_modules(struct run *r, char ***mods)
 		struct dirent *e;
 
 		while (d && (e = readdir(d))) {
-			char *m;
+			struct import_job j = { .name = "-", .version = "-" };
 
-			/* A whiteout (character device 0:0) is a removal, not a module. */
-			if (e->d_name[0] == '.' || e->d_type == DT_CHR)
+			if (e->d_type != DT_DIR || (!strstr(e->d_name, ".dist-info") &&
+						   !strstr(e->d_name, ".egg-info")))
 				continue;
-			m = module_of(e->d_name, e->d_type == DT_DIR);
-			if (!m)
+			dist_modules(dirfd(d), e->d_name, &j);
+			if (j.n == 0)
 				continue;
-			*mods = xrealloc(*mods, (n + 1) * sizeof(char *));
-			(*mods)[n++] = m;
+			*jobs = xrealloc(*jobs, (n + 1) * sizeof(**jobs));
+			(*jobs)[n++] = j;
 		}
 		if (d)
 			closedir(d);
@@ -104,37 +172,44 @@ static size_t added_modules(struct run *r, char ***mods)
 	return n;
 }
 
-char **install_import_argv(struct run *r)
+static char **job_argv(const char *python, struct import_job *j)
 {
-	struct jail_config *cfg = r->cfg;
-	autofree char *python = NULL;
-	char **mods = NULL, **argv;
-	size_t n;
+	char **argv = xcalloc(j->n + 6, sizeof(char *));
 
-	if (!r->stage || !cfg->import_check || r->command_code != 0 || engine_killed(r->engine))
-		return NULL;
-	python = xasprintf("%s/bin/python", cfg->stage_target);
-	if (access(python, X_OK) < 0) {
-		debugx(1, "import check skipped: %s is not a virtual environment", cfg->stage_target);
-		return NULL;
-	}
-	n = added_modules(r, &mods);
-	if (n == 0) {
-		free(mods);
-		return NULL;
-	}
 	/* -I: no user site, no cwd on sys.path (the project's own modules must
 	 * not stand in for the installed ones); -B: no bytecode. */
-	argv = xcalloc(n + 6, sizeof(char *));
 	argv[0] = xstrdup(python);
 	argv[1] = xstrdup("-I");
 	argv[2] = xstrdup("-B");
 	argv[3] = xstrdup("-c");
-	argv[4] = xstrdup(IMPORT_CHECK_CODE);
-	memcpy(argv + 5, mods, n * sizeof(char *));
-	free(mods);
-	debugx(1, "import check: %zu modules", n);
+	argv[4] = xasprintf("# pipjail-import-check: %s %s\n%s", j->name, j->version, IMPORT_CHECK_CODE);
+	memcpy(argv + 5, j->mods, j->n * sizeof(char *));
+	free(j->mods);
 	return argv;
+}
+
+size_t install_import_commands(struct run *r, char ****cmds)
+{
+	struct jail_config *cfg = r->cfg;
+	autofree char *python = NULL;
+	struct import_job *jobs = NULL;
+	size_t n;
+
+	*cmds = NULL;
+	if (!r->stage || !cfg->import_check || r->command_code != 0 || engine_killed(r->engine))
+		return 0;
+	python = xasprintf("%s/bin/python", cfg->stage_target);
+	if (access(python, X_OK) < 0) {
+		debugx(1, "import check skipped: %s is not a virtual environment", cfg->stage_target);
+		return 0;
+	}
+	n = import_jobs(r, &jobs);
+	*cmds = xcalloc(n + 1, sizeof(char **));
+	for (size_t i = 0; i < n; i++)
+		(*cmds)[i] = job_argv(python, &jobs[i]);
+	free(jobs);
+	debugx(1, "import check: %zu distributions", n);
+	return n;
 }
 
 void install_check(struct run *r)

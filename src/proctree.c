@@ -731,6 +731,18 @@ static void attribute_build(struct engine *e, struct proc *pr, const struct trac
 	e->note_source = m.source;
 }
 
+/* The import check's -c code starts with this marker, then the
+ * distribution's name and version (src/install.c). */
+#define IMPORT_MARKER "# pipjail-import-check:"
+
+static const char *import_marker(const struct trace_event *ev)
+{
+	for (size_t i = 0; ev->argv && ev->argv[i]; i++)
+		if (strncmp(ev->argv[i], IMPORT_MARKER, strlen(IMPORT_MARKER)) == 0)
+			return ev->argv[i];
+	return NULL;
+}
+
 static void on_exec(struct engine *e, struct proc *pr, const struct trace_event *ev)
 {
 	char hook[128];
@@ -754,17 +766,25 @@ static void on_exec(struct engine *e, struct proc *pr, const struct trace_event 
 		e->top_seen = true;
 		return;
 	}
-	if (parent_role == ROLE_NONE && e->next_top_role != ROLE_NONE) {
-		/* A second command of init's, announced by the supervisor (the
-		 * import check): its role, no package, hook "import". */
-		pr->info.role = e->next_top_role;
+	if (parent_role == ROLE_NONE && (e->next_top_role != ROLE_NONE || import_marker(ev))) {
+		/* A later command of init's, announced by the supervisor (live) or
+		 * recognised by its marker (replay): the import check of one
+		 * distribution, whose name and version the marker carries. */
+		const char *mark = import_marker(ev);
+		char name[128] = "", version[64] = "";
+
+		pr->info.role = e->next_top_role != ROLE_NONE ? e->next_top_role : ROLE_IMPORT;
 		e->next_top_role = ROLE_NONE;
+		if (mark)
+			sscanf(mark, IMPORT_MARKER " %127s %63s", name, version);
 		set_str(&pr->label, pr->info.role == ROLE_IMPORT ? "import-check" : base_name(prog ? prog : ev->comm));
-		set_str(&pr->package, NULL);
-		set_str(&pr->version, NULL);
+		set_str(&pr->package, name[0] && strcmp(name, "-") ? name : NULL);
+		set_str(&pr->version, version[0] && strcmp(version, "-") ? version : NULL);
 		set_str(&pr->hook, pr->info.role == ROLE_IMPORT ? "import" : NULL);
 		set_str(&pr->srcdir, NULL);
 		pr->pkg = -1;
+		if (pr->package)
+			move_to_pkg(e, pr, pkg_intern(e, pr->package, pr->version, NULL));
 		sync_info(pr);
 		return;
 	}

@@ -39,6 +39,8 @@ struct run {
 	struct sinkhole *sink;   /* --net sinkhole: pipjail analyze (src/analyze.c) */
 	int runs;                /* commands init has finished */
 	int command_code;        /* the command's exit code, once it ran */
+	char ***imports;         /* the import check's commands, one per distribution */
+	size_t n_imports, next_import;
 	pid_t init;
 	int init_status;
 	bool timed_out;
@@ -58,7 +60,9 @@ void egress_free(struct run *r);
 
 /* src/install.c */
 void install_prepare(struct run *r);        /* the staging dir, before clone */
-char **install_import_argv(struct run *r);  /* what the import check runs, or NULL */
+/* The import check: one command (argv) per distribution the install added;
+ * a NULL-terminated array of them in *cmds.  Returns how many. */
+size_t install_import_commands(struct run *r, char ****cmds);
 void install_check(struct run *r);          /* after the jail: the RECORD check */
 void install_settle(struct run *r, bool clean); /* commit (clean) or discard */
 

@@ -155,11 +155,19 @@ static int send_run(struct run *r, char *const *argv)
 	return send(r->ctl, buf, len, 0) == (ssize_t)len ? 0 : -1;
 }
 
-/* init finished a command: after the command, the import check of a
- * staged install runs in the same jail; after that, the jail ends. */
+static void free_argv(char **argv)
+{
+	for (size_t i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* init finished a command.  After the command, the import check of a
+ * staged install runs in the same jail, one distribution at a time (each
+ * its own process, so that what it does is attributed to it); then the
+ * jail ends. */
 static void on_ctl(struct run *r)
 {
-	char **argv = NULL;
 	int code;
 
 	if (recv(r->ctl, &code, sizeof(code), MSG_DONTWAIT) != (ssize_t)sizeof(code))
@@ -168,17 +176,16 @@ static void on_ctl(struct run *r)
 		r->command_code = code;
 		if (r->mon)
 			monitor_consume(r->mon); /* the engine's view must be current */
-		argv = install_import_argv(r);
-		if (argv)
-			engine_set_next_command_role(r->engine, ROLE_IMPORT);
-	} else if (code != 0) {
-		warnx_("the import check ended with status %d", code);
+		r->n_imports = install_import_commands(r, &r->imports);
 	}
-	if (!argv || send_run(r, argv) < 0)
-		send(r->ctl, "X", 1, 0);
-	for (size_t i = 0; argv && argv[i]; i++)
-		free(argv[i]);
-	free(argv);
+	while (r->next_import < r->n_imports && !engine_killed(r->engine)) {
+		char **argv = r->imports[r->next_import++];
+
+		engine_set_next_command_role(r->engine, ROLE_IMPORT);
+		if (send_run(r, argv) == 0)
+			return;
+	}
+	send(r->ctl, "X", 1, 0);
 }
 
 static void on_timeout(struct run *r)
@@ -460,6 +467,9 @@ cleanup:
 		install_settle(&r, false);
 	}
 	closep(&r.ctl);
+	for (size_t i = 0; i < r.n_imports; i++)
+		free_argv(r.imports[i]);
+	free(r.imports);
 	close_trace(&r, code, lost);
 	monitor_close(r.mon);
 	egress_free(&r);
