@@ -99,7 +99,7 @@ void egress_prepare(struct run *r)
 	};
 	char err[1024];
 
-	if (cfg->net != NET_INDEX)
+	if (cfg->net != NET_INDEX && !(cfg->net == NET_SINKHOLE && cfg->sink_proxy))
 		return;
 	for (size_t i = 0; i < cfg->n_allow_hosts; i++)
 		if (hostrules_add(&r->hosts, cfg->allow_hosts[i], "--allow-host", err, sizeof(err)) < 0)

@@ -59,10 +59,36 @@ static const char **writable_paths(const struct jail_config *cfg, unsigned int *
 	v[(*n)++] = "/tmp";
 	v[(*n)++] = "/dev/shm";
 	v[(*n)++] = cfg->user.home;
+	/* The staged target (an overlay: writes land in the stage). */
+	if (cfg->stage_target)
+		v[(*n)++] = cfg->stage_target;
 	for (size_t i = 0; i < cfg->n_binds; i++)
 		if (cfg->binds[i].writable)
 			v[(*n)++] = cfg->binds[i].path;
 	return v;
+}
+
+/* The seccomp listener goes to the supervisor (src/sinkhole.c), which
+ * answers the notified calls; this process keeps no copy.  The filter is
+ * already in force: the sendmsg and close below are not notified calls. */
+static int send_listener(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char b = 'L';
+	struct iovec iov = { &b, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	int rc;
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	rc = sendmsg(sock, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
+	close(fd);
+	close(sock);
+	return rc;
 }
 
 /* In the child that becomes the command.  Order matters: limits and
@@ -74,8 +100,11 @@ static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg
 {
 	struct landlock_policy lp = {
 		.tcp_connect_port = cfg->net == NET_INDEX ? PIPJAIL_PROXY_PORT : -1,
-		.net_unrestricted = cfg->net == NET_HOST,
+		.net_unrestricted = cfg->net == NET_HOST || cfg->net == NET_SINKHOLE,
 	};
+	struct seccomp_notify_opts sn = { .connect = cfg->net == NET_SINKHOLE,
+					  .fast_time = cfg->fast_time };
+	int listener = -1;
 	char err[512];
 	int e;
 
@@ -91,8 +120,10 @@ static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg
 	lp.rw_paths = writable_paths(cfg, &lp.n_rw);
 	if (landlock_apply(&lp, err, sizeof(err)) < 0)
 		init_fail("landlock", err);
-	if (seccomp_install(err, sizeof(err)) < 0)
+	if (seccomp_install_notify(cfg->notify ? &sn : NULL, &listener, err, sizeof(err)) < 0)
 		init_fail("seccomp", err);
+	if (listener >= 0 && send_listener(cfg->notify_sock, listener) < 0)
+		init_fail("handing the seccomp listener to the supervisor", strerror(errno));
 	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
 		signal(forwarded[i], SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);

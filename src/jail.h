@@ -43,6 +43,8 @@ enum net_mode {
 	NET_NONE,                        /* only lo, no proxy */
 	NET_INDEX,                       /* only lo, and the egress proxy to the index */
 	NET_HOST,                        /* the host's network (unsafe; still traced) */
+	NET_SINKHOLE,                    /* only lo, every destination local, captured
+	                                  * (pipjail analyze: src/sinkhole.c) */
 };
 
 struct jail_config {
@@ -57,6 +59,9 @@ struct jail_config {
 	unsigned long long timeout_s;    /* 0: none */
 	char *trace_path;
 	char *report_path;               /* --report FILE.json */
+	char *sarif_path;                /* --sarif FILE (src/sarif.c) */
+	char *baseline_path;             /* --baseline FILE (src/baseline.c) */
+	char *write_baseline_path;       /* --write-baseline FILE */
 	char *profile_name;              /* --profile NAME|PATH, NULL: project's or default */
 	bool audit;                      /* --audit: record, never kill */
 	bool dry_run;                    /* --dry-run: check, never commit */
@@ -82,6 +87,15 @@ struct jail_config {
 	/* The user's pip cache, shown read-only below a throwaway layer, so a
 	 * build cannot poison later installs through it; NULL: none. */
 	char *pip_cache;
+	/* pipjail analyze (src/analyze.c): the command sends its seccomp
+	 * user-notification listener over notify_sock (SCM_RIGHTS) when
+	 * notify is set; fast_time answers the sleeps at once; fake_user
+	 * replaces the invoker's name in the jail's /etc/passwd and /etc/group. */
+	bool notify;
+	bool fast_time;
+	bool sink_proxy;                 /* the egress proxy too, for pip's index */
+	int notify_sock;
+	char *fake_user;
 };
 
 /* src/supervisor.c: run cfg->argv in the jail; returns pipjail's exit code. */

@@ -54,6 +54,12 @@ int main(int argc, char **argv, char **envp)
 		return cmd_recover(argc - 1, argv + 1);
 	}
 
+	if (argc > 1 && strcmp(argv[1], "analyze") == 0) {
+		if (!privileged())
+			die("pipjail analyze needs root to build the jail: run it with sudo");
+		return cmd_analyze(argc - 1, argv + 1);
+	}
+
 	cli_parse_run(argc, argv, envp, &cfg);
 	if (!privileged())
 		die("pipjail needs root to build the jail: run it with sudo, or install it with "

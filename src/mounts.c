@@ -207,6 +207,78 @@ static int machine_id(struct mctx *m, const struct jail_config *cfg)
 	return 0;
 }
 
+/* One line of /etc/passwd or /etc/group with the invoker's name replaced
+ * by the jail's (pipjail analyze): in passwd the user's own entry (name,
+ * empty GECOS, the jail's home); in group a group of that name and the
+ * member lists. */
+static void rewrite_user_line(FILE *out, char *line, const struct jail_config *cfg, bool passwd)
+{
+	const char *real = cfg->user.name, *fake = cfg->fake_user;
+	char *f[7] = { 0 };
+	size_t n = 0;
+	char *p = line;
+
+	line[strcspn(line, "\n")] = '\0';
+	while (n < 7) {
+		f[n++] = p;
+		p = strchr(p, ':');
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+	if (passwd && n == 7 && strcmp(f[0], real) == 0) {
+		fprintf(out, "%s:%s:%s:%s::%s:%s\n", fake, f[1], f[2], f[3], cfg->user.home, f[6]);
+		return;
+	}
+	if (!passwd && n == 4) {
+		char *save = NULL;
+		bool first = true;
+
+		fprintf(out, "%s:%s:%s:", strcmp(f[0], real) == 0 ? fake : f[0], f[1], f[2]);
+		for (char *u = strtok_r(f[3], ",", &save); u; u = strtok_r(NULL, ",", &save)) {
+			fprintf(out, "%s%s", first ? "" : ",", strcmp(u, real) == 0 ? fake : u);
+			first = false;
+		}
+		fputc('\n', out);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s%s", i ? ":" : "", f[i]);
+	fputc('\n', out);
+}
+
+static int fake_user_file(struct mctx *m, const struct jail_config *cfg, const char *path,
+			  const char *copy, bool passwd)
+{
+	autofree char *src = in_root(path);
+	char line[4096];
+	FILE *in = fopen(src, "re"), *out;
+
+	if (!in)
+		return errno == ENOENT ? 0 : fail(m, "reading", src);
+	out = fopen(copy, "wex");
+	if (!out) {
+		fclose(in);
+		return fail(m, "creating", copy);
+	}
+	while (fgets(line, sizeof(line), in))
+		rewrite_user_line(out, line, cfg, passwd);
+	fclose(in);
+	if (fchmod(fileno(out), 0644) < 0 || fclose(out) != 0)
+		return fail(m, "writing", copy);
+	return bind(m, copy, src, false);
+}
+
+static int fake_user(struct mctx *m, const struct jail_config *cfg)
+{
+	if (!cfg->fake_user)
+		return 0;
+	if (fake_user_file(m, cfg, "/etc/passwd", BASE "/passwd", true) < 0 ||
+	    fake_user_file(m, cfg, "/etc/group", BASE "/group", false) < 0)
+		return -1;
+	return 0;
+}
+
 static int hide(struct mctx *m, const struct jail_config *cfg)
 {
 	autofree char *tmp = in_root("/tmp");
@@ -222,7 +294,7 @@ static int hide(struct mctx *m, const struct jail_config *cfg)
 	}
 	if (make_file(m, empty, 0444) < 0)
 		return -1;
-	if (machine_id(m, cfg) < 0)
+	if (machine_id(m, cfg) < 0 || fake_user(m, cfg) < 0)
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(masked_files); i++) {
 		autofree char *p = in_root(masked_files[i]);

@@ -16,6 +16,17 @@
  * it refuses them.  Returns 0, or -1 with a reason in err. */
 int seccomp_install(char *err, size_t errlen);
 
+/* The same, with calls answered by a user-notification listener (see
+ * add_notify_rules in seccomp.c): connect (the analyze sinkhole) and, with
+ * fast_time, the sleeps.  *listener gets the listener fd (-1 when no call is
+ * notified); the caller hands it to the supervisor. */
+struct seccomp_notify_opts {
+	bool connect;
+	bool fast_time;
+};
+int seccomp_install_notify(const struct seccomp_notify_opts *n, int *listener,
+			   char *err, size_t errlen);
+
 /* Name of a syscall number of the native ABI ("openat"), or NULL.  The
  * string is cached for the life of the process: never free it. */
 const char *seccomp_syscall_name(long nr);

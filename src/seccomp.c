@@ -144,7 +144,48 @@ static int add_rules(scmp_filter_ctx ctx, char *err, size_t errlen)
 	return 0;
 }
 
+/* `pipjail analyze` (src/sinkhole.c): calls answered by the supervisor
+ * through a user-notification listener.  connect, so that a listener waits
+ * on the port before the call goes on; with fast_time the sleeps, answered
+ * at once as if the time had passed.  poll/ppoll and select/pselect6 only
+ * as pure timers (no fds): with fds they are waits for real events. */
+static int add_notify_rules(scmp_filter_ctx ctx, const struct seccomp_notify_opts *n,
+			    char *err, size_t errlen)
+{
+	static const char *const sleeps[] = { "nanosleep", "clock_nanosleep" };
+	static const char *const no_fd_a1[] = { "poll", "ppoll" };
+	static const char *const no_fd_a0[] = { "select", "pselect6" };
+	size_t i;
+
+	if (n->connect && rule_by_name(ctx, SCMP_ACT_NOTIFY, "connect", 0, NULL, err, errlen) < 0)
+		return -1;
+	if (!n->fast_time)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(sleeps); i++)
+		if (rule_by_name(ctx, SCMP_ACT_NOTIFY, sleeps[i], 0, NULL, err, errlen) < 0)
+			return -1;
+	for (i = 0; i < ARRAY_SIZE(no_fd_a1); i++) {
+		struct scmp_arg_cmp c = SCMP_A1(SCMP_CMP_EQ, 0);
+
+		if (rule_by_name(ctx, SCMP_ACT_NOTIFY, no_fd_a1[i], 1, &c, err, errlen) < 0)
+			return -1;
+	}
+	for (i = 0; i < ARRAY_SIZE(no_fd_a0); i++) {
+		struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_EQ, 0);
+
+		if (rule_by_name(ctx, SCMP_ACT_NOTIFY, no_fd_a0[i], 1, &c, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int seccomp_install(char *err, size_t errlen)
+{
+	return seccomp_install_notify(NULL, NULL, err, errlen);
+}
+
+int seccomp_install_notify(const struct seccomp_notify_opts *n, int *listener,
+			   char *err, size_t errlen)
 {
 	scmp_filter_ctx ctx;
 	int rc, ret = -1;
@@ -170,10 +211,19 @@ int seccomp_install(char *err, size_t errlen)
 	}
 	if (add_rules(ctx, err, errlen) < 0)
 		goto cleanup;
+	if (n && (n->connect || n->fast_time) && add_notify_rules(ctx, n, err, errlen) < 0)
+		goto cleanup;
 	rc = seccomp_load(ctx);
 	if (rc < 0) {
 		snprintf(err, errlen, "seccomp: cannot load the filter: %s", strerror(-rc));
 		goto cleanup;
+	}
+	if (listener) {
+		*listener = (n && (n->connect || n->fast_time)) ? seccomp_notify_fd(ctx) : -1;
+		if (n && (n->connect || n->fast_time) && *listener < 0) {
+			snprintf(err, errlen, "seccomp: no user-notification listener");
+			goto cleanup;
+		}
 	}
 	ret = 0;
 cleanup:
