@@ -23,6 +23,10 @@ const char *report_outcome(const struct engine *e, const struct violation_record
 	bool kill = v->action == ACTION_KILL_PROCESS || v->action == ACTION_KILL_JAIL;
 	const char *what;
 
+	if (v->baselined) {
+		snprintf(buf, len, "baselined (a known finding: not counted, not acted on)");
+		return buf;
+	}
 	if (v->action == ACTION_REFUSED)
 		what = "refused";
 	else if (kill && v->done)
@@ -131,10 +135,10 @@ static bool pkg_live(const struct pkg *k)
 	for (int r = 0; r < ROLE_COUNT; r++)
 		if (k->processes[r])
 			return true;
-	return k->violations > 0;
+	return k->violations > 0 || k->baselined > 0;
 }
 
-static const char *exit_meaning(int code)
+const char *report_exit_meaning(int code)
 {
 	switch (code) {
 	case EXIT_VIOLATION_FOUND: return "violations found";
@@ -147,6 +151,45 @@ static const char *exit_meaning(int code)
 	}
 }
 
+/* Findings the baseline accepted: listed, so that a reader sees them, and
+ * set apart from the violations that count. */
+static void print_baselined(const struct engine *e, FILE *out, const struct colors *c)
+{
+	char lab[256];
+
+	if (!e->n_baselined)
+		return;
+	fprintf(out, "  %s%zu baselined finding%s (known, accepted by --baseline; not counted):%s\n",
+		c->dim, e->n_baselined, e->n_baselined == 1 ? "" : "s", c->off);
+	for (size_t j = 0; j < e->n_viols; j++) {
+		const struct violation_record *v = &e->viols[j];
+
+		if (!v->baselined)
+			continue;
+		if (v->pkg >= 0)
+			pkg_label(&e->pkgs[v->pkg], lab, sizeof(lab));
+		else
+			snprintf(lab, sizeof(lab), "pip");
+		fprintf(out, "    %s~ %s: %s: %s%s\n", c->dim, lab, v->rule,
+			v->evidence ? v->evidence : "", c->off);
+	}
+}
+
+void report_verdict_line(const struct engine *e, FILE *out, int exit_code)
+{
+	size_t n = 0, npk = 0;
+
+	for (size_t i = 0; i < e->n_viols; i++)
+		n += !e->viols[i].baselined;
+	for (size_t i = 0; i < e->n_pkgs; i++)
+		npk += e->pkgs[i].violations > 0;
+	fprintf(out, "pipjail: verdict: %s (%zu violation%s in %zu package%s", engine_verdict(e), n,
+		n == 1 ? "" : "s", npk, npk == 1 ? "" : "s");
+	if (e->n_baselined)
+		fprintf(out, ", %zu baselined", e->n_baselined);
+	fprintf(out, "; exit %d)\n", exit_code);
+}
+
 void report_print(const struct engine *e, FILE *out, bool color, int exit_code)
 {
 	static const struct colors on = { "\033[1;31m", "\033[1;32m", "\033[1;33m", "\033[1m", "\033[2m",
@@ -155,6 +198,7 @@ void report_print(const struct engine *e, FILE *out, bool color, int exit_code)
 	const struct colors *c = color ? &on : &off;
 	char pname[PATH_MAX + 64], lab[256];
 	size_t npk = n_real_pkgs(e);
+	size_t counted = e->n_viols - e->n_baselined;
 
 	if (!e->p)
 		snprintf(pname, sizeof(pname), "built-in rules");
@@ -163,7 +207,7 @@ void report_print(const struct engine *e, FILE *out, bool color, int exit_code)
 			 e->p->path ? e->p->path : PROFILE_PROJECT_FILE);
 	else
 		snprintf(pname, sizeof(pname), "%s", e->p->name ? e->p->name : "?");
-	if (!e->n_viols) {
+	if (!counted) {
 		if (e->out.lost || e->out.incomplete)
 			fprintf(out, "pipjail: %sINCOMPLETE%s: %llu events were lost; no violation in what "
 				"was recorded, but the run cannot be called clean (exit %d)\n", c->yellow,
@@ -186,10 +230,11 @@ void report_print(const struct engine *e, FILE *out, bool color, int exit_code)
 			fprintf(out, "%llu events, no violations (profile %s)\n",
 				(unsigned long long)e->events, pname);
 		}
+		print_baselined(e, out, c);
 		return;
 	}
 	fprintf(out, "pipjail: %sVIOLATION%s: %zu violation%s of the profile %s%s\n", c->red, c->off,
-		e->n_viols, e->n_viols == 1 ? "" : "s", pname,
+		counted, counted == 1 ? "" : "s", pname,
 		e->killed ? "; the violator was killed" : e->replay ? " (replay)" :
 		!e->enforce ? " (audit: nothing was killed)" : "");
 	for (size_t i = 0; i < e->n_pkgs; i++) {
@@ -207,7 +252,7 @@ void report_print(const struct engine *e, FILE *out, bool color, int exit_code)
 		}
 		fputc('\n', out);
 		for (size_t j = 0; j < e->n_viols; j++)
-			if (e->viols[j].pkg == (int)i)
+			if (e->viols[j].pkg == (int)i && !e->viols[j].baselined)
 				print_violation(e, out, c, &e->viols[j]);
 	}
 	{
@@ -216,7 +261,7 @@ void report_print(const struct engine *e, FILE *out, bool color, int exit_code)
 		for (size_t j = 0; j < e->n_viols; j++) {
 			const struct violation_record *v = &e->viols[j];
 
-			if (v->pkg >= 0)
+			if (v->pkg >= 0 || v->baselined)
 				continue;
 			if (!header) {
 				fprintf(out, "  %spip%s (and what it started outside any build): %sviolation%s\n",
@@ -226,8 +271,9 @@ void report_print(const struct engine *e, FILE *out, bool color, int exit_code)
 			print_violation(e, out, c, v);
 		}
 	}
+	print_baselined(e, out, c);
 	fprintf(out, "pipjail: %llu events, %llu lost; exit %d (%s)\n", (unsigned long long)e->events,
-		(unsigned long long)e->out.lost, exit_code, exit_meaning(exit_code));
+		(unsigned long long)e->out.lost, exit_code, report_exit_meaning(exit_code));
 	if (e->trace_path)
 		fprintf(out, "pipjail: trace: %s\n", e->trace_path);
 }
@@ -266,6 +312,7 @@ static cJSON *violation_json(const struct engine *e, const struct violation_reco
 	cJSON_AddStringToObject(o, "action", action_name(v->action));
 	cJSON_AddBoolToObject(o, "done", v->done);
 	cJSON_AddStringToObject(o, "outcome", report_outcome(e, v, buf, sizeof(buf)));
+	cJSON_AddBoolToObject(o, "baselined", v->baselined);
 	cJSON_AddBoolToObject(o, "call_failed", v->call_failed);
 	add_str_or_null(o, "errno", v->call_errno);
 	snprintf(buf, sizeof(buf), "%llu.%09llu", (unsigned long long)(v->t_mono_ns / 1000000000u),
@@ -288,6 +335,7 @@ cJSON *report_json(const struct engine *e, int exit_code)
 	cJSON_AddNumberToObject(r, "format_version", REPORT_FORMAT_VERSION);
 	cJSON_AddStringToObject(r, "pipjail", PIPJAIL_VERSION);
 	cJSON_AddStringToObject(r, "verdict", engine_verdict(e));
+	cJSON_AddNumberToObject(r, "baselined", (double)e->n_baselined);
 	cJSON_AddStringToObject(r, "mode", e->replay ? "replay" : e->enforce ? "enforce" : "audit");
 	cJSON_AddBoolToObject(r, "killed", e->killed);
 	if (e->p)
@@ -345,6 +393,7 @@ cJSON *report_json(const struct engine *e, int exit_code)
 				cJSON_AddNumberToObject(procs, role_name(rr), (double)k->processes[rr]);
 		cJSON_AddNumberToObject(p, "events", (double)k->events);
 		cJSON_AddNumberToObject(p, "violations", (double)k->violations);
+		cJSON_AddNumberToObject(p, "baselined", (double)k->baselined);
 		cJSON_AddItemToArray(a, p);
 	}
 	a = cJSON_AddArrayToObject(r, "violations");

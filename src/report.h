@@ -21,11 +21,19 @@ bool report_use_color(int fd);
  * clean run.  exit_code is pipjail's exit code (engine_exit_code). */
 void report_print(const struct engine *e, FILE *out, bool color, int exit_code);
 
+/* The one line a CI log ends with (always printed last):
+ *   pipjail: verdict: clean|violation|incomplete (N violations in M packages[, K baselined]; exit X)
+ * N and M count the violations that count (not baselined); no pids, no times. */
+void report_verdict_line(const struct engine *e, FILE *out, int exit_code);
+
 /* The report as JSON (caller frees). */
 cJSON *report_json(const struct engine *e, int exit_code);
 /* Write it to fd (opened by the caller with the user's rights; not closed).
  * 0, or -1 with errno. */
 int report_write_json_fd(const struct engine *e, int fd, int exit_code);
+
+/* pipjail's exit code in words: "a violator was killed", ... */
+const char *report_exit_meaning(int code);
 
 /* What was done about one violation: "killed", "reported (audit: would kill)", ... */
 const char *report_outcome(const struct engine *e, const struct violation_record *v,
