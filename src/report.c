@@ -82,15 +82,34 @@ static const char *rule_title(const char *rule)
 	return "broke a rule";
 }
 
+/* Evidence and hooks come from the package (its argv, its paths): control
+ * characters are shown escaped, never sent to the terminal or the CI log
+ * (no ANSI sequences, no forged lines or workflow commands). */
+static void put_safe(FILE *out, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	}
+}
+
 static void print_violation(const struct engine *e, FILE *out, const struct colors *c,
 			    const struct violation_record *v)
 {
 	char outcome[256];
 
-	fprintf(out, "    %s✗ %s%s: %s%s%s\n", c->red, v->rule, c->off, rule_title(v->rule),
-		v->hook ? " in " : "", v->hook ? v->hook : "");
-	if (v->evidence)
-		fprintf(out, "        evidence: %s\n", v->evidence);
+	fprintf(out, "    %s✗ %s%s: %s%s", c->red, v->rule, c->off, rule_title(v->rule),
+		v->hook ? " in " : "");
+	if (v->hook)
+		put_safe(out, v->hook);
+	fputc('\n', out);
+	if (v->evidence) {
+		fputs("        evidence: ", out);
+		put_safe(out, v->evidence);
+		fputc('\n', out);
+	}
 	if (v->detail)
 		fprintf(out, "        rule:     %s%s%s%s\n", v->detail,
 			v->profile_file ? " (" : "", v->profile_file ? v->profile_file : "",

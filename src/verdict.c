@@ -396,11 +396,12 @@ void verdict_add(struct engine *e, struct proc *pr, const struct violation_in *i
 	v->call_errno = dup_or_null(in->call_errno);
 	/* The kernel already killed it on return from the call (bpf_send_signal):
 	 * the action is done, and there is no process left to kill. */
-	if (in->ev && in->ev->killed_in_kernel) {
+	if (in->ev && in->ev->killed_in_kernel && v->action != ACTION_KILL_JAIL) {
 		v->action = ACTION_KILL_PROCESS;
 		v->done = true;
 		e->killed = true;
 	} else {
+		/* kill-jail still ends the jail when the kernel killed the process */
 		carry_out(e, pr, v);
 	}
 	emit_violation_note(e, v);
