@@ -142,3 +142,28 @@ def probe(session_dir):
 @pytest.fixture(scope="session")
 def escape(session_dir):
     return pjlib.helper("escape", os.path.join(session_dir, "bin"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "corpus: the attack and benign corpora (many real pip installs); they run "
+        "against the release build only, unless PIPJAIL_CORPUS_SAN=1")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The corpora install dozens of packages each; under ASan/UBSan that
+    would double the suite's time for code paths the other integration
+    tests already run in the sanitizer build.  PIPJAIL_CORPUS_SAN=1 runs
+    them there too."""
+    if os.environ.get("PIPJAIL_CORPUS_SAN") == "1":
+        return
+    keep, drop = [], []
+    for item in items:
+        binary = getattr(getattr(item, "callspec", None), "params", {}).get("pj", "")
+        if item.get_closest_marker("corpus") and str(binary).endswith("-san"):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
