@@ -476,18 +476,17 @@ void cli_parse_run(int argc, char **argv, char **envp, struct jail_config *cfg)
 	venv = cfg->is_pip ? pip_target_dir(cfg) : NULL;
 	if (!venv)
 		venv = detect_target_env(cfg->argv[0]);
-	if (venv && cfg->is_pip) {
-		/* pip's target is staged (an overlay), not bound: see src/install.c */
+	if (venv) {
+		/* The environment is staged (an overlay), never bound writable:
+		 * whatever runs from it (pip, or `python setup.py install`) is
+		 * held against the RECORDs before anything reaches it.  See
+		 * src/install.c. */
 		char real[PATH_MAX];
 
 		if (!realpath(venv, real))
 			die("the install target %s: %s", venv, strerror(errno));
 		debugx(1, "target environment %s: staged", real);
 		cfg->target_env = xstrdup(real);
-		free(venv);
-	} else if (venv) {
-		debugx(1, "target environment %s: writable in the jail", venv);
-		add_bind(cfg, "the target environment", venv, true);
 		free(venv);
 	}
 	bind_cwd(cfg);

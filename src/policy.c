@@ -173,6 +173,15 @@ void policy_arm_kernel(struct run *r)
 	for (size_t i = 0; i < ARRAY_SIZE(pip_conf); i++)
 		if (access(pip_conf[i], F_OK) == 0)
 			monitor_protect_path(r->mon, pip_conf[i]);
+	/* The target environment's own pip.conf (pip reads $VIRTUAL_ENV/pip.conf),
+	 * as the jail sees it: through the staging overlay. */
+	if (cfg->target_env) {
+		autofree char *conf = xasprintf("/proc/%d/root%s/pip.conf", (int)r->init,
+						cfg->target_env);
+
+		if (access(conf, F_OK) == 0)
+			monitor_protect_path(r->mon, conf);
+	}
 	if (!ci_run_baselines(r->ci, "exec"))
 		deny_execs(r);
 	monitor_set_enforce(r->mon, !cfg->audit);
