@@ -44,7 +44,7 @@ struct trace_writer;
 struct trace_event;
 
 #define MONITOR_DEFAULT_BUFFER_MB 16
-#define MONITOR_POLL_MS 50
+#define MONITOR_POLL_MS 10  /* bounds the user-space kill latency of file events */
 
 struct monitor_opts {
 	uint64_t cgroup_id;          /* cgroup v2 id of the jail: only its tasks are traced */
