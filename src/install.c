@@ -218,6 +218,12 @@ void install_check(struct run *r)
 
 	if (!r->stage)
 		return;
+	/* Ctrl-C: nothing will be committed, and what pip left half-written
+	 * (a RECORD's temp file) is not a package's doing. */
+	if (r->interrupts) {
+		warnx_("interrupted: nothing is committed; the staged files were not checked");
+		return;
+	}
 	if (stage_scan(r->stage, err, sizeof(err)) < 0) {
 		struct violation v = { .rule = "staging", .kind = "staging", .evidence = err,
 				       .detail = "the staged install could not be read",

@@ -645,7 +645,11 @@ static enum cls classify(const struct trace_event *ev, char *hook, size_t hookle
 			snprintf(hook, hooklen, "setup.py %.40s", j < argc ? argv[j] : "");
 			return CLS_BUILD;
 		}
-		if (is_pip_name(a) || ends_with(a, "/pip/__main__.py"))
+		/* pip installing build dependencies runs itself as
+		 * `python .../pip/__pip-runner__.py install ...` (pip >= 22.3), or
+		 * `python .../site-packages/pip install ...` (older pips). */
+		if (is_pip_name(a) || ends_with(a, "/pip/__main__.py") ||
+		    ends_with(a, "/pip/__pip-runner__.py") || ends_with(a, "/site-packages/pip"))
 			return CLS_PIP;
 		return CLS_OTHER;
 	}

@@ -126,7 +126,8 @@ static bool on_signal(struct run *r)
 		}
 		/* A second Ctrl-C or TERM means "stop now": kill the jail. */
 		if ((sig == SIGINT || sig == SIGTERM) && ++r->interrupts > 1) {
-			warnx_("interrupted again: killing the jail");
+			if (r->interrupts == 2)
+				warnx_("interrupted again: killing the jail");
 			kill(r->init, SIGKILL);
 			continue;
 		}
