@@ -393,10 +393,12 @@ static const struct edecoy *decoy_token_in(const struct engine *e, const char *s
 	return NULL;
 }
 
-/* pip reads its own credential files: ~/.netrc for an index's password. */
-static bool pip_own_file(const struct edecoy *d, enum role role)
+/* pip reads its own credential files: ~/.netrc for an index's password.
+ * Only pip itself: a program it started answers to pip's rules, but it is
+ * not pip, and the kernel does not trust it with the file either. */
+static bool pip_own_file(const struct edecoy *d, const struct proc *pr, enum role role)
 {
-	return role == ROLE_PIP && !strcmp(d->where, "~/.netrc");
+	return role == ROLE_PIP && pr->info.role == ROLE_PIP && !strcmp(d->where, "~/.netrc");
 }
 
 static bool check_decoy_files(struct engine *e, struct proc *pr, const struct trace_event *ev,
@@ -408,7 +410,7 @@ static bool check_decoy_files(struct engine *e, struct proc *pr, const struct tr
 		const struct edecoy *d = decoy_file(e, cands[i]);
 		char evidence[1200], detail[256];
 
-		if (!d || pip_own_file(d, role))
+		if (!d || pip_own_file(d, pr, role))
 			continue;
 		snprintf(evidence, sizeof(evidence), "%s %s%s%s", ev->syscall ? ev->syscall : ev->kind,
 			 ev->abs ? ev->abs : "?", ev->file && ev->abs && strcmp(ev->file, ev->abs) ?
@@ -668,6 +670,8 @@ void match_event(struct engine *e, struct proc *pr, const struct trace_event *ev
 	 * a VCS URL, lsb_release for its user agent) answer to pip's rules. */
 	if (role == ROLE_TOOL && pr->pkg < 0 && !(pr->hook && !strcmp(pr->hook, "import")))
 		role = ROLE_PIP;
+	size_t before = e->n_viols;
+
 	if (ev->refused || !strcmp(k, "seccomp_refused")) {
 		on_refused(e, pr, ev, role);
 		return;
@@ -681,4 +685,16 @@ void match_event(struct engine *e, struct proc *pr, const struct trace_event *ev
 	else if (!strcmp(k, "exit") && ev->signal && !strcmp(ev->signal, "SIGSYS") && !ev->thread)
 		add(e, pr, ev, role, "non-native-abi", "process", "killed by SIGSYS",
 		    "seccomp kills a process that makes a 32-bit (non-native ABI) system call", NULL, "abi");
+	/* A kill by the kernel is never silent: when no profile rule named the
+	 * event, the kernel's own rule is the violation. */
+	if (ev->kernel_rule && e->n_viols == before) {
+		char evidence[600];
+
+		snprintf(evidence, sizeof(evidence), "%s %s", ev->syscall ? ev->syscall : k,
+			 ev->file ? ev->file : ev->abs ? ev->abs : ev->path ? ev->path : "?");
+		add(e, pr, ev, role, "kernel-rule", "file", evidence,
+		    !strcmp(ev->kernel_rule, "denied_exec") ? "a denied program, by inode (in the kernel)"
+							     : "a file only pip may open, by inode (in the kernel)",
+		    NULL, NULL);
+	}
 }

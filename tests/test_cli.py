@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from lib.pj import REPO, runuser
+from lib.pj import REPO, assert_clean, assert_violation, runuser
 
 SETCAP = os.path.join(REPO, "scripts", "setcap.sh")
 
@@ -26,30 +26,31 @@ def one_line(stderr):
 @pytest.mark.parametrize("status", [0, 1, 7, 255])
 def test_command_status_passes_through(pj, status):
     r = pj.run("--", "/bin/sh", "-c", f"exit {status}")
-    assert r.returncode == status, r
+    # A clean run passes the command's own status through.
+    assert_clean(r, status)
 
 
 @pytest.mark.parametrize("sig", [9, 15])
 def test_command_killed_by_signal_gives_128_plus_n(pj, sig):
     r = pj.run("--", "/bin/sh", "-c", f"kill -{sig} $$")
-    assert r.returncode == 128 + sig, r
+    assert_clean(r, 128 + sig)
 
 
 def test_first_word_that_is_not_an_option_starts_the_command(pj):
     r = pj.run("echo", "--timeout", "x", "--bogus")
-    assert r.returncode == 0, r
+    assert_clean(r)
     assert r.stdout.strip() == "--timeout x --bogus", r
 
 
 def test_command_found_through_path(pj):
     r = pj.run("--", "true")
-    assert r.returncode == 0, r
+    assert_clean(r)
 
 
 @pytest.mark.parametrize("cmd", ["/nonexistent/pjtest-prog", "pjtest-no-such-command"])
 def test_missing_command_gives_127(pj, cmd):
     r = pj.run("--", cmd)
-    assert r.returncode == 127, r
+    assert_clean(r, 127)
     assert cmd in r.stderr, r
 
 
@@ -59,13 +60,13 @@ def test_non_executable_file_gives_126(pj, workdir):
         f.write("#!/bin/sh\necho ran\n")
     os.chmod(path, 0o644)
     r = pj.run("--rw", workdir, "--", path)
-    assert r.returncode == 126, r
+    assert_clean(r, 126)
     assert "ran" not in r.stdout
 
 
 def test_directory_as_command_gives_126(pj, workdir):
     r = pj.run("--rw", workdir, "--", workdir)
-    assert r.returncode == 126, r
+    assert_clean(r, 126)
 
 
 # ---------------------------------------------------------------- usage errors
@@ -105,15 +106,30 @@ def test_help_and_version(pj):
     assert re.search(r"\d+\.\d+\.\d+", v.stdout), v
 
 
+def copy_profiles(d):
+    """Put the repository's profiles/ next to a copy of pipjail in d."""
+    dest = os.path.join(d, "profiles")
+    if os.path.exists(dest):
+        shutil.rmtree(dest)
+    shutil.copytree(os.path.join(REPO, "profiles"), dest)
+    for root, dirs, files in os.walk(dest):
+        os.chmod(root, 0o755)
+        for f in files:
+            os.chmod(os.path.join(root, f), 0o644)
+
+
 def test_not_root_without_capabilities_gives_125(pj, session_dir, test_user):
     d = os.path.join(session_dir, "nocaps-" + pj.name)
     os.makedirs(d, mode=0o755, exist_ok=True)
     copy = os.path.join(d, "pipjail")
     shutil.copy(pj.binary, copy)
     os.chmod(copy, 0o755)
+    # With its profiles, so that the 125 is about privileges, not profiles.
+    copy_profiles(d)
     r = runuser(test_user, copy, "--", "true")
     assert r.returncode == 125, r
-    one_line(r.stderr)
+    line = one_line(r.stderr)
+    assert "profile" not in line, f"failed on profiles, not on privileges: {line}"
 
 
 # ---------------------------------------------------------------- doctor, trace-check
@@ -137,7 +153,7 @@ def test_doctor_reports_every_feature(pj):
 def test_trace_is_jsonl_and_passes_trace_check(pj, workdir):
     trace = os.path.join(workdir, "t.jsonl")
     r = pj.run("--trace", trace, "--", "/bin/sh", "-c", "echo hi > /dev/null")
-    assert r.returncode == 0, r
+    assert_clean(r)
     with open(trace) as f:
         lines = [l for l in f if l.strip()]
     assert len(lines) >= 2, "a trace has at least a header and a summary"
@@ -179,6 +195,9 @@ def capbin(pj, session_dir):
     copy = os.path.join(d, "pipjail")
     shutil.copy(pj.binary, copy)
     os.chmod(copy, 0o755)
+    # A setcap'd pipjail ignores PIPJAIL_PROFILE_DIR: it finds its profiles
+    # next to itself (or in /usr/local/share/pipjail/profiles).
+    copy_profiles(d)
     r = subprocess.run([SETCAP, copy], capture_output=True, text=True)
     assert r.returncode == 0, f"scripts/setcap.sh failed:\n{r.stdout}{r.stderr}"
     caps = subprocess.run(["getcap", copy], capture_output=True, text=True).stdout
@@ -201,7 +220,7 @@ def caps_of(path):
 
 def test_user_without_sudo_runs_the_jail(capbin_runs, test_user, probe):
     r = runuser(test_user, capbin_runs, "--", probe, "id")
-    assert r.returncode == 0, r
+    assert_clean(r)
     assert f"uid={test_user.uid} " in r.stdout, r
     assert re.search(r"CapEff:\s+0+\n", r.stdout), r
 
@@ -212,12 +231,13 @@ def test_user_cannot_claim_another_uid_with_sudo_vars(capbin_runs, test_user, pr
     assert r.returncode in (0, 125), r
     if r.returncode == 0:
         assert f"uid={test_user.uid} " in r.stdout, r
+        assert_clean(r)
 
 
 def test_user_trace_to_own_dir_works(capbin_runs, test_user, workdir):
     trace = os.path.join(workdir, "trace.jsonl")
     r = runuser(test_user, capbin_runs, "--trace", trace, "--", "true")
-    assert r.returncode == 0, r
+    assert_clean(r)
     assert os.stat(trace).st_uid == test_user.uid
 
 
@@ -256,8 +276,12 @@ def test_user_cannot_overwrite_root_file_through_trace_symlink(capbin_runs, test
 def test_user_cannot_make_a_root_dir_writable(capbin_runs, test_user):
     target = f"/etc/pjtest-{secrets.token_hex(6)}"
     try:
-        runuser(test_user, capbin_runs, "--rw", "/etc", "--", "/bin/sh", "-c", f"echo x > {target}")
+        r = runuser(test_user, capbin_runs, "--rw", "/etc", "--", "/bin/sh", "-c",
+                    f"echo x > {target}")
         assert not os.path.exists(target)
+        if r.returncode != 125:  # refusing --rw /etc outright is fine too
+            assert "cannot create" in r.stderr, r
+            assert_violation(r, 100, "file-write", target)
     finally:
         if os.path.exists(target):
             os.unlink(target)

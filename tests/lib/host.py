@@ -81,6 +81,57 @@ def _ours(path, pid):
     return not (m and pid is not None and int(m.group(1)) != pid)
 
 
+def _status(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+    except OSError:
+        return {}
+
+
+def _pipjail_cgroup_pids(pid):
+    """The pids N of the pipjail.<N>.* cgroups this process is in (any
+    hierarchy, v1 or v2)."""
+    try:
+        with open(f"/proc/{pid}/cgroup") as f:
+            text = f.read()
+    except OSError:
+        return set()
+    return {int(n) for n in re.findall(r"/pipjail\.(\d+)\.", text)}
+
+
+def process_is_ours(p, pid, new):
+    """Can the new process p be a leftover of the pipjail run with this pid
+    (None: of any run)?  Other engineers' test runs and benchmarks run as
+    the same user at the same time; a process is theirs, provably, when
+    it sits in another pipjail's cgroup (pipjail.<other pid>.*), or when it
+    still has a live ancestor that is neither init nor a process new since
+    the snapshot (a leftover of ours is an orphan: pipjail, its only link
+    to us, has exited).  Anything else counts as ours: the check stays as
+    strict as before for every process that could have come from this run."""
+    if pid is None:
+        return True
+    cg = _pipjail_cgroup_pids(p)
+    if pid in cg:
+        return True
+    if cg:
+        return False
+    seen = set()
+    q = p
+    while q > 1 and q not in seen:
+        seen.add(q)
+        fields = _status(q)
+        if not fields:
+            return True  # raced with its exit: judge it as ours
+        ppid = int(fields.get("PPid", "0").strip() or 0)
+        if ppid == pid:
+            return True
+        if ppid > 1 and ppid not in new:
+            return False  # a live parent that existed before, or not the user's
+        q = ppid
+    return True
+
+
 class Snapshot:
     def __init__(self, uid=None):
         self.uid = uid
@@ -102,6 +153,8 @@ class Snapshot:
             if _ours(d, pid):
                 found.append(f"temporary directory left: {d}")
         if self.uid is not None:
-            for p in sorted(processes_of(self.uid) - self.procs):
-                found.append(f"process left: {p} {cmdline(p)!r}")
+            new = processes_of(self.uid) - self.procs
+            for p in sorted(new):
+                if process_is_ours(p, pid, new):
+                    found.append(f"process left: {p} {cmdline(p)!r}")
         return found

@@ -3,6 +3,7 @@ no sanitizer report, nothing left on the host."""
 import fcntl
 import os
 import pty
+import re
 import select
 import shutil
 import signal
@@ -176,3 +177,70 @@ def kill_quietly(pid):
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+# ---------------------------------------------------------------- the verdict
+#
+# Every run is held against a profile (default: `default`); pipjail prints
+# its report on stderr and ends with one line "pipjail: verdict: ...".
+# Exit 100: violations found (the action was report, or --audit); 101: a
+# violator was killed.
+
+ANSI_SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def report_text(res):
+    """pipjail's report: stderr, or under a pty everything (stdout), where
+    pipjail colours it: the colours are stripped."""
+    return ANSI_SGR.sub("", res.stderr or res.stdout)
+
+
+def violations(text):
+    """The violations of a report: [{'rule': 'refused-call', 'text': the
+    violation's lines (title, evidence, rule, chain, done)}]."""
+    found = []
+    cur = None
+    for line in text.splitlines():
+        m = re.match(r"^(\s*)✗ ([a-z0-9-]+):", line)
+        if m:
+            cur = {"rule": m.group(2), "indent": len(m.group(1)), "text": line + "\n"}
+            found.append(cur)
+        elif cur is not None and line.startswith(" " * (cur["indent"] + 1)):
+            cur["text"] += line + "\n"
+        else:
+            cur = None
+    return found
+
+
+def verdict_line(res):
+    lines = [l for l in report_text(res).splitlines() if l.startswith("pipjail: verdict: ")]
+    assert lines, f"no verdict line from pipjail\n{res}"
+    last = [l for l in report_text(res).splitlines() if l.strip()][-1]
+    assert last == lines[-1], f"the verdict is not pipjail's last line\n{res}"
+    return lines[-1]
+
+
+def assert_clean(res, status=0):
+    """A clean run: the command's own status, verdict clean, no violation."""
+    assert res.returncode == status, f"expected exit {status} (a clean run)\n{res}"
+    assert verdict_line(res).startswith("pipjail: verdict: clean"), res
+    assert "pipjail: VIOLATION" not in report_text(res), res
+    assert not violations(report_text(res)), res
+
+
+def assert_violation(res, code, rule, *evidence):
+    """The run ended with exit `code` (100 or 101) and its report names a
+    violation of `rule` whose lines contain every string in `evidence`.
+    Returns that violation's text."""
+    assert res.returncode == code, f"expected pipjail's exit {code} for a {rule} violation\n{res}"
+    text = report_text(res)
+    assert "pipjail: VIOLATION" in text, res
+    assert verdict_line(res).startswith("pipjail: verdict: violation"), res
+    found = [v for v in violations(text) if v["rule"] == rule]
+    assert found, f"the report names no {rule} violation\n{res}"
+    good = [v for v in found if all(e in v["text"] for e in evidence)]
+    assert good, f"no {rule} violation mentions {evidence}\n{res}"
+    if code == 101:
+        assert any("killed" in v["text"] for v in good), \
+            f"exit 101 but the {rule} violation does not say the violator was killed\n{res}"
+    return good[0]["text"]
