@@ -25,6 +25,7 @@ struct pkg {
 struct proc {
 	struct proc_info info;    /* strings below are owned; info points at them */
 	char *package, *version, *hook, *srcdir, *exe, *comm, *label;
+	char *prog;               /* the program its last exec named (a #! script's own path) */
 	int pkg;                  /* index in e->pkgs, -1: none (pip and its tools) */
 	uint64_t events;
 };

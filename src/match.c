@@ -393,12 +393,18 @@ static const struct edecoy *decoy_token_in(const struct engine *e, const char *s
 	return NULL;
 }
 
-/* pip reads its own credential files: ~/.netrc for an index's password.
- * Only pip itself: a program it started answers to pip's rules, but it is
- * not pip, and the kernel does not trust it with the file either. */
+/* ~/.netrc is read by the programs that download for a living: pip for an
+ * index's password, and Debian's meson, which loads it at every `meson
+ * setup` (its wrap resolver) — only the system's own /usr/bin/meson, by the
+ * path the process ran, not a script that calls itself meson.  Its token
+ * leaving the jail is still caught like any other. */
 static bool pip_own_file(const struct edecoy *d, const struct proc *pr, enum role role)
 {
-	return role == ROLE_PIP && pr->info.role == ROLE_PIP && !strcmp(d->where, "~/.netrc");
+	if (strcmp(d->where, "~/.netrc") != 0)
+		return false;
+	if (role == ROLE_PIP && pr->info.role == ROLE_PIP)
+		return true;
+	return pr->prog && !strcmp(pr->prog, "/usr/bin/meson");
 }
 
 static bool check_decoy_files(struct engine *e, struct proc *pr, const struct trace_event *ev,
@@ -488,6 +494,13 @@ static void on_file(struct engine *e, struct proc *pr, const struct trace_event 
 		return;
 	if (!path)
 		path = file;  /* fd-based calls: the file behind the fd */
+	/* /proc/self/fd/N names the file behind a descriptor (glibc's
+	 * fchmodat(AT_SYMLINK_NOFOLLOW) goes through it): judge that file.
+	 * When the monitor could not tell which file it is, the descriptor's
+	 * own open was judged already. */
+	if (path && (!strncmp(path, "/proc/self/fd/", 14) || !strncmp(path, "/proc/thread-self/fd/", 21) ||
+		     !strncmp(path, "/dev/fd/", 8)))
+		path = file && strcmp(file, path) ? file : NULL;
 	if (!path)
 		return;
 	if (ev->abs2 && (!strcmp(k, "rename") || !strcmp(k, "link"))) {

@@ -67,6 +67,7 @@ static void proc_free(struct proc *pr)
 	free(pr->exe);
 	free(pr->comm);
 	free(pr->label);
+	free(pr->prog);
 	free(pr);
 }
 
@@ -126,6 +127,7 @@ static void inherit(struct engine *e, struct proc *child, const struct proc *par
 	set_str(&child->exe, parent->exe);
 	set_str(&child->comm, parent->comm);
 	set_str(&child->label, parent->label);
+	set_str(&child->prog, parent->prog);
 	child->pkg = parent->pkg;
 	if (child->pkg >= 0 && child->info.role < ROLE_COUNT)
 		e->pkgs[child->pkg].processes[child->info.role]++;
@@ -758,6 +760,7 @@ static void on_exec(struct engine *e, struct proc *pr, const struct trace_event 
 	pr->info.execd = true;
 	pr->info.pid = ev->pid;
 	set_str(&pr->exe, ev->file ? ev->file : prog);
+	set_str(&pr->prog, prog);
 	set_str(&pr->comm, ev->comm);
 	if (c == CLS_BUILD && parent_role != ROLE_BUILD && parent_role != ROLE_TOOL) {
 		/* A hook run by pip (or the jailed command itself). */

@@ -51,6 +51,7 @@ between two plain pip runs is normalized:
 """
 import base64
 import csv
+import difflib
 import gzip
 import hashlib
 import io
@@ -62,6 +63,7 @@ import stat
 import subprocess
 import tarfile
 import tempfile
+import time
 import zipfile
 
 import pytest
@@ -160,7 +162,7 @@ def pack_wheel(into, dist, version, files, tag="py3-none-any"):
     members = dict(files)
     members[f"{info_dir}/RECORD"] = out.getvalue().encode()
     path = os.path.join(into, f"{name}-{version}-{tag}.whl")
-    stamp = tuple(__import__("time").gmtime(MTIME)[:6])
+    stamp = time.gmtime(MTIME)[:6]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         # dist-info last, as the spec recommends
         for rel in sorted(members, key=lambda r: (r.startswith(info_dir), r)):
@@ -253,8 +255,8 @@ class Entry:
         self.sha = hashlib.sha256(self.data).hexdigest() if self.data is not None else None
 
     def same(self, other, rel, elf_names):
-        """None when equal, the normalization used when equal after one,
-        else raises AssertionError-ready text via ValueError."""
+        """None when equal; the normalization's name when equal only after
+        one; raises ValueError saying how they differ."""
         if self.meta != other.meta:
             raise ValueError(f"mode/owner {self.meta} != {other.meta}")
         if self.link != other.link:
@@ -283,7 +285,6 @@ class Entry:
 
 
 def diff_text(a, b):
-    import difflib
     try:
         return "".join(difflib.unified_diff(a.decode().splitlines(True),
                                             b.decode().splitlines(True), "plain", "pipjail"))

@@ -1,0 +1,1 @@
+from ._primes import primes

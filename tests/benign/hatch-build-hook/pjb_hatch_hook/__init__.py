@@ -1,0 +1,1 @@
+from ._generated import SQUARES  # noqa: F401

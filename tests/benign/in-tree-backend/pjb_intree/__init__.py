@@ -1,0 +1,1 @@
+from ._stamp import BUILT_BY  # noqa: F401

@@ -1,0 +1,1 @@
+from ._mesonmod import gcd  # noqa: F401

@@ -1,0 +1,2 @@
+def main():
+    print("pjb-poetry works")
