@@ -70,8 +70,16 @@ def test_decoy_secret_file_exists_and_is_not_the_real_one(pj, planted_secrets, r
     # Reading it is always a violation: killed by default, reported in audit.
     r = pj.run("--", *sh(f'cat "$HOME/{rel}"'))
     assert planted_secrets[rel] not in r.stdout + r.stderr, r
-    assert r.stdout == "", f"the reader of a decoy got its content\n{r}"
-    assert_violation(r, 101, "decoy-read", rel)
+    if rel == ".netrc":
+        # ~/.netrc is judged in user space (pip and Debian's meson read it,
+        # and the kernel cannot tell them from cat): the read happens, the
+        # violation is reported, and the kill from user space lands or not
+        # depending on whether cat has exited by then.
+        assert r.returncode in (100, 101), r
+        assert_violation(r, r.returncode, "decoy-read", rel)
+    else:
+        assert r.stdout == "", f"the reader of a decoy got its content\n{r}"
+        assert_violation(r, 101, "decoy-read", rel)
     r = pj.run("--audit", "--", *sh(f'cat "$HOME/{rel}"'))
     assert r.stdout.strip(), f"decoy $HOME/{rel} is empty\n{r}"
     assert planted_secrets[rel] not in r.stdout + r.stderr, r
