@@ -164,7 +164,9 @@ void policy_arm_kernel(struct run *r)
 		const char *where = cfg->decoys.items[i].where;
 		autofree char *path = NULL;
 
-		if (strncmp(where, "~/", 2) != 0 || decoys_known)
+		/* ~/.netrc is judged in user space: pip and Debian's meson read it
+		 * (src/match.c), and the kernel cannot tell them apart. */
+		if (strncmp(where, "~/", 2) != 0 || decoys_known || !strcmp(where, "~/.netrc"))
 			continue;
 		path = xasprintf("/proc/%d/root%s/%s", (int)r->init, cfg->user.home, where + 2);
 		if (monitor_protect_path(r->mon, path) < 0)
