@@ -84,6 +84,9 @@ struct violation {
 	enum action action;    /* what the profile asked for */
 	bool done;             /* the action was carried out (killed) */
 	uint64_t t_mono_ns;
+	/* The distribution it belongs to when no process tells (a staged file
+	 * that pip wrote from a wheel's RECORD); NULL: the process's. */
+	const char *package, *version;
 };
 
 /* A recorded violation with its attribution (what the reports print). */

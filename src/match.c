@@ -695,9 +695,14 @@ void match_event(struct engine *e, struct proc *pr, const struct trace_event *ev
 		on_exec(e, pr, ev, role);
 	else if (!strcmp(k, "connect") || !strcmp(k, "send") || !strcmp(k, "bind"))
 		on_net(e, pr, ev, role);
-	else if (!strcmp(k, "exit") && ev->signal && !strcmp(ev->signal, "SIGSYS") && !ev->thread)
-		add(e, pr, ev, role, "non-native-abi", "process", "killed by SIGSYS",
+	else if (!strcmp(k, "exit") && ev->signal && !strcmp(ev->signal, "SIGSYS") && !ev->thread) {
+		/* seccomp's KILL_PROCESS already killed it: the action is done. */
+		struct trace_event killed = *ev;
+
+		killed.killed_in_kernel = true;
+		add(e, pr, &killed, role, "non-native-abi", "process", "killed by SIGSYS",
 		    "seccomp kills a process that makes a 32-bit (non-native ABI) system call", NULL, "abi");
+	}
 	/* A kill by the kernel is never silent: when no profile rule named the
 	 * event, the kernel's own rule is the violation. */
 	if (ev->kernel_rule && e->n_viols == before) {

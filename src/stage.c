@@ -1339,6 +1339,10 @@ int stage_check(struct stage *s, const char *const *pth_allow, const struct stag
 			v.evidence = ev;
 			v.detail = f->reason;
 			v.hpid = f->writer;
+			if (f->dist >= 0) {
+				v.package = s->res.dists[f->dist].name;
+				v.version = s->res.dists[f->dist].version;
+			}
 			v.action = ACTION_REPORT;
 			v.t_mono_ns = now_ns();
 			if (h && h->report)

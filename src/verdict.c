@@ -1,3 +1,4 @@
+#include <ctype.h>
 /* The engine's front: events in, violations recorded with who did it and
  * what was done about it, the verdict and pipjail's exit code out. */
 #include "engine_priv.h"
@@ -407,6 +408,52 @@ void verdict_add(struct engine *e, struct proc *pr, const struct violation_in *i
 	emit_violation_note(e, v);
 }
 
+/* PEP 503: names equal when lowercased with runs of "-", "_", "." as "-". */
+static bool same_dist_name(const char *a, const char *b)
+{
+	for (;;) {
+		bool sa = *a == '-' || *a == '_' || *a == '.', sb = *b == '-' || *b == '_' || *b == '.';
+
+		if (sa && sb) {
+			while (*a == '-' || *a == '_' || *a == '.')
+				a++;
+			while (*b == '-' || *b == '_' || *b == '.')
+				b++;
+			continue;
+		}
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return false;
+		if (!*a)
+			return true;
+		a++;
+		b++;
+	}
+}
+
+/* A finding about a distribution's files (staging) with no process of that
+ * package behind it: it belongs to the distribution, under the name its
+ * build used when there was one. */
+static void attribute_to_dist(struct engine *e, struct violation_record *v, const char *name,
+			      const char *version)
+{
+	int k = -1;
+
+	for (size_t i = 0; i < e->n_pkgs && k < 0; i++)
+		if (same_dist_name(e->pkgs[i].name, name))
+			k = (int)i;
+	if (k < 0)
+		k = pkg_intern(e, name, version, NULL);
+	free(v->package);
+	free(v->version);
+	v->package = xstrdup(e->pkgs[k].name);
+	v->version = dup_or_null(e->pkgs[k].version ? e->pkgs[k].version : version);
+	v->pkg = k;
+	if (v->baselined)
+		e->pkgs[k].baselined++;
+	else
+		e->pkgs[k].violations++;
+}
+
 void engine_report(struct engine *e, const struct violation *in)
 {
 	struct proc *pr = in->hpid ? proc_get(e, in->hpid) : NULL;
@@ -421,6 +468,8 @@ void engine_report(struct engine *e, const struct violation *in)
 		   in->t_mono_ns ? in->t_mono_ns : now_ns(), 0);
 	if (!pr)
 		v->hpid = in->hpid;
+	if (in->package && v->pkg < 0)
+		attribute_to_dist(e, v, in->package, in->version);
 	v->done = in->done;
 	if (!v->done)
 		carry_out(e, pr, v);

@@ -400,13 +400,14 @@ def test_io_uring_setup_fails_with_enosys(pj, escape):
 def test_foreign_abi_syscall_is_killed(pj, escape, call):
     r = pj.run("--", escape, call)
     assert f"{call}: refused (killed by SIGSYS)" in r.stdout, r
-    assert_violation(r, 100, "non-native-abi", "SIGSYS")
+    # seccomp killed the violator: "killed", exit 101.
+    assert_violation(r, 101, "non-native-abi", "SIGSYS")
 
 
 def test_int80_kills_the_command_with_sigsys(pj):
     # The command itself makes the 32-bit call: seccomp kills it with
-    # SIGSYS, and the run's verdict is the non-native-abi violation (100:
-    # pip's role reports; the kernel did the killing).
+    # SIGSYS, and the run's verdict is the non-native-abi violation, the
+    # violator killed (101) by the kernel.
     code = ("import ctypes, mmap\n"
             "buf = mmap.mmap(-1, 4096, prot=mmap.PROT_READ|mmap.PROT_WRITE|mmap.PROT_EXEC)\n"
             "buf.write(bytes([0xb8, 20, 0, 0, 0, 0xcd, 0x80, 0xc3]))\n"  # mov eax,20; int 0x80; ret
@@ -415,7 +416,7 @@ def test_int80_kills_the_command_with_sigsys(pj):
             "print('survived')\n")
     r = pj.run("--", "/usr/bin/python3", "-c", code)
     assert "survived" not in r.stdout, r
-    assert_violation(r, 100, "non-native-abi", "SIGSYS", "python3")
+    assert_violation(r, 101, "non-native-abi", "SIGSYS", "python3")
 
 
 def test_refused_call_is_recorded_in_trace(pj, workdir, escape):
