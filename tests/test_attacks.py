@@ -70,6 +70,7 @@ PYTHON = "/usr/bin/python3"
 ACTIONS = ("killed", "refused", "reported", "prevented")
 ACTS = ("setup.py", "cmdclass-build", "cmdclass-install", "backend", "import")
 VICTIM = "pjvictim"  # an innocent package installed in the base venv
+RACED = "kill failed (the process was already gone)"
 
 
 
@@ -500,10 +501,19 @@ def judge(case, r, rep, problems):
                 failures.append(f"evidence {v['evidence']!r} does not match "
                                 f"{exp['evidence']!r}")
     action = exp["action"]
+    # A kill decided in user space races the violator: a short-lived process
+    # (one call, then exit) can be gone before SIGKILL lands.  The violation
+    # is still caught and the install not committed (checked above); the
+    # report says "kill failed (the process was already gone)" and pipjail
+    # exits 100.  That is recorded as "raced", never as "killed".
+    raced = False
     if action == "killed":
         if not any(killed(v) for v in ours):
-            failures.append(f"no violator of {want_pkg} was killed (outcomes {outcomes})")
-        if rep and not rep.get("killed"):
+            if any(RACED in v.get("outcome", "") for v in ours):
+                raced = True
+            else:
+                failures.append(f"no violator of {want_pkg} was killed (outcomes {outcomes})")
+        if rep and not rep.get("killed") and not raced:
             failures.append("the report does not say a violator was killed")
     elif action == "reported":
         if not any("reported" in v.get("outcome", "") for v in ours):
@@ -511,7 +521,7 @@ def judge(case, r, rep, problems):
     elif action == "refused":
         if not any("refused" in v.get("outcome", "") or v.get("call_failed") for v in ours):
             failures.append(f"no violation of {want_pkg} was refused (outcomes {outcomes})")
-    if "exit" in exp and r.returncode != exp["exit"]:
+    if "exit" in exp and r.returncode != exp["exit"] and not (raced and r.returncode == 100):
         failures.append(f"pipjail exited {r.returncode}, expected {exp['exit']}")
     if exp.get("output") and not re.search(exp["output"], r.stdout + r.stderr):
         failures.append(f"the output does not show {exp['output']!r}")
@@ -522,10 +532,11 @@ def judge(case, r, rep, problems):
     caught = not failures
     return {
         "caught": caught,
-        "action": action if caught else "not caught",
+        "action": ("reported" if raced else action) if caught else "not caught",
         "rules": seen_rules,
         "hooks": sorted({v.get("hook") or "" for v in ours}),
         "outcomes": outcomes,
         "exit": r.returncode,
+        "raced": raced,
         "failures": failures,
     }
