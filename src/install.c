@@ -218,9 +218,11 @@ void install_check(struct run *r)
 
 	if (!r->stage)
 		return;
-	/* Ctrl-C: nothing will be committed, and what pip left half-written
-	 * (a RECORD's temp file) is not a package's doing. */
-	if (r->interrupts) {
+	/* Ctrl-C stopped pip: nothing will be committed, and what pip left
+	 * half-written (a RECORD's temp file) is not a package's doing.  (A
+	 * Ctrl-C that came after pip finished changes nothing: checked and
+	 * committed as usual.) */
+	if (r->interrupts && r->command_code != 0) {
 		warnx_("interrupted: nothing is committed; the staged files were not checked");
 		return;
 	}
@@ -239,14 +241,16 @@ void install_check(struct run *r)
  * environment stays exactly as it was.  Signals wait until the commit's
  * journal is done: an interrupted commit is what `pipjail recover` is for,
  * but there is no reason to cause one. */
-void install_settle(struct run *r, bool clean)
+int install_settle(struct run *r, bool clean)
 {
+	int ret = 0;
+
 	struct jail_config *cfg = r->cfg;
 	sigset_t all, old;
 	char err[1024];
 
 	if (!r->stage)
-		return;
+		return 0;
 	if (cfg->dry_run) {
 		stage_report_text(r->stage, stderr, NULL);
 		warnx_("--dry-run: nothing was changed in %s", cfg->stage_target);
@@ -255,10 +259,13 @@ void install_settle(struct run *r, bool clean)
 	} else {
 		sigfillset(&all);
 		sigprocmask(SIG_BLOCK, &all, &old);
-		if (stage_commit(r->stage, err, sizeof(err)) < 0)
+		if (stage_commit(r->stage, err, sizeof(err)) < 0) {
 			warnx_("committing the install into %s failed: %s", cfg->stage_target, err);
+			ret = -1;
+		}
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
 	stage_discard(r->stage);
 	r->stage = NULL;
+	return ret;
 }

@@ -64,7 +64,7 @@ void install_prepare(struct run *r);        /* the staging dir, before clone */
  * a NULL-terminated array of them in *cmds.  Returns how many. */
 size_t install_import_commands(struct run *r, char ****cmds);
 void install_check(struct run *r);          /* after the jail: the RECORD check */
-void install_settle(struct run *r, bool clean); /* commit (clean) or discard */
+int install_settle(struct run *r, bool clean);  /* commit (clean) or discard; -1: commit failed */
 
 /* src/analyze.c: the sinkhole of --net sinkhole (src/sinkhole.c); each
  * does nothing in the other net modes */

@@ -462,7 +462,8 @@ cleanup:
 		engine_set_outcome(r.engine, &o);
 		install_check(&r);
 		code = engine_exit_code(r.engine, code);
-		install_settle(&r, code == 0 && r.command_code == 0);
+		if (install_settle(&r, code == 0 && r.command_code == 0) < 0)
+			code = EXIT_PIPJAIL_ERROR;
 		policy_finish(&r, code);
 	} else {
 		install_settle(&r, false);
