@@ -9,6 +9,7 @@ import os
 import pwd
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -142,6 +143,18 @@ def probe(session_dir):
 @pytest.fixture(scope="session")
 def escape(session_dir):
     return pjlib.helper("escape", os.path.join(session_dir, "bin"))
+
+
+@pytest.fixture
+def host_listener():
+    """A TCP listener on the host's 127.0.0.1 (non-blocking): the jail's
+    loopback is its own, so it must never see a connection from inside."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    s.listen(8)
+    s.setblocking(False)
+    yield s
+    s.close()
 
 
 def pytest_configure(config):

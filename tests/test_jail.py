@@ -6,7 +6,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import time
 
@@ -276,34 +275,15 @@ def test_dev_is_minimal_and_works(pj):
 
 # ---------------------------------------------------------------- network
 
-@pytest.fixture
-def host_listener():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    s.listen(8)
-    s.setblocking(False)
-    yield s
-    s.close()
-
-
-def _accepted(listener):
-    try:
-        conn, _ = listener.accept()
-    except BlockingIOError:
-        return False
-    conn.close()
-    return True
-
-
 def test_host_loopback_listener_is_unreachable(pj, host_listener, test_user, escape):
     port = str(host_listener.getsockname()[1])
     # Benign twin: outside the jail the same user connects.
     outside = runuser(test_user, escape, "connect", "127.0.0.1", port)
     assert outside.returncode == 1, outside
-    assert _accepted(host_listener)
+    assert host.accepted(host_listener)
     r = pj.run("--", escape, "connect", "127.0.0.1", port)
     assert "connect: refused" in r.stdout, r
-    assert not _accepted(host_listener), "the jail reached the host's listener"
+    assert not host.accepted(host_listener), "the jail reached the host's listener"
     # pip's role may connect to the proxy only: reported.
     assert_violation(r, 100, "network", f"127.0.0.1:{port}")
 

@@ -15,35 +15,16 @@ report: docs/report-format.md."""
 import json
 import os
 import secrets
-import socket
 
 import pytest
 
 from lib import pyproj
+from lib.host import accepted
 from lib.pj import runuser
 from lib.sdist import make_sdist
 
 # ---------------------------------------------------------------- fixtures
 
-@pytest.fixture
-def host_listener():
-    """A TCP listener on the host's 127.0.0.1: the jail's loopback is its
-    own, so it must never see a connection from a build."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    s.listen(8)
-    s.setblocking(False)
-    yield s
-    s.close()
-
-
-def accepted(listener):
-    try:
-        conn, _ = listener.accept()
-    except BlockingIOError:
-        return False
-    conn.close()
-    return True
 
 
 class Project:

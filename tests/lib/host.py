@@ -158,3 +158,14 @@ class Snapshot:
                 if process_is_ours(p, pid, new):
                     found.append(f"process left: {p} {cmdline(p)!r}")
         return found
+
+
+def accepted(listener):
+    """Did a connection reach this non-blocking listening socket?  (It is
+    accepted and closed.)"""
+    try:
+        conn, _ = listener.accept()
+    except BlockingIOError:
+        return False
+    conn.close()
+    return True
