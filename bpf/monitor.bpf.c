@@ -47,7 +47,36 @@ char LICENSE[] SEC("license") = "GPL";
 #define TS_COMPAT  0x0002
 
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+/* User ABI structures: their layout is fixed, so they are declared here
+ * without CO-RE (vmlinux.h marks its types preserve_access_index).  Each
+ * CO-RE type costs libbpf a scan of the whole kernel BTF at load time. */
+struct pj_open_how {     /* struct open_how */
+	__u64 flags, mode, resolve;
+};
+struct pj_iovec {        /* struct iovec */
+	void *iov_base;
+	__u64 iov_len;
+};
+struct pj_msghdr {       /* struct user_msghdr */
+	void *msg_name;
+	int msg_namelen;
+	struct pj_iovec *msg_iov;
+	__u64 msg_iovlen;
+	void *msg_control;
+	__u64 msg_controllen;
+	unsigned int msg_flags;
+};
+struct pj_regs {         /* x86-64 struct pt_regs: the syscall ABI's registers */
+	__u64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax;
+};
+
 #define CAST(type, p) ((type *)bpf_rdonly_cast((const void *)(p), bpf_core_type_id_kernel(type)))
+/* A task as an untrusted pointer: CAST(struct task_struct, t)->fs.  A
+ * pointer loaded through a trusted one (t->fs) makes the verifier search
+ * the whole kernel BTF for a "__safe_trusted" type, once per path to the
+ * load: a fifth of the load time.  Through an untrusted pointer the load is
+ * the same single instruction (a faulting read is caught), and costs
+ * nothing to verify. */
 
 const volatile __u64 target_cgid = 0;
 /* Set by user space at run time (monitor_set_enforce, monitor_protect_path,
@@ -106,37 +135,7 @@ struct {
 	__type(value, __u32);
 } trust_set SEC(".maps");
 
-/* pending.pj: pipjail's own tasks and the kernel's role classification */
-#define PJ_OWN       (1u << 0)  /* pipjail's own code (the init, its children until they exec): not recorded */
-#define PJ_INIT      (1u << 1)  /* the jail's init: entered the cgroup from outside, at fork */
-#define PJ_SHOWN     (1u << 2)  /* an own task whose fork was recorded: its exit is recorded too */
-#define PJ_INITCHILD (1u << 3)  /* a process forked by the init, not yet exec'd */
-#define PJ_TRUSTED   (1u << 4)  /* role pip: the kernel rules do not apply */
-
-/* Per task: the call in progress and what was copied at its entry. */
-struct pending {
-	__u64 ts_enter;
-	__u64 args[6];
-	__s64 nr;
-	__u32 entered;
-	__u32 pj;        /* PJ_*: inherited at fork, updated at exec */
-	__u32 flags;
-	__u32 used;
-	__u16 off[SLOT_N];
-	__u16 len[SLOT_N];
-	/* identity in the task's pid namespace, cached per (htid, hppid) */
-	__u32 id_htid, id_hppid, id_pid, id_tid, id_ppid;
-	/* the last recorded failed lookup, and the identical ones since */
-	__u32 fold_len;      /* 0: none to fold into */
-	__u32 fold_count;
-	__u64 fold_first, fold_last;
-	__u64 fold_args[6];  /* the arguments, the path pointer zeroed */
-	__u64 fold_mnt, fold_dentry;  /* the directory a relative path was relative to */
-	__s64 fold_nr;
-	__u8 fold_path[FOLD_PATH_MAX];
-	__u8 data[PEND_CAP];
-};
-
+/* Per task (struct pending, include/events.h): the call in progress. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -157,10 +156,30 @@ struct {
 	__type(value, struct rec_buf);
 } recs SEC(".maps");
 
+/* The state of one path walk, kept in a per-CPU map value instead of on
+ * the stack: the verifier then sees unknown numbers in each bpf_loop step
+ * and checks the step once, instead of once per distinct value of the
+ * position and the flags (thousands of instructions per program). */
+struct walk_ctx {
+	__u64 mnt;          /* struct vfsmount * */
+	__u64 dentry;
+	__u64 root_mnt;
+	__u64 root_dentry;
+	__u32 pos;          /* the text is b[pos .. EV_WALK_MAX) */
+	__u32 done;
+	__u32 trunc;
+	__u32 pseudo;
+	__u32 unreach;
+};
+
 /* A path is built backwards from the end of this buffer. */
 #define WALK_BUF (EV_WALK_MAX + 512)
 struct walk_buf {
-	char b[WALK_BUF];
+	struct walk_ctx c;
+	union {
+		char b[WALK_BUF];
+		__u64 w[FOLD_PATH_MAX / 8];  /* a failed lookup's path, before any walk */
+	};
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -267,12 +286,36 @@ static __always_inline void ident_common(struct ev_record *r)
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
 }
 
-/* Identity of the current task (t); the namespace numbers are cached in p. */
-static __always_inline void ident_current(struct ev_record *r, struct task_struct *t, struct pending *p)
+/* The current task's ids in its own pid namespace, looked up (not
+ * cached): global, so that the verifier checks it once per program. */
+__noinline int pj_ident_lookup(struct rec_buf *rb, struct pending *p)
 {
-	__u64 pt = bpf_get_current_pid_tgid();
-	__u32 htid = (__u32)pt, hppid = t->real_parent->tgid;
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct ev_record *r;
 	struct nsref n;
+
+	if (!rb)
+		return 0;
+	r = (struct ev_record *)rb->raw;
+	task_ns(t, &n);
+	ident_in(r, t, &n);
+	if (p) {
+		p->id_htid = r->htid;
+		p->id_hppid = r->hppid;
+		p->id_pid = r->pid;
+		p->id_tid = r->tid;
+		p->id_ppid = r->ppid;
+	}
+	return 0;
+}
+
+/* Identity of the current task (t) into the record rb holds; the namespace
+ * numbers are cached in p while its parent stays the same. */
+static __always_inline void ident_current(struct rec_buf *rb, struct task_struct *t, struct pending *p)
+{
+	struct ev_record *r = (struct ev_record *)rb->raw;
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u32 htid = (__u32)pt, hppid = BPF_CORE_READ(t, real_parent, tgid);
 
 	ident_common(r);
 	if (p && p->id_htid == htid && p->id_hppid == hppid && p->id_tid) {
@@ -284,45 +327,31 @@ static __always_inline void ident_current(struct ev_record *r, struct task_struc
 		r->ppid = p->id_ppid;
 		return;
 	}
-	task_ns(t, &n);
-	ident_in(r, t, &n);
-	if (p) {
-		p->id_htid = r->htid;
-		p->id_hppid = r->hppid;
-		p->id_pid = r->pid;
-		p->id_tid = r->tid;
-		p->id_ppid = r->ppid;
-	}
+	pj_ident_lookup(rb, p);
 }
 
 /* ---- paths resolved in the kernel --------------------------------------- */
 
-struct walk_ctx {
-	__u64 mnt;          /* struct vfsmount * */
-	__u64 dentry;
-	__u64 root_mnt;
-	__u64 root_dentry;
-	__u32 pos;          /* the text is b[pos .. EV_WALK_MAX) */
-	__u32 done;
-	__u32 trunc;
-	__u32 pseudo;
-	__u32 unreach;
-};
-
 static long walk_step(__u32 i, void *arg)
 {
-	struct walk_ctx *c = arg;
-	struct dentry *d = CAST(struct dentry, c->dentry);
-	struct vfsmount *vm = CAST(struct vfsmount, c->mnt);
-	__u64 parent, mnt_root, mp;
 	struct walk_buf *wb;
+	struct walk_ctx *c;
+	struct dentry *d;
+	struct vfsmount *vm;
+	__u64 parent, mnt_root, mp;
 	struct mount *m;
 	__u32 zero = 0, len, at;
 
+	wb = bpf_map_lookup_elem(&walks, &zero);
+	if (!wb)
+		return 1;
+	c = &wb->c;
 	if (c->dentry == c->root_dentry && c->mnt == c->root_mnt) {
 		c->done = 1;
 		return 1;
 	}
+	d = CAST(struct dentry, c->dentry);
+	vm = CAST(struct vfsmount, c->mnt);
 	mnt_root = (__u64)vm->mnt_root;
 	parent = (__u64)d->d_parent;
 	if (c->dentry == mnt_root) {
@@ -349,13 +378,10 @@ static long walk_step(__u32 i, void *arg)
 	}
 	if (len > 255)
 		len = 255;
-	if (c->pos < len + 2) {
+	if (c->pos < len + 2 || c->pos > EV_WALK_MAX) {
 		c->trunc = 1;
 		return 1;
 	}
-	wb = bpf_map_lookup_elem(&walks, &zero);
-	if (!wb)
-		return 1;
 	c->pos -= len;
 	at = c->pos & (EV_WALK_MAX - 1);
 	asm volatile("" : "+r"(len));  /* mask the register really passed */
@@ -380,47 +406,48 @@ __noinline int pj_walk(struct rec_buf *rb, __u32 slot)
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct fs_struct *fs;
 	struct ev_record *r;
-	struct walk_ctx c = {};
 	struct walk_buf *wb;
-	__u32 zero = 0, n, off;
+	struct walk_ctx *c;
+	__u32 zero = 0, n, off, pos;
 
-	if (!rb || !rb->walk_mnt || !rb->walk_dentry)
+	wb = bpf_map_lookup_elem(&walks, &zero);
+	if (!rb || !wb || !rb->walk_mnt || !rb->walk_dentry)
 		return 0;
 	r = (struct ev_record *)rb->raw;
 	slot &= SLOT_N - 1;
-	c.mnt = rb->walk_mnt;
-	c.dentry = rb->walk_dentry;
-	fs = t->fs;
-	c.root_mnt = (__u64)fs->root.mnt;
-	c.root_dentry = (__u64)fs->root.dentry;
-	c.pos = EV_WALK_MAX;
-	bpf_loop(EV_WALK_DEPTH, walk_step, &c, 0);
-	if (!c.done || c.trunc) {
+	c = &wb->c;
+	c->mnt = rb->walk_mnt;
+	c->dentry = rb->walk_dentry;
+	fs = CAST(struct task_struct, t)->fs;
+	c->root_mnt = (__u64)fs->root.mnt;
+	c->root_dentry = (__u64)fs->root.dentry;
+	c->pos = EV_WALK_MAX;
+	c->done = c->trunc = c->pseudo = c->unreach = 0;
+	bpf_loop(EV_WALK_DEPTH, walk_step, NULL, 0);
+	if (!c->done || c->trunc) {
 		r->flags |= EVF_WALK_TRUNC;
 		r->sflags[slot] |= SF_TRUNC;
 	}
-	if (c.pseudo)
+	if (c->pseudo)
 		r->sflags[slot] |= SF_PSEUDO;
-	if (c.unreach)
+	if (c->unreach)
 		r->sflags[slot] |= SF_UNREACH;
-	wb = bpf_map_lookup_elem(&walks, &zero);
-	if (!wb)
-		return 0;
 	off = r->data_len;
 	if (off > REC_SOFT) {
 		r->flags |= EVF_TRUNC;
 		return 0;
 	}
-	if (c.pos >= EV_WALK_MAX) {
+	pos = c->pos;
+	if (pos >= EV_WALK_MAX) {
 		/* the root itself */
 		r->data[off] = '/';
 		r->data[off + 1] = 0;
 		n = 1;
 	} else {
-		n = EV_WALK_MAX - c.pos;
+		n = EV_WALK_MAX - pos;
 		if (n > EV_WALK_MAX - 1)
 			n = EV_WALK_MAX - 1;
-		bpf_probe_read_kernel(&r->data[off], n, &wb->b[c.pos & (EV_WALK_MAX - 1)]);
+		bpf_probe_read_kernel(&r->data[off], n, &wb->b[pos & (EV_WALK_MAX - 1)]);
 		if (off + n < REC_CAP)  /* always: off <= REC_SOFT, n < EV_WALK_MAX */
 			r->data[off + n] = 0;
 	}
@@ -430,10 +457,22 @@ __noinline int pj_walk(struct rec_buf *rb, __u32 slot)
 	return 0;
 }
 
-/* The file behind fd in the current task, as a number (0: none). */
-static __always_inline __u64 fd_file(struct task_struct *t, __s64 fd)
+/* What pj_sys_exit needs of the current task_struct, read once at its top.
+ * Each direct load from task_struct makes the verifier walk that huge
+ * struct's BTF, and a load below a branch is verified once per path to it:
+ * reading these fields deep in the program cost a third of a second of
+ * load time. */
+struct task_view {
+	__u64 fs;      /* struct fs_struct * */
+	__u64 files;   /* struct files_struct * */
+	bool compat;   /* a 32-bit call */
+};
+
+/* The file behind fd in the fd table `files` (a struct files_struct *,
+ * read once per program: see struct task_view), as a number (0: none). */
+static __always_inline __u64 fd_file(__u64 files, __s64 fd)
 {
-	struct fdtable *fdt = t->files->fdt;
+	struct fdtable *fdt = CAST(struct files_struct, files)->fdt;
 	struct file **fds;
 	__u64 f = 0;
 
@@ -525,7 +564,7 @@ static __always_inline void put_sock_peer(struct pending *p, struct task_struct 
 		__u8 addr[16];
 		__u32 scope;
 	} sa = {};
-	__u64 fp = fd_file(t, fd);
+	__u64 fp = fd_file((__u64)CAST(struct task_struct, t)->files, fd);
 	struct socket *so;
 	struct sock *sk;
 	struct file *f;
@@ -615,7 +654,7 @@ __noinline int pj_capture(struct pending *p, __s64 nr, struct args6 *args)
 		put_user_str(p, SLOT_STR, argn(a, s->str), EV_STR_MAX);
 	if (s->flags & SCF_HOW) {
 		/* openat2(dfd, path, struct open_how *how, size) */
-		struct open_how how = {};
+		struct pj_open_how how = {};
 
 		if (!bpf_probe_read_user(&how, sizeof(how), (const void *)a[2])) {
 			p->args[3] = how.flags;
@@ -631,8 +670,8 @@ __noinline int pj_capture(struct pending *p, __s64 nr, struct args6 *args)
 	case SA_MSGHDR:
 	case SA_MMSGHDR: {
 		/* struct mmsghdr starts with its struct user_msghdr */
-		struct user_msghdr mh = {};
-		struct iovec iov = {};
+		struct pj_msghdr mh = {};
+		struct pj_iovec iov = {};
 
 		if (bpf_probe_read_user(&mh, sizeof(mh), (const void *)argn(a, s->addr)))
 			break;
@@ -655,8 +694,10 @@ __noinline int pj_capture(struct pending *p, __s64 nr, struct args6 *args)
 	return 0;
 }
 
-static __always_inline void regs_args(struct pt_regs *regs, __u64 *a)
+static __always_inline void regs_args(struct pt_regs *kregs, __u64 *a)
 {
+	struct pj_regs *regs = (struct pj_regs *)kregs;
+
 	a[0] = regs->di;
 	a[1] = regs->si;
 	a[2] = regs->dx;
@@ -754,8 +795,8 @@ static __always_inline void rec_emit(struct ev_record *r, bool bulk)
 }
 
 /* Directory a relative path in slot is resolved against: dirfd or cwd. */
-static __always_inline void dir_for(struct rec_buf *rb, struct task_struct *t, int slot, int dslot,
-				    __u8 dirfd_arg)
+static __always_inline void dir_for(struct rec_buf *rb, const struct task_view *v, int slot,
+				    int dslot, __u8 dirfd_arg)
 {
 	struct ev_record *r = (struct ev_record *)rb->raw;
 	__u32 off = r->off[slot];
@@ -770,22 +811,27 @@ static __always_inline void dir_for(struct rec_buf *rb, struct task_struct *t, i
 	if (dirfd_arg)
 		dfd = (int)argn(r->args, dirfd_arg);
 	if (dfd == AT_FDCWD) {
-		struct fs_struct *fs = t->fs;
+		struct fs_struct *fs = CAST(struct fs_struct, v->fs);
 
 		rb->walk_mnt = (__u64)fs->pwd.mnt;
 		rb->walk_dentry = (__u64)fs->pwd.dentry;
 		pj_walk(rb, dslot);
 	} else {
-		rb->file = fd_file(t, dfd);
+		rb->file = fd_file(v->files, dfd);
 		pj_file(rb, dslot);
 	}
 }
 
 /* ---- folding identical failed lookups ------------------------------------ */
 
+#define FOLD_NONE   0  /* recorded, nothing to fold into */
+#define FOLD_FOLDED 1  /* counted into the previous record, not recorded */
+#define FOLD_BASE   2  /* recorded, and identical ones after it fold into it */
+
 /* Send the count of folded calls (before the thread's next record). */
-static __always_inline void fold_flush(struct pending *p, struct task_struct *t)
+static __always_inline void fold_flush(struct pending *p)
 {
+	__u64 pt = bpf_get_current_pid_tgid();
 	struct ev_record *r;
 
 	if (!p || !p->fold_count)
@@ -805,8 +851,8 @@ static __always_inline void fold_flush(struct pending *p, struct task_struct *t)
 	r->type = EV_REPEAT;
 	r->nr = p->fold_nr;
 	r->ts = p->fold_last;
-	r->htid = t->pid;
-	r->hpid = t->tgid;
+	r->htid = (__u32)pt;
+	r->hpid = pt >> 32;
 	r->repeat = p->fold_count;
 	bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	p->fold_count = 0;
@@ -826,12 +872,12 @@ static __always_inline void fold_dir(struct task_struct *t, struct pending *p, _
 	if (dirfd_arg)
 		dfd = (int)argn(p->args, dirfd_arg);
 	if (dfd == AT_FDCWD) {
-		struct fs_struct *fs = t->fs;
+		struct fs_struct *fs = CAST(struct task_struct, t)->fs;
 
 		*mnt = (__u64)fs->pwd.mnt;
 		*dentry = (__u64)fs->pwd.dentry;
 	} else {
-		__u64 fp = fd_file(t, dfd);
+		__u64 fp = fd_file((__u64)CAST(struct task_struct, t)->files, dfd);
 		struct file *f;
 
 		if (!fp)
@@ -842,21 +888,71 @@ static __always_inline void fold_dir(struct task_struct *t, struct pending *p, _
 	}
 }
 
-/* A failed lookup (ENOENT) of a file call with one path: fold it into the
- * previous one when identical (return true: not recorded), else make it the
- * new base (flags |= EVF_FOLD_BASE on its record). */
-static __always_inline bool fold(struct task_struct *t, struct pending *p,
-				 const volatile struct sc_spec *s, long ret, __u32 *flags)
+struct fold_cmp {
+	struct pending *p;
+	__u32 len;
+	__u32 same;
+};
+
+static long fold_cmp_step(__u32 i, void *arg)
 {
+	struct fold_cmp *c = arg;
+	struct walk_buf *wb;
+	__u32 zero = 0, rem;
+	__u64 mask;
+
+	wb = bpf_map_lookup_elem(&walks, &zero);
+	if (!wb || !c->p || i * 8 >= c->len)
+		return 1;
+	rem = c->len - i * 8;
+	mask = rem >= 8 ? ~0ull : (1ull << (rem * 8)) - 1;
+	i &= FOLD_PATH_MAX / 8 - 1;
+	if ((wb->w[i] ^ c->p->fold_path[i]) & mask) {
+		c->same = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* Does the path in p's data (off, len) equal the one folded into?  A word
+ * at a time: the candidate is copied to the (aligned, not yet used) walk
+ * buffer first.  A bpf_loop, not an unrolled loop: checked once. */
+static __always_inline bool fold_same_path(struct pending *p, __u32 off, __u32 len)
+{
+	struct fold_cmp c = { .p = p, .len = len, .same = 1 };
+	struct walk_buf *wb;
+	__u32 zero = 0;
+
+	wb = bpf_map_lookup_elem(&walks, &zero);
+	if (!wb || bpf_probe_read_kernel(wb->w, len & (FOLD_PATH_MAX - 1) ?: FOLD_PATH_MAX, &p->data[off]))
+		return false;
+	bpf_loop(FOLD_PATH_MAX / 8, fold_cmp_step, &c, 0);
+	return c.same;
+}
+
+/* Folding a failed lookup (ENOENT) of a file call with one path into the
+ * previous identical one (docs/trace-format.md, "repeat").  Global: the
+ * verifier checks it once instead of once per path through pj_sys_exit,
+ * which is most of the load time.  may_fold 0: the call cannot fold (a
+ * refusal, a 32-bit call): send the count of what was folded and start
+ * over. */
+__noinline int pj_fold(struct pending *p, __s64 nr, long ret, int may_fold)
+{
+	const volatile struct sc_spec *s = &specs[nr & (SC_NR_MAX - 1)];
+	struct task_struct *t = bpf_get_current_task_btf();
 	__u64 a[6], mnt, dentry, now;
-	__u32 len = p->len[SLOT_PATH], off = p->off[SLOT_PATH], i;
+	__u32 len, off, i;
 	bool same;
 
-	if (ret != -2 /* ENOENT */ || !(s->flags & SCF_BULK) || s->path2 || !len ||
+	if (!p)
+		return FOLD_NONE;
+	len = p->len[SLOT_PATH];
+	off = p->off[SLOT_PATH];
+	if (!may_fold || ret != -2 /* ENOENT */ || !(s->flags & SCF_BULK) || s->path2 || !len ||
 	    len > FOLD_PATH_MAX || off > PEND_SOFT || (p->flags & EVF_TRUNC)) {
-		fold_flush(p, t);
+		fold_flush(p);
 		p->fold_len = 0;
-		return false;
+		return FOLD_NONE;
 	}
 	/* the path's address differs from call to call, its bytes are compared */
 #pragma unroll
@@ -871,18 +967,13 @@ static __always_inline bool fold(struct task_struct *t, struct pending *p,
 #pragma unroll
 	for (i = 0; i < 6; i++)
 		same = same && p->fold_args[i] == a[i];
-	for (i = 0; same && i < FOLD_PATH_MAX; i++) {
-		if (i >= len)
-			break;
-		same = p->fold_path[i] == p->data[off + i];
-	}
-	if (same) {
+	if (same && fold_same_path(p, off, len)) {
 		p->fold_count++;
 		p->fold_last = now;
 		count_drop(CNT_FOLDED);
-		return true;
+		return FOLD_FOLDED;
 	}
-	fold_flush(p, t);
+	fold_flush(p);
 	p->fold_len = len;
 	p->fold_nr = p->nr;
 	p->fold_mnt = mnt;
@@ -892,8 +983,7 @@ static __always_inline bool fold(struct task_struct *t, struct pending *p,
 	for (i = 0; i < 6; i++)
 		p->fold_args[i] = a[i];
 	bpf_probe_read_kernel(p->fold_path, len, &p->data[off]);
-	*flags |= EVF_FOLD_BASE;
-	return false;
+	return FOLD_BASE;
 }
 
 /* Kill the current process (all its threads) now: it dies on its way back
@@ -928,6 +1018,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(pj_sys_exit, struct pt_regs *regs, long ret)
 {
 	const volatile struct sc_spec *s;
+	struct task_view v;
 	struct task_struct *t;
 	struct ev_record *r;
 	struct rec_buf *rb;
@@ -940,7 +1031,10 @@ int BPF_PROG(pj_sys_exit, struct pt_regs *regs, long ret)
 	if (!in_jail())
 		return 0;
 	t = bpf_get_current_task_btf();
-	id = regs->orig_ax;
+	v.fs = (__u64)CAST(struct task_struct, t)->fs;
+	v.files = (__u64)CAST(struct task_struct, t)->files;
+	v.compat = is_compat(t);
+	id = ((struct pj_regs *)regs)->orig_ax;
 	p = bpf_task_storage_get(&pend, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!p) {
 		count_drop(1);
@@ -968,15 +1062,15 @@ int BPF_PROG(pj_sys_exit, struct pt_regs *regs, long ret)
 		count_drop(CNT_SUPPRESSED);
 		return 0;
 	}
-	if ((flags & EVF_ENTERED) && !is_compat(t)) {
-		if (fold(t, p, s, ret, &flags))
-			return 0;
-	} else {
-		fold_flush(p, t);
-		p->fold_len = 0;
+	switch (pj_fold(p, id, ret, (flags & EVF_ENTERED) && !v.compat)) {
+	case FOLD_FOLDED:
+		return 0;
+	case FOLD_BASE:
+		flags |= EVF_FOLD_BASE;
+		break;
 	}
 	if (flags & EVF_REFUSED) {
-		if (id >= 0 && id < SC_NR_MAX && !is_compat(t)) {
+		if (id >= 0 && id < SC_NR_MAX && !v.compat) {
 			struct args6 a;
 
 			regs_args(regs, a.a);
@@ -991,7 +1085,7 @@ int BPF_PROG(pj_sys_exit, struct pt_regs *regs, long ret)
 		}
 		p->ts_enter = 0;
 	}
-	if (is_compat(t))
+	if (v.compat)
 		flags |= EVF_COMPAT;
 
 	rb = rec_get();
@@ -1021,16 +1115,16 @@ int BPF_PROG(pj_sys_exit, struct pt_regs *regs, long ret)
 	if (used)
 		bpf_probe_read_kernel(r->data, used, p->data);
 	r->data_len = used;
-	ident_current(r, t, p);
+	ident_current(rb, t, p);
 
 	if (id >= 0 && id < SC_NR_MAX && !(flags & EVF_COMPAT)) {
-		dir_for(rb, t, SLOT_PATH, SLOT_DIR, s->dirfd);
-		dir_for(rb, t, SLOT_PATH2, SLOT_DIR2, s->dirfd2);
+		dir_for(rb, &v, SLOT_PATH, SLOT_DIR, s->dirfd);
+		dir_for(rb, &v, SLOT_PATH2, SLOT_DIR2, s->dirfd2);
 		rb->file = 0;
 		if ((s->flags & SCF_OPEN) && ret >= 0 && !(flags & EVF_REFUSED))
-			rb->file = fd_file(t, ret);
+			rb->file = fd_file(v.files, ret);
 		else if (s->fd)
-			rb->file = fd_file(t, (int)argn(r->args, s->fd));
+			rb->file = fd_file(v.files, (int)argn(r->args, s->fd));
 		pj_file(rb, SLOT_FILE);
 		if ((s->flags & SCF_OPEN) && ret >= 0 && !(flags & EVF_REFUSED))
 			rule_pip_only(r, p);
@@ -1074,7 +1168,7 @@ int BPF_PROG(pj_fork, struct task_struct *parent, struct task_struct *child)
 	if (parent_in)
 		pp = bpf_task_storage_get(&pend, parent, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (pp) {
-		fold_flush(pp, parent);
+		fold_flush(pp);  /* the fork runs in the parent */
 		pp->fold_len = 0;
 	}
 	cpj = child_marks(pp, parent_in, ptgid, thread);
@@ -1162,8 +1256,9 @@ static long argv_step(__u32 i, void *arg)
 	return 0;
 }
 
-/* "pip", "pip3", "pip3.11": pip followed by digits and dots only. */
-static __always_inline bool name_is_pip(__u32 off, __u32 b, __u32 e)
+/* "pip", "pip3", "pip3.11": pip followed by digits and dots only.
+ * Global: checked once, not once per call site. */
+__noinline int pj_name_is_pip(__u32 off, __u32 b, __u32 e)
 {
 	__u32 k;
 
@@ -1203,12 +1298,12 @@ static __always_inline bool arg_ends_with(__u32 off, __u32 s, __u32 e, const cha
  * or, after a #! line, argv[1] named pip, pip3, pip3.11), `python -m pip`,
  * and pip's own runner for build dependencies (argv[1] ends with
  * __pip-runner__.py). */
-static __always_inline bool argv_is_pip(struct ev_record *r)
+__noinline int pj_argv_is_pip(__u32 off, __u32 len)
 {
 	struct argv_scan c = {};
 
-	c.off = r->off[SLOT_STR];
-	c.len = r->len[SLOT_STR];
+	c.off = off;
+	c.len = len;
 	if (!c.len)
 		return false;
 	if (c.len > ARGV_SCAN)
@@ -1216,11 +1311,11 @@ static __always_inline bool argv_is_pip(struct ev_record *r)
 	bpf_loop(ARGV_SCAN, argv_step, &c, 0);
 	if (c.n < 1)
 		return false;
-	if (name_is_pip(c.off, c.base[0], c.end[0]))
+	if (pj_name_is_pip(c.off, c.base[0], c.end[0]))
 		return true;
 	if (c.n < 2)
 		return false;
-	if (name_is_pip(c.off, c.base[1], c.end[1]))
+	if (pj_name_is_pip(c.off, c.base[1], c.end[1]))
 		return true;
 	if (arg_ends_with(c.off, c.start[1], c.end[1], "__pip-runner__.py", 17, false))
 		return true;
@@ -1240,7 +1335,7 @@ static __always_inline bool exec_trusted(struct ev_record *r, struct pending *p)
 		cmd_started = 1;
 		trusted = true;
 	} else if (is_trusted(p, r->hpid)) {
-		trusted = argv_is_pip(r);
+		trusted = pj_argv_is_pip(r->off[SLOT_STR], r->len[SLOT_STR]);
 	} else {
 		trusted = false;
 	}
@@ -1265,7 +1360,7 @@ int BPF_PROG(pj_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 		return 0;
 	p = bpf_task_storage_get(&pend, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (p) {
-		fold_flush(p, t);
+		fold_flush(p);
 		p->fold_len = 0;
 	}
 	rb = rec_get();
@@ -1275,7 +1370,7 @@ int BPF_PROG(pj_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	}
 	r = (struct ev_record *)rb->raw;
 	rec_reset(r, EV_EXEC);
-	ident_current(r, t, p);
+	ident_current(rb, t, p);
 	r->args[0] = old_pid;
 
 	k = bpf_probe_read_kernel_str(r->data, EV_PATH_MAX, BPF_CORE_READ(bprm, filename));
@@ -1336,7 +1431,7 @@ int BPF_PROG(pj_exit, struct task_struct *t)
 		return 0;
 	p = bpf_task_storage_get(&pend, t, 0, 0);
 	if (p)
-		fold_flush(p, t);
+		fold_flush(p);
 	/* An own task whose fork was not shown (a thread of the init) */
 	if (p && (p->pj & PJ_OWN) && !(p->pj & PJ_SHOWN)) {
 		count_drop(CNT_SUPPRESSED);
@@ -1349,7 +1444,7 @@ int BPF_PROG(pj_exit, struct task_struct *t)
 	}
 	r = (struct ev_record *)rb->raw;
 	rec_reset(r, EV_EXIT);
-	ident_current(r, t, p);
+	ident_current(rb, t, p);
 	r->ret = BPF_CORE_READ(t, exit_code);
 	if (BPF_CORE_READ(t, signal, live.counter) > 0)
 		r->flags |= EVF_THREAD;

@@ -142,4 +142,40 @@ struct sc_spec {
 	__u8 pad[2];
 };
 
+/* pending.pj: pipjail's own tasks and the kernel's role classification */
+#define PJ_OWN       (1u << 0)  /* pipjail's own code (the init, its children until they exec): not recorded */
+#define PJ_INIT      (1u << 1)  /* the jail's init: entered the cgroup from outside, at fork */
+#define PJ_SHOWN     (1u << 2)  /* an own task whose fork was recorded: its exit is recorded too */
+#define PJ_INITCHILD (1u << 3)  /* a process forked by the init, not yet exec'd */
+#define PJ_TRUSTED   (1u << 4)  /* role pip: the kernel rules do not apply */
+
+/* Per task (task storage): the call in progress and what was copied at
+ * its entry.  Shared with user space for one reason: the jail's init is
+ * cloned before the programs are attached (so that the load and the jail's
+ * set-up overlap), and the supervisor gives the init the marks pj_fork
+ * would have given it (monitor_adopt_init). */
+struct pending {
+	__u64 ts_enter;
+	__u64 args[6];
+	__s64 nr;
+	__u32 entered;
+	__u32 pj;        /* PJ_*: inherited at fork, updated at exec */
+	__u32 flags;
+	__u32 used;
+	__u16 off[SLOT_N];
+	__u16 len[SLOT_N];
+	/* identity in the task's pid namespace, cached per (htid, hppid) */
+	__u32 id_htid, id_hppid, id_pid, id_tid, id_ppid;
+	/* the last recorded failed lookup, and the identical ones since */
+	__u32 fold_len;      /* 0: none to fold into */
+	__u32 fold_count;
+	__u64 fold_first, fold_last;
+	__u64 fold_args[6];  /* the arguments, the path pointer zeroed */
+	__u64 fold_mnt, fold_dentry;  /* the directory a relative path was relative to */
+	__s64 fold_nr;
+	__u64 fold_path[FOLD_PATH_MAX / 8];  /* compared a word at a time */
+	__u8 data[PEND_CAP];
+};
+
+
 #endif

@@ -15,12 +15,14 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -203,6 +205,11 @@ struct monitor {
 	void *ctx;
 	int64_t wall_offset_ns;       /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	uint64_t events, bad_records, load_ns;
+	uint64_t t_start, t_open, t_load, t_attach_start, attach_ns;  /* -v: where the load time goes */
+	unsigned long buffer_bytes;
+	uint64_t cgroup_id;
+	bool adopted;                 /* init_fork is to be delivered at attach */
+	struct ev_record init_fork;   /* the fork pj_fork did not see (monitor_adopt_init) */
 	const char *kind_of[SC_NR_MAX];
 	char *name_of[SC_NR_MAX];     /* from libseccomp, for every number */
 	struct proc *procs[PROC_BUCKETS];
@@ -999,12 +1006,51 @@ static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-int monitor_open(struct monitor **out, const struct monitor_opts *opts, char *err, size_t errlen)
+/* -vvv: the verifier's own statistics per program (time, instructions
+ * processed, states), to see what the load time is spent on. */
+#define VSTAT_LOG 4096
+static char *verifier_stats_setup(struct monitor_bpf *skel)
+{
+	struct bpf_program *prog;
+	char *logs;
+	size_t i = 0, n = 0;
+
+	if (pj_verbose < 3)
+		return NULL;
+	bpf_object__for_each_program(prog, skel->obj)
+		n++;
+	logs = xcalloc(n, VSTAT_LOG);
+	bpf_object__for_each_program(prog, skel->obj) {
+		bpf_program__set_log_level(prog, 4 /* BPF_LOG_STATS */);
+		bpf_program__set_log_buf(prog, logs + i++ * VSTAT_LOG, VSTAT_LOG);
+	}
+	return logs;
+}
+
+static void verifier_stats_print(struct monitor_bpf *skel, char *logs)
+{
+	struct bpf_program *prog;
+	size_t i = 0;
+
+	if (!logs)
+		return;
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *l = logs + i++ * VSTAT_LOG, *t = strstr(l, "verification time"),
+			   *pr = strstr(l, "processed");
+
+		debugx(3, "monitor: %-14s %.*s; %.*s", bpf_program__name(prog),
+		       t ? (int)strcspn(t, "\n") : 0, t ? t : "",
+		       pr ? (int)strcspn(pr, "\n") : 0, pr ? pr : "");
+	}
+	free(logs);
+}
+
+int monitor_load(struct monitor **out, const struct monitor_opts *opts, char *err, size_t errlen)
 {
 	struct monitor *m = NULL;
 	unsigned long bytes;
-	struct timespec rt, mono;
 	uint64_t t0 = now_ns();
+	char *vlogs;
 	int e;
 
 	*out = NULL;
@@ -1023,6 +1069,9 @@ int monitor_open(struct monitor **out, const struct monitor_opts *opts, char *er
 	libbpf_set_print(libbpf_quiet);
 
 	m = xcalloc(1, sizeof(*m));
+	m->t_start = t0;
+	m->buffer_bytes = bytes;
+	m->cgroup_id = opts->cgroup_id;
 	m->trace = opts->trace;
 	m->on_event = opts->on_event;
 	m->ctx = opts->ctx;
@@ -1040,34 +1089,106 @@ int monitor_open(struct monitor **out, const struct monitor_opts *opts, char *er
 		snprintf(err, errlen, "monitor: cannot size the ring buffer: %s", strerror(-e));
 		goto fail;
 	}
+	vlogs = verifier_stats_setup(m->skel);
+	m->t_open = now_ns();
 	e = monitor_bpf__load(m->skel);
+	m->t_load = now_ns();
+	verifier_stats_print(m->skel, vlogs);
 	if (e) {
 		snprintf(err, errlen,
 			 "monitor: cannot load the BPF programs (tp_btf, task storage, ring buffer needed; "
 			 "run with -vv for the verifier log): %s", strerror(-e));
 		goto fail;
 	}
-	e = monitor_bpf__attach(m->skel);
-	if (e) {
-		snprintf(err, errlen, "monitor: cannot attach the tracepoint programs: %s", strerror(-e));
-		goto fail;
-	}
-	m->rb = ring_buffer__new(bpf_map__fd(m->skel->maps.events), handle_record, m, NULL);
-	if (!m->rb) {
-		snprintf(err, errlen, "monitor: cannot set up the ring buffer reader: %s", strerror(errno));
-		goto fail;
-	}
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	m->wall_offset_ns = ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec);
-	m->load_ns = now_ns() - t0;
-	debugx(1, "monitor: loaded and attached in %.1f ms (ring buffer %lu KiB, cgroup %llu)",
-	       m->load_ns / 1e6, bytes >> 10, (unsigned long long)opts->cgroup_id);
 	*out = m;
 	return 0;
 fail:
 	monitor_close(m);
 	return -1;
+}
+
+/* The jail's init was cloned into the cgroup before the programs were
+ * attached: pj_fork did not see it.  Give it the marks pj_fork gives a task
+ * entering the cgroup from outside (pipjail's own, the init, its fork
+ * shown), now, before anything is attached that could record its calls;
+ * monitor_attach then delivers the fork record pj_fork would have sent.
+ * Safe: the init runs only pipjail's code until it is sent a command, and
+ * the command is sent only after monitor_attach. */
+int monitor_adopt_init(struct monitor *m, int init_pidfd, pid_t init, uint64_t fork_ts)
+{
+	struct pending *p;
+	int e;
+
+	if (bpf_map__value_size(m->skel->maps.pend) != sizeof(*p)) {
+		errno = EPROTO;  /* include/events.h and the object disagree: a build bug */
+		return -1;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->pj = PJ_OWN | PJ_INIT | PJ_SHOWN;
+	e = bpf_map_update_elem(bpf_map__fd(m->skel->maps.pend), &init_pidfd, p, BPF_NOEXIST);
+	free(p);
+	if (e < 0)
+		return -1;
+	m->init_fork = (struct ev_record){
+		.type = EV_FORK, .ts = fork_ts, .nr = -1,
+		.uid = getuid(), .gid = getgid(),
+		.htid = (uint32_t)gettid(), .hpid = (uint32_t)getpid(), .hppid = (uint32_t)getppid(),
+		/* the supervisor is outside the init's pid namespace: pid 0 there */
+		.args = { (uint64_t)init, (uint64_t)init, 1, 1 },
+	};
+	prctl(PR_GET_NAME, m->init_fork.comm);
+	m->adopted = true;
+	return 0;
+}
+
+int monitor_attach(struct monitor *m, char *err, size_t errlen)
+{
+	struct timespec rt, mono;
+	uint64_t t_attach;
+	int e;
+
+	m->t_attach_start = now_ns();
+	e = monitor_bpf__attach(m->skel);
+	t_attach = now_ns();
+	if (e) {
+		snprintf(err, errlen, "monitor: cannot attach the tracepoint programs: %s", strerror(-e));
+		return -1;
+	}
+	m->rb = ring_buffer__new(bpf_map__fd(m->skel->maps.events), handle_record, m, NULL);
+	if (!m->rb) {
+		snprintf(err, errlen, "monitor: cannot set up the ring buffer reader: %s", strerror(errno));
+		return -1;
+	}
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	m->wall_offset_ns = ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec);
+	m->attach_ns = now_ns() - m->t_attach_start;
+	m->load_ns = (m->t_load - m->t_start) + m->attach_ns;
+	debugx(1, "monitor: loaded and attached in %.1f ms (open %.1f, load and verify %.1f, attach %.1f; "
+	       "ring buffer %lu KiB, cgroup %llu)",
+	       m->load_ns / 1e6, (m->t_open - m->t_start) / 1e6, (m->t_load - m->t_open) / 1e6,
+	       (t_attach - m->t_attach_start) / 1e6, m->buffer_bytes >> 10,
+	       (unsigned long long)m->cgroup_id);
+	if (m->adopted)
+		handle_record(m, &m->init_fork, sizeof(m->init_fork));
+	return 0;
+}
+
+int monitor_open(struct monitor **out, const struct monitor_opts *opts, char *err, size_t errlen)
+{
+	if (monitor_load(out, opts, err, errlen) < 0)
+		return -1;
+	if (monitor_attach(*out, err, errlen) < 0) {
+		monitor_close(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t monitor_attach_ns(const struct monitor *m)
+{
+	return m ? m->attach_ns : 0;
 }
 
 int monitor_fd(const struct monitor *m)

@@ -78,6 +78,16 @@ struct monitor_stats {
 
 /* Load and attach.  Returns 0, or -1 with a one-line reason in err. */
 int monitor_open(struct monitor **out, const struct monitor_opts *opts, char *err, size_t errlen);
+/* The same in two steps, so that the load (the verifier: most of the
+ * start-up time) can run in a thread while the jail is built:
+ * monitor_load, then (optionally) monitor_adopt_init for an init cloned into
+ * the cgroup meanwhile, then monitor_attach.  Nothing is recorded before
+ * monitor_attach.  Each returns 0, or -1 (err / errno). */
+int monitor_load(struct monitor **out, const struct monitor_opts *opts, char *err, size_t errlen);
+int monitor_adopt_init(struct monitor *m, int init_pidfd, pid_t init, uint64_t fork_ts);
+int monitor_attach(struct monitor *m, char *err, size_t errlen);
+/* How long monitor_attach took (attach, ring buffer set-up, ns). */
+uint64_t monitor_attach_ns(const struct monitor *m);
 /* File descriptor to wait on (epoll) for new events. */
 int monitor_fd(const struct monitor *m);
 /* Decode everything that is ready.  Returns events handled or -1. */

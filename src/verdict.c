@@ -216,6 +216,28 @@ void engine_annotate(const struct engine *e, struct trace_event *ev)
 	ev->hook = pr->hook;
 }
 
+/* A kill can lose the race with a process that is already on its way out:
+ * the signal is accepted and does nothing (a hook that wrote ~/.bashrc and
+ * returned).  Its exit says what happened; a process that did not die of
+ * SIGKILL was not killed, whatever the kill call returned. */
+static void reconcile_kills(struct engine *e, struct proc *pr, const struct trace_event *ev)
+{
+	bool killed = e->jail_killed;
+
+	if (!pr->info.killed || (ev->signal && !strcmp(ev->signal, "SIGKILL")))
+		return;
+	pr->info.killed = false;
+	for (size_t i = 0; i < e->n_viols; i++) {
+		struct violation_record *v = &e->viols[i];
+
+		if (v->hpid == pr->info.hpid && v->action == ACTION_KILL_PROCESS)
+			v->done = false;
+		if (v->done && (v->action == ACTION_KILL_PROCESS || v->action == ACTION_KILL_JAIL))
+			killed = true;
+	}
+	e->killed = killed;
+}
+
 void engine_event(struct engine *e, const struct trace_event *ev)
 {
 	struct proc *pr;
@@ -233,6 +255,8 @@ void engine_event(struct engine *e, const struct trace_event *ev)
 	/* An exec re-classifies first: its line in the trace carries the new
 	 * role, and a violation names the program that was started. */
 	proctree_event(e, ev, pr);
+	if (!strcmp(kind, "exit") && !ev->thread)
+		reconcile_kills(e, pr, ev);
 	writers_event(e, ev);
 	pr->events++;
 	if (pr->pkg >= 0)
