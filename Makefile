@@ -97,8 +97,13 @@ check: deps
 demo: deps all
 	scripts/demo.sh
 
-bench: deps all $(HELPER_BINS)
+bench: deps all $(HELPER_BINS) $(BUILD)/bench/bench_monitor
 	scripts/bench.sh
+
+# The monitor alone, without the jail: what it adds per call (make bench).
+$(BUILD)/bench/bench_monitor: tests/bench/bench_monitor.c $(LIB_OBJS) | $(BUILD)
+	mkdir -p $(BUILD)/bench
+	$(CC) $(CFLAGS) -iquote src $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 install: all
 	install -D -m 0755 pipjail $(DESTDIR)/usr/local/bin/pipjail

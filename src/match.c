@@ -446,19 +446,6 @@ static void check_tokens(struct engine *e, struct proc *pr, const struct trace_e
 
 /* ---- events --------------------------------------------------------------------------- */
 
-static bool flag(const char *flags, const char *f)
-{
-	const char *s = flags;
-	size_t n = strlen(f);
-
-	while (s && (s = strstr(s, f))) {
-		if ((s == flags || s[-1] == '|') && (s[n] == '\0' || s[n] == '|'))
-			return true;
-		s += n;
-	}
-	return false;
-}
-
 static void argv_text(const struct trace_event *ev, char *out, size_t len)
 {
 	size_t o = 0;
@@ -483,12 +470,11 @@ static void on_file(struct engine *e, struct proc *pr, const struct trace_event 
 	struct crole *cr = &e->roles[role];
 
 	if (is_open) {
-		const char *f = ev->flags;
+		unsigned ob = trace_open_bits(ev->flags);
 
-		if (flag(f, "O_PATH"))
+		if (ob & TOB_PATH)
 			return;
-		is_write = flag(f, "O_WRONLY") || flag(f, "O_RDWR") || flag(f, "O_CREAT") ||
-			   flag(f, "O_TRUNC") || flag(f, "O_TMPFILE");
+		is_write = ob & (TOB_WRITES | TOB_TMPFILE);
 	}
 	if (check_decoy_files(e, pr, ev, role, is_open && !is_write))
 		return;

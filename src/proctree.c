@@ -924,8 +924,8 @@ void proctree_learn_name(struct engine *e, struct proc *pr, const struct trace_e
 
 	if (idx < 0 || strcmp(e->pkgs[idx].name, "(unknown)") || !ev->abs || !ev->kind)
 		return;
-	if (strcmp(ev->kind, "mkdir") && !(strcmp(ev->kind, "open") == 0 && ev->flags &&
-					   (strstr(ev->flags, "O_CREAT") || strstr(ev->flags, "O_WRONLY"))))
+	if (strcmp(ev->kind, "mkdir") &&
+	    !(strcmp(ev->kind, "open") == 0 && (trace_open_bits(ev->flags) & (TOB_CREAT | TOB_WRONLY))))
 		return;
 	if (!meta_from_written(ev->abs, &m))
 		return;
@@ -1121,16 +1121,6 @@ static void writer_set(struct engine *e, const char *path, uint32_t hpid, bool r
 	e->writer_bytes += len;
 }
 
-static bool has_flag(const char *flags, const char *flag)
-{
-	size_t n = strlen(flag);
-
-	for (const char *p = flags; p && (p = strstr(p, flag)); p += n)
-		if ((p == flags || p[-1] == '|') && (p[n] == '\0' || p[n] == '|'))
-			return true;
-	return false;
-}
-
 /* The path an fd-or-path event names: abs, and the file really reached
  * when that is another name (a symlink on the way). */
 static void writer_set_both(struct engine *e, const struct trace_event *ev)
@@ -1148,8 +1138,7 @@ void writers_event(struct engine *e, const struct trace_event *ev)
 	if (!k || ev->refused || (ev->has_ret && ev->ret < 0))
 		return;
 	if (!strcmp(k, "open")) {
-		if (has_flag(ev->flags, "O_WRONLY") || has_flag(ev->flags, "O_RDWR") ||
-		    has_flag(ev->flags, "O_CREAT") || has_flag(ev->flags, "O_TRUNC"))
+		if (trace_open_bits(ev->flags) & TOB_WRITES)
 			writer_set_both(e, ev);
 	} else if (!strcmp(k, "mkdir") || !strcmp(k, "mknod") || !strcmp(k, "symlink") ||
 		   !strcmp(k, "unlink") || !strcmp(k, "rmdir")) {

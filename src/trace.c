@@ -1021,3 +1021,31 @@ out:
 	free(pids.v);
 	return ret;
 }
+
+unsigned trace_open_bits(const char *flags)
+{
+	static const struct {
+		const char *name;
+		size_t len;
+		unsigned bit;
+	} names[] = {
+		{ "O_WRONLY", 8, TOB_WRONLY }, { "O_RDWR", 6, TOB_RDWR }, { "O_CREAT", 7, TOB_CREAT },
+		{ "O_TRUNC", 7, TOB_TRUNC }, { "O_TMPFILE", 9, TOB_TMPFILE }, { "O_PATH", 6, TOB_PATH },
+	};
+	unsigned bits = 0;
+
+	for (const char *p = flags; p && *p;) {
+		size_t n = strcspn(p, "|");
+
+		for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+			if (names[i].len == n && !memcmp(p, names[i].name, n)) {
+				bits |= names[i].bit;
+				break;
+			}
+		}
+		p += n;
+		if (*p == '|')
+			p++;
+	}
+	return bits;
+}

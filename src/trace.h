@@ -153,4 +153,16 @@ int trace_validate_record(const cJSON *obj, char *err, size_t errlen);
  * out is not NULL, a human summary is printed to it. */
 int trace_check_file(const char *path, FILE *out, char *err, size_t errlen);
 
+/* The open(2) flags of an event's "flags" text that decide what the open
+ * may do, as bits: one pass over the text instead of a search per flag
+ * (this runs for every open of a run). */
+#define TOB_WRONLY  (1u << 0)
+#define TOB_RDWR    (1u << 1)
+#define TOB_CREAT   (1u << 2)
+#define TOB_TRUNC   (1u << 3)
+#define TOB_TMPFILE (1u << 4)
+#define TOB_PATH    (1u << 5)
+#define TOB_WRITES  (TOB_WRONLY | TOB_RDWR | TOB_CREAT | TOB_TRUNC)  /* may change a file */
+unsigned trace_open_bits(const char *flags);
+
 #endif

@@ -349,6 +349,21 @@ static void test_check(void)
 	free(none);
 }
 
+/* The flags text of an open, as the engine judges it: whole names only. */
+static void test_open_bits(void)
+{
+	CHECK(trace_open_bits(NULL) == 0, "no flags: no bits");
+	CHECK(trace_open_bits("O_RDONLY|O_CLOEXEC") == 0, "a read-only open writes nothing");
+	CHECK(trace_open_bits("O_WRONLY|O_CREAT|O_TRUNC") == (TOB_WRONLY | TOB_CREAT | TOB_TRUNC),
+	      "O_WRONLY|O_CREAT|O_TRUNC");
+	CHECK(trace_open_bits("O_RDWR") == TOB_RDWR, "O_RDWR alone");
+	CHECK(trace_open_bits("O_PATH|O_NOFOLLOW") == TOB_PATH, "O_PATH first");
+	CHECK(trace_open_bits("O_RDONLY|O_TMPFILE") == TOB_TMPFILE, "O_TMPFILE last");
+	CHECK(trace_open_bits("O_RDONLY|O_CREATX|XO_TRUNC|O_WRONLY_") == 0,
+	      "names that only contain a flag name are not that flag");
+	CHECK(trace_open_bits("O_RDONLY||O_CREAT|") == TOB_CREAT, "empty tokens are skipped");
+}
+
 int main(void)
 {
 	char cmd[64];
@@ -356,6 +371,7 @@ int main(void)
 
 	if (!mkdtemp(dir))
 		die_errno("mkdtemp");
+	test_open_bits();
 	test_roundtrip();
 	test_lost_and_long();
 	test_many();
