@@ -778,6 +778,20 @@ static __always_inline void rec_reset(struct ev_record *r, __u32 type)
 		r->args[i] = 0;
 }
 
+/* The per-CPU record, reset for a new record of type; NULL (counted as a
+ * lost event) when there is none. */
+static __always_inline struct rec_buf *rec_begin(__u32 type)
+{
+	struct rec_buf *rb = rec_get();
+
+	if (!rb) {
+		count_drop(CNT_RINGBUF_FULL);
+		return NULL;
+	}
+	rec_reset((struct ev_record *)rb->raw, type);
+	return rb;
+}
+
 static __always_inline void rec_emit(struct ev_record *r, bool bulk)
 {
 	__u32 n = r->data_len;
@@ -1184,13 +1198,10 @@ int BPF_PROG(pj_fork, struct task_struct *parent, struct task_struct *child)
 		count_drop(CNT_SUPPRESSED);
 		return 0;
 	}
-	rb = rec_get();
-	if (!rb) {
-		count_drop(CNT_RINGBUF_FULL);
+	rb = rec_begin(EV_FORK);
+	if (!rb)
 		return 0;
-	}
 	r = (struct ev_record *)rb->raw;
-	rec_reset(r, EV_FORK);
 	ident_common(r);
 	task_ns(child, &n);
 	ident_in(r, parent, &n);
@@ -1363,13 +1374,10 @@ int BPF_PROG(pj_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 		fold_flush(p);
 		p->fold_len = 0;
 	}
-	rb = rec_get();
-	if (!rb) {
-		count_drop(CNT_RINGBUF_FULL);
+	rb = rec_begin(EV_EXEC);
+	if (!rb)
 		return 0;
-	}
 	r = (struct ev_record *)rb->raw;
-	rec_reset(r, EV_EXEC);
 	ident_current(rb, t, p);
 	r->args[0] = old_pid;
 
@@ -1437,13 +1445,10 @@ int BPF_PROG(pj_exit, struct task_struct *t)
 		count_drop(CNT_SUPPRESSED);
 		return 0;
 	}
-	rb = rec_get();
-	if (!rb) {
-		count_drop(CNT_RINGBUF_FULL);
+	rb = rec_begin(EV_EXIT);
+	if (!rb)
 		return 0;
-	}
 	r = (struct ev_record *)rb->raw;
-	rec_reset(r, EV_EXIT);
 	ident_current(rb, t, p);
 	r->ret = BPF_CORE_READ(t, exit_code);
 	if (BPF_CORE_READ(t, signal, live.counter) > 0)

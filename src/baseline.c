@@ -424,8 +424,6 @@ int baseline_write_fd(const struct engine *e, int fd)
 	size_t n = engine_n_violations(e), last = SIZE_MAX;
 	struct wentry *w = xcalloc(n + 1, sizeof(*w));
 	cJSON *root = cJSON_CreateObject(), *arr;
-	char *text;
-	int rc = -1;
 
 	cJSON_AddStringToObject(root, "format", BASELINE_FORMAT);
 	cJSON_AddNumberToObject(root, "format_version", BASELINE_FORMAT_VERSION);
@@ -459,15 +457,9 @@ int baseline_write_fd(const struct engine *e, int fd)
 	for (size_t i = 0; i < n; i++)
 		baseline_key_free(&w[i].k);
 	free(w);
-	text = cJSON_Print(root);
-	cJSON_Delete(root);
-	if (!text) {
-		errno = ENOMEM;
+	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+		cJSON_Delete(root);
 		return -1;
 	}
-	if (ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 &&
-	    write_all(fd, text, strlen(text)) == 0 && write_all(fd, "\n", 1) == 0)
-		rc = 0;
-	free(text);
-	return rc;
+	return json_write_fd(root, fd);
 }

@@ -22,18 +22,6 @@
 #define JOURNAL_MAGIC "pipjail-journal 1"
 #define JOURNAL_MAX_BYTES (256u << 20)
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 char *path_escape(const char *s)
 {
 	size_t n = strlen(s);

@@ -1199,7 +1199,11 @@ int monitor_fd(const struct monitor *m)
 int monitor_consume(struct monitor *m)
 {
 	uint64_t before = m->events;
-	int n = ring_buffer__consume(m->rb);
+	int n;
+
+	if (!m->rb)
+		return 0;  /* loaded, never attached: nothing was recorded */
+	n = ring_buffer__consume(m->rb);
 
 	if (n < 0) {
 		errno = -n;

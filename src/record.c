@@ -90,18 +90,6 @@ size_t b64url_encode(const uint8_t *in, size_t n, char *out)
 	return o;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* "sha256=<b64>" into e. */
 static void parse_hash(const char *f, size_t len, struct record_entry *e)
 {

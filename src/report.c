@@ -423,17 +423,5 @@ cJSON *report_json(const struct engine *e, int exit_code)
 
 int report_write_json_fd(const struct engine *e, int fd, int exit_code)
 {
-	cJSON *r = report_json(e, exit_code);
-	char *s = cJSON_Print(r);
-	int rc = -1;
-
-	cJSON_Delete(r);
-	if (!s) {
-		errno = ENOMEM;
-		return -1;
-	}
-	if (write_all(fd, s, strlen(s)) == 0 && write_all(fd, "\n", 1) == 0)
-		rc = 0;
-	free(s);
-	return rc;
+	return json_write_fd(report_json(e, exit_code), fd);
 }

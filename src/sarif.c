@@ -261,17 +261,5 @@ cJSON *sarif_json(const struct engine *e, const struct sarif_ctx *ctx)
 
 int sarif_write_fd(const struct engine *e, int fd, const struct sarif_ctx *ctx)
 {
-	cJSON *log = sarif_json(e, ctx);
-	char *s = cJSON_Print(log);
-	int rc = -1;
-
-	cJSON_Delete(log);
-	if (!s) {
-		errno = ENOMEM;
-		return -1;
-	}
-	if (write_all(fd, s, strlen(s)) == 0 && write_all(fd, "\n", 1) == 0)
-		rc = 0;
-	free(s);
-	return rc;
+	return json_write_fd(sarif_json(e, ctx), fd);
 }

@@ -84,18 +84,6 @@ struct stage {
 	char path[PATH_MAX];   /* the walk's current path, relative to the target */
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 const char *stage_what_name(enum stage_what w)
 {
 	return w == STAGE_ADDED ? "added" : w == STAGE_CHANGED ? "changed" : "removed";

@@ -348,6 +348,10 @@ static void *load_monitor(void *arg)
 	uint64_t t0 = now_ns();
 
 	ld->rc = monitor_load(&ld->r->mon, &mo, ld->err, sizeof(ld->err));
+	if (ld->rc == 0 && failpoint("monitor-load")) {
+		snprintf(ld->err, sizeof(ld->err), "monitor: failpoint monitor-load");
+		ld->rc = -1;
+	}
 	ld->ns = now_ns() - t0;
 	return NULL;
 }
@@ -464,6 +468,10 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 	built = cgroup_attach_v1(&r->cg, r->init, err, sizeof(err)) == 0 && egress_listen(r) == 0 &&
 		sink_listen(r) == 0 && send(r->ctl, "G", 1, 0) == 1 && jail_built(r);
 	*build_ns = now_ns() - t0;
+	if (built && failpoint("jail-build")) {
+		snprintf(err, sizeof(err), "the jail: failpoint jail-build");
+		built = false;
+	}
 	if (!built && err[0])
 		warnx_("%s", err);
 	/* joined on every path: no thread outlives this function */
@@ -475,8 +483,12 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 		goto out;
 	rc = 0;
 out:
-	if (rc < 0)
+	if (rc < 0) {
 		kill_init(r);
+		/* nothing ran: the programs go now, attached or not */
+		monitor_close(r->mon);
+		r->mon = NULL;
+	}
 	closep(&pidfd);
 	return rc;
 }

@@ -1,5 +1,7 @@
 #include "util.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -270,4 +272,48 @@ bool path_is_under(const char *path, const char *dir)
 	if (n == 1 && dir[0] == '/')
 		return path[0] == '/';
 	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int json_write_fd(struct cJSON *doc, int fd)
+{
+	char *s = cJSON_Print(doc);
+	int rc = -1;
+
+	cJSON_Delete(doc);
+	if (!s) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (write_all(fd, s, strlen(s)) == 0 && write_all(fd, "\n", 1) == 0)
+		rc = 0;
+	free(s);
+	return rc;
+}
+
+bool failpoint(const char *name)
+{
+	const char *list = getenv("PIPJAIL_FAILPOINT");
+	size_t n = strlen(name);
+
+	for (const char *p = list; p && *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && !strncmp(p, name, n))
+			return true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return false;
 }

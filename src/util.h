@@ -80,4 +80,17 @@ static inline void closep(int *fd)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A one-line reason into err (errlen bytes); nothing when err is NULL. */
+void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Write doc (then freed) to fd, indented, with a final newline.  0, or -1
+ * with errno. */
+struct cJSON;
+int json_write_fd(struct cJSON *doc, int fd);
+
+/* Failure injection for the tests of error paths: true when the
+ * environment variable PIPJAIL_FAILPOINT names this step (a comma list).
+ * It can only make pipjail fail (exit 125), never skip a check. */
+bool failpoint(const char *name);
+
 #endif

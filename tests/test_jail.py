@@ -631,3 +631,20 @@ def test_pip_installs_an_sdist_into_a_venv(pj, workdir, test_user):
     assert_clean(r)
     out = runuser(test_user, f"{venv}/bin/python", "-c", "import mypkg; print(mypkg.VALUE)")
     assert out.returncode == 0 and out.stdout.strip() == value, out
+
+
+@pytest.mark.parametrize("step", ["monitor-load", "jail-build"])
+def test_a_failed_start_leaves_nothing_behind(pj, step):
+    # The monitor loads while the jail is built: when either fails, the
+    # jail's init is already running and the programs may be loaded.  Both
+    # must go, and nothing may have run.  (PIPJAIL_FAILPOINT makes the step
+    # fail; pj.run checks the host for leftovers: mounts, cgroups, temporary
+    # directories, processes.)
+    marker = f"/tmp/pjtest-{secrets.token_hex(6)}"
+    r = pj.run("--", *sh(f"touch {marker}"), env={"PIPJAIL_FAILPOINT": step})
+    assert r.returncode == 125, r
+    assert "failpoint " + step in r.stderr, r
+    assert not os.path.exists(marker), r
+    assert "verdict: clean" not in r.stderr, r
+    # and the next run is unaffected
+    assert_clean(pj.run("--", "true"), 0)

@@ -30,48 +30,27 @@ static const char abstract_name[] = "pipjail-test-landlock-abstract";
 static struct landlock_policy policy;
 static const char dev_fifo[] = "/dev/pipjail-test-landlock";
 
-struct counts {
-	int passed, failed;
-};
+static bool apply_policy(const char *what, void *arg)
+{
+	char err[256];
+	int got;
+
+	(void)arg;
+	got = landlock_apply(&policy, err, sizeof(err));
+	CHECK(got == abi, "%s: landlock_apply returned %d (%s), expected ABI %d", what, got,
+	      got < 0 ? err : "", abi);
+	return got == abi;
+}
 
 /* Run fn in a child after landlock_apply(policy); the child's CHECKs are
  * added to ours. */
 static void run_child(const char *what, void (*fn)(void))
 {
-	struct counts c = { 0, 0 };
-	int pfd[2], status = 0, got;
-	char err[256];
-	pid_t pid;
+	bool reported;
+	int status = unit_in_child(what, apply_policy, NULL, fn, &reported);
 
-	fflush(NULL);
-	if (pipe(pfd) < 0 || (pid = fork()) < 0) {
-		CHECK(0, "%s: pipe/fork: %s", what, strerror(errno));
-		return;
-	}
-	if (pid == 0) {
-		close(pfd[0]);
-		unit_passed = unit_failed = 0;
-		got = landlock_apply(&policy, err, sizeof(err));
-		CHECK(got == abi, "%s: landlock_apply returned %d (%s), expected ABI %d", what,
-		      got, got < 0 ? err : "", abi);
-		if (got == abi)
-			fn();
-		c.passed = unit_passed;
-		c.failed = unit_failed;
-		if (write(pfd[1], &c, sizeof(c)) != (ssize_t)sizeof(c))
-			_exit(22);
-		fflush(NULL);
-		_exit(0);
-	}
-	close(pfd[1]);
-	if (read(pfd[0], &c, sizeof(c)) == (ssize_t)sizeof(c)) {
-		unit_passed += c.passed;
-		unit_failed += c.failed;
-	} else {
-		CHECK(0, "%s: the child reported nothing", what);
-	}
-	close(pfd[0]);
-	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	CHECK(reported, "%s: the child reported nothing", what);
+	CHECK(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	      "%s: the child must finish normally (status 0x%x)", what, status);
 }
 

@@ -48,10 +48,6 @@ extern char **environ;
 
 /* ---- running a case in a child ---- */
 
-struct counts {
-	int passed, failed;
-};
-
 /* Probe filter: ERRNO(PROBE_ERRNO) for the listed native numbers. */
 static int install_probe(const long *nrs, size_t n)
 {
@@ -81,54 +77,34 @@ static int install_probe(const long *nrs, size_t n)
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog);
 }
 
+struct probe {
+	const long *nrs;
+	size_t n;
+};
+
+static bool install_filters(const char *what, void *arg)
+{
+	const struct probe *pr = arg;
+	char err[256];
+
+	if (pr->n && install_probe(pr->nrs, pr->n) < 0) {
+		fprintf(stderr, "%s: cannot install the probe filter: %s\n", what, strerror(errno));
+		_exit(20);
+	}
+	if (seccomp_install(err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", what, err);
+		_exit(21);
+	}
+	return true;
+}
+
 /* Run fn in a child under our filter (after a probe for probe_nrs when
  * given).  The child's CHECKs are counted here.  Returns the wait status. */
 static int run_child(const char *what, const long *probe_nrs, size_t n_probe, void (*fn)(void))
 {
-	struct counts c = { 0, 0 };
-	int pfd[2], status = 0;
-	char err[256];
-	pid_t pid;
+	struct probe pr = { probe_nrs, n_probe };
 
-	fflush(NULL);
-	if (pipe(pfd) < 0) {
-		CHECK(0, "%s: pipe: %s", what, strerror(errno));
-		return -1;
-	}
-	pid = fork();
-	if (pid < 0) {
-		CHECK(0, "%s: fork: %s", what, strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		close(pfd[0]);
-		unit_passed = unit_failed = 0;
-		if (n_probe && install_probe(probe_nrs, n_probe) < 0) {
-			fprintf(stderr, "%s: cannot install the probe filter: %s\n", what,
-				strerror(errno));
-			_exit(20);
-		}
-		if (seccomp_install(err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s: %s\n", what, err);
-			_exit(21);
-		}
-		fn();
-		c.passed = unit_passed;
-		c.failed = unit_failed;
-		if (write(pfd[1], &c, sizeof(c)) != (ssize_t)sizeof(c))
-			_exit(22);
-		fflush(NULL);
-		_exit(0);
-	}
-	close(pfd[1]);
-	if (read(pfd[0], &c, sizeof(c)) == (ssize_t)sizeof(c)) {
-		unit_passed += c.passed;
-		unit_failed += c.failed;
-	}
-	close(pfd[0]);
-	if (waitpid(pid, &status, 0) < 0)
-		CHECK(0, "%s: waitpid: %s", what, strerror(errno));
-	return status;
+	return unit_in_child(what, install_filters, &pr, fn, NULL);
 }
 
 static void expect_clean_exit(const char *what, int status)
