@@ -488,8 +488,11 @@ static int walk(struct stage *s, int ufd, int lfd, bool opaque, bool inside_repl
 static bool in_dist_info(const char *rel, char **di);
 static bool is_manifest(const char *rel, char **di);
 
-static int walk_entry(struct stage *s, int ufd, int lfd, const char *name, bool inside_replaced,
-		      int depth, char *err, size_t errlen)
+/* parent_opaque: the directory holding name hides its lower twin (it is
+ * opaque, or inside one), so a subdirectory here hides its lower twin too:
+ * what only the lower one has is removed. */
+static int walk_entry(struct stage *s, int ufd, int lfd, const char *name, bool parent_opaque,
+		      bool inside_replaced, int depth, char *err, size_t errlen)
 {
 	struct stat ust, lst;
 	bool lexists = false;
@@ -515,7 +518,7 @@ static int walk_entry(struct stage *s, int ufd, int lfd, const char *name, bool 
 	}
 	if (S_ISDIR(ust.st_mode)) {
 		autoclose int cu = -1, cl = -1;
-		bool op = ovl_flag(ufd, name, "opaque"), replaced;
+		bool op = parent_opaque || ovl_flag(ufd, name, "opaque"), replaced;
 
 		if (ovl_flag(ufd, name, "redirect")) {
 			set_err(err, errlen, "%s: an overlay redirect (mount the overlay with redirect_dir=off)", s->path);
@@ -610,7 +613,7 @@ static int walk(struct stage *s, int ufd, int lfd, bool opaque, bool inside_repl
 			ret = -1;
 			break;
 		}
-		ret = walk_entry(s, ufd, lfd, de->d_name, inside_replaced, depth, err, errlen);
+		ret = walk_entry(s, ufd, lfd, de->d_name, opaque, inside_replaced, depth, err, errlen);
 		s->path[old] = '\0';
 	}
 	closedir(d);

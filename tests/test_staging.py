@@ -481,9 +481,6 @@ def test_sigint_during_commit_leaves_old_or_new_environment(env, pj):
 
 # ---------------------------------------------------------------- (7) dry run
 
-@pytest.mark.xfail(strict=True, reason="known bug: --dry-run's change list omits the removal of "
-                   "__pycache__ files of removed modules (the commit itself removes them); "
-                   "see the closing note of issue 5")
 def test_dry_run_lists_changes_and_changes_nothing(env):
     _install_demo_1_plain(env)
     env.save()
