@@ -205,7 +205,7 @@ struct monitor {
 	void *ctx;
 	int64_t wall_offset_ns;       /* CLOCK_REALTIME - CLOCK_MONOTONIC */
 	uint64_t events, bad_records, load_ns;
-	uint64_t t_start, t_open, t_load, t_attach_start, attach_ns;  /* -v: where the load time goes */
+	uint64_t t_start, t_open, t_load;  /* -v: where the load time goes */
 	unsigned long buffer_bytes;
 	uint64_t cgroup_id;
 	bool adopted;                 /* init_fork is to be delivered at attach */
@@ -1144,10 +1144,9 @@ int monitor_adopt_init(struct monitor *m, int init_pidfd, pid_t init, uint64_t f
 int monitor_attach(struct monitor *m, char *err, size_t errlen)
 {
 	struct timespec rt, mono;
-	uint64_t t_attach;
+	uint64_t t0 = now_ns(), t_attach;
 	int e;
 
-	m->t_attach_start = now_ns();
 	e = monitor_bpf__attach(m->skel);
 	t_attach = now_ns();
 	if (e) {
@@ -1162,12 +1161,11 @@ int monitor_attach(struct monitor *m, char *err, size_t errlen)
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	m->wall_offset_ns = ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec);
-	m->attach_ns = now_ns() - m->t_attach_start;
-	m->load_ns = (m->t_load - m->t_start) + m->attach_ns;
+	m->load_ns = (m->t_load - m->t_start) + (now_ns() - t0);
 	debugx(1, "monitor: loaded and attached in %.1f ms (open %.1f, load and verify %.1f, attach %.1f; "
 	       "ring buffer %lu KiB, cgroup %llu)",
 	       m->load_ns / 1e6, (m->t_open - m->t_start) / 1e6, (m->t_load - m->t_open) / 1e6,
-	       (t_attach - m->t_attach_start) / 1e6, m->buffer_bytes >> 10,
+	       (t_attach - t0) / 1e6, m->buffer_bytes >> 10,
 	       (unsigned long long)m->cgroup_id);
 	if (m->adopted)
 		handle_record(m, &m->init_fork, sizeof(m->init_fork));
@@ -1186,9 +1184,9 @@ int monitor_open(struct monitor **out, const struct monitor_opts *opts, char *er
 	return 0;
 }
 
-uint64_t monitor_attach_ns(const struct monitor *m)
+uint64_t monitor_load_ns(const struct monitor *m)
 {
-	return m ? m->attach_ns : 0;
+	return m ? m->load_ns : 0;
 }
 
 int monitor_fd(const struct monitor *m)

@@ -86,8 +86,8 @@ int monitor_open(struct monitor **out, const struct monitor_opts *opts, char *er
 int monitor_load(struct monitor **out, const struct monitor_opts *opts, char *err, size_t errlen);
 int monitor_adopt_init(struct monitor *m, int init_pidfd, pid_t init, uint64_t fork_ts);
 int monitor_attach(struct monitor *m, char *err, size_t errlen);
-/* How long monitor_attach took (attach, ring buffer set-up, ns). */
-uint64_t monitor_attach_ns(const struct monitor *m);
+/* How long monitor_load and monitor_attach took together (ns). */
+uint64_t monitor_load_ns(const struct monitor *m);
 /* File descriptor to wait on (epoll) for new events. */
 int monitor_fd(const struct monitor *m);
 /* Decode everything that is ready.  Returns events handled or -1. */

@@ -70,6 +70,21 @@ static int ep_add(struct sinkhole *s, struct sfd *f)
 	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, f->fd, &ev);
 }
 
+/* A new fd of the event loop (a listener or a seccomp listener), or NULL
+ * with fd closed when it cannot be watched. */
+static struct sfd *sfd_watch(struct sinkhole *s, enum sfd_kind kind, int fd, uint16_t port)
+{
+	struct sfd *f = xcalloc(1, sizeof(*f));
+
+	*f = (struct sfd){ .kind = kind, .fd = fd, .port = port };
+	if (ep_add(s, f) < 0) {
+		close(fd);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
 struct sinkhole *sinkhole_new(const struct sinkhole_opts *o, int notify_sock,
 			      char *err, size_t errlen)
 {
@@ -428,14 +443,9 @@ static void listen_on(struct sinkhole *s, int family, uint16_t port)
 		close(fd);
 		return;
 	}
-	f = xcalloc(1, sizeof(*f));
-	*f = (struct sfd){ .kind = SFD_LISTEN, .fd = fd, .port = port };
-	if (ep_add(s, f) < 0) {
-		close(fd);
-		free(f);
-		return;
-	}
-	s->listeners[s->n_listeners++] = f;
+	f = sfd_watch(s, SFD_LISTEN, fd, port);
+	if (f)
+		s->listeners[s->n_listeners++] = f;
 }
 
 /* Make sure a connection to port finds a listener in the jail. */
@@ -650,13 +660,9 @@ static void on_ctl(struct sinkhole *s)
 		close(fd);
 		return;
 	}
-	f = xcalloc(1, sizeof(*f));
-	*f = (struct sfd){ .kind = SFD_NOTIFY, .fd = fd };
-	if (ep_add(s, f) < 0) {
-		close(fd);
-		free(f);
+	f = sfd_watch(s, SFD_NOTIFY, fd, 0);
+	if (!f)
 		return;
-	}
 	s->notify[s->n_notify++] = f;
 	debugx(2, "sinkhole: seccomp listener %d received", fd);
 }

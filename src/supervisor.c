@@ -336,23 +336,26 @@ struct monitor_loader {
 	struct run *r;
 	bool started;
 	int rc;
-	uint64_t ns;
 	char err[512];
 };
+
+static void monitor_failed(const char *err)
+{
+	warnx_("the monitor could not start: %s (pipjail doctor tells which kernel feature is "
+	       "missing)", err);
+}
 
 static void *load_monitor(void *arg)
 {
 	struct monitor_loader *ld = arg;
 	struct monitor_opts mo = { .cgroup_id = ld->r->cg.id, .buffer_mb = (unsigned)ld->r->cfg->buffer_mb,
 				   .on_event = engine_on_event, .ctx = ld->r->engine };
-	uint64_t t0 = now_ns();
 
 	ld->rc = monitor_load(&ld->r->mon, &mo, ld->err, sizeof(ld->err));
 	if (ld->rc == 0 && failpoint("monitor-load")) {
 		snprintf(ld->err, sizeof(ld->err), "monitor: failpoint monitor-load");
 		ld->rc = -1;
 	}
-	ld->ns = now_ns() - t0;
 	return NULL;
 }
 
@@ -379,8 +382,7 @@ static int loader_join(struct monitor_loader *ld)
 		pthread_join(ld->thread, NULL);
 	ld->started = false;
 	if (ld->rc < 0) {
-		warnx_("the monitor could not start: %s (pipjail doctor tells which kernel feature "
-		       "is missing)", ld->err);
+		monitor_failed(ld->err);
 		return -1;
 	}
 	return 0;
@@ -397,8 +399,7 @@ static int start_monitor(struct run *r, int init_pidfd, uint64_t fork_ts)
 		return -1;
 	}
 	if (monitor_attach(r->mon, err, sizeof(err)) < 0) {
-		warnx_("the monitor could not start: %s (pipjail doctor tells which kernel feature "
-		       "is missing)", err);
+		monitor_failed(err);
 		return -1;
 	}
 	epoll_add(r->epfd, monitor_fd(r->mon));
@@ -477,7 +478,7 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 	/* joined on every path: no thread outlives this function */
 	if (loader_join(&ld) < 0 || !built || start_monitor(r, pidfd, fork_ts) < 0)
 		goto out;
-	*monitor_ns = ld.ns + monitor_attach_ns(r->mon);
+	*monitor_ns = monitor_load_ns(r->mon);
 	policy_arm_kernel(r);
 	if (send_run(r, r->cfg->argv) < 0)
 		goto out;
