@@ -28,19 +28,27 @@ endif
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-field-initializers \
             -D_GNU_SOURCE -DPIPJAIL_VERSION='"$(VERSION)"' $(SANFLAGS) \
-            -Iinclude -I$(BUILD)
+            -Isrc -Iinclude -I$(BUILD)
 LDLIBS   := -lbpf -lelf -lz -lseccomp -lcap -lcjson -lm
 LDFLAGS  += $(SANFLAGS)
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-              -Iinclude -I$(BUILD)
+              -Isrc -Iinclude -I$(BUILD)
 
-SRCS     := $(wildcard src/*.c)
+# One folder per layer (src/<layer>/README.md says what it owns, its door
+# header and the layers it may call); src/main.c on top.
+LAYERS   := base pip jail observe decide stage net report run cmd
+SRCS     := src/main.c $(foreach l,$(LAYERS),$(wildcard src/$(l)/*.c))
 OBJS     := $(patsubst src/%.c,$(BUILD)/%.o,$(SRCS))
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+# The objects of a layer, and of the layers its README says it may call:
+# what a unit test, a fuzz target or a bench program of that layer links.
+layer_objs = $(patsubst src/%.c,$(BUILD)/%.o,$(wildcard src/$(1)/*.c))
+layer_deps = $(shell sed -n 's/^May call: *//p' src/$(1)/README.md | sed 's/(nothing)//')
+module_objs = $(foreach l,$(1) $(call layer_deps,$(1)),$(call layer_objs,$(l)))
+UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
+UNIT_BINS := $(foreach t,$(UNIT_SRCS),$(BUILD)/tests/$(basename $(notdir $(t))))
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 
@@ -52,33 +60,46 @@ all: $(BIN)
 $(BIN): $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD):
-	mkdir -p $(BUILD) $(BUILD)/tests $(BUILD)/helpers
-
-$(BUILD)/vmlinux.h: | $(BUILD)
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
 	@test -r /sys/kernel/btf/vmlinux || { echo "pipjail: /sys/kernel/btf/vmlinux is missing: this kernel has no BTF (CONFIG_DEBUG_INFO_BTF)" >&2; exit 1; }
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(wildcard include/*.h) $(BUILD)/vmlinux.h
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+# BPF: clang -> bpftool gen object -> gen skeleton (libbpf-bootstrap);
+# -MMD: the object depends on exactly the headers it includes.
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(BUILD)/$*.bpf.d -MT $@ -c $< -o $@.tmp.o
 	$(BPFTOOL) gen object $@ $@.tmp.o
 	rm -f $@.tmp.o
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-# Every user-space object may include a skeleton; generating them first is cheap.
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/*.h) $(SKELS) | $(BUILD)
-	$(CC) $(CFLAGS) -c $< -o $@
+# User space: one object per source, its header dependencies from -MMD -MP.
+$(BUILD)/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-# Unit tests link every object except main.o.
-LIB_OBJS := $(filter-out $(BUILD)/main.o,$(OBJS))
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) tests/unit/unit.h | $(BUILD)
-	$(CC) $(CFLAGS) -iquote src $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+# Only the monitor includes the skeleton: editing the BPF program rebuilds
+# it alone (the first build needs the skeleton before -MMD has listed it).
+$(BUILD)/observe/monitor.o: $(SKELS)
+
+-include $(OBJS:.o=.d) $(SKELS:.skel.h=.bpf.d)
+
+# A unit test links the layer it tests (its folder under tests/unit/) and
+# the layers that layer may call, nothing else: a module that needs one of
+# its callers does not link.
+define unit_rule
+$(BUILD)/tests/$(basename $(notdir $(1))): $(1) $(call module_objs,$(notdir $(patsubst %/,%,$(dir $(1))))) tests/unit/unit.h
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$< $(call module_objs,$(notdir $(patsubst %/,%,$(dir $(1))))) $$(LDLIBS)
+endef
+$(foreach t,$(UNIT_SRCS),$(eval $(call unit_rule,$(t))))
 
 # Helper programs that tests run inside the jail (attacks and probes).
 # Built without sanitizers: they run under seccomp, as the jailed user.
-$(BUILD)/helpers/%: tests/helpers/%.c | $(BUILD)
+$(BUILD)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
 	$(CC) -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
 
 unit: $(UNIT_BINS)
@@ -89,21 +110,22 @@ deps:
 
 # The test suite: unit tests, then the integration suite (real jails, real
 # pip), then the same suite against the ASan/UBSan build.
-check: deps
+check:
 	$(MAKE) all $(HELPER_BINS) $(UNIT_BINS)
+	$(PYTHON) scripts/check-layers.py $(BUILD)
 	$(MAKE) SANITIZE=1 all
 	$(PYTHON) tests/run.py
 
-demo: deps all
+demo: all
 	scripts/demo.sh
 
-bench: deps all $(HELPER_BINS) $(BUILD)/bench/bench_monitor
+bench: all $(HELPER_BINS) $(BUILD)/bench/bench_monitor
 	scripts/bench.sh
 
 # The monitor alone, without the jail: what it adds per call (make bench).
-$(BUILD)/bench/bench_monitor: tests/bench/bench_monitor.c $(LIB_OBJS) | $(BUILD)
-	mkdir -p $(BUILD)/bench
-	$(CC) $(CFLAGS) -iquote src $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+$(BUILD)/bench/bench_monitor: tests/bench/bench_monitor.c $(call module_objs,observe)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call module_objs,observe) $(LDLIBS)
 
 install: all
 	install -D -m 0755 pipjail $(DESTDIR)/usr/local/bin/pipjail
@@ -116,17 +138,26 @@ install: all
 # instrumentation in build-fuzz/; each target runs FUZZ_TIME seconds from
 # its corpus in tests/fuzz/corpus/<name>/, where crash inputs are kept.
 FUZZ_TIME    ?= 60
-FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SRCS    := $(wildcard tests/fuzz/*/fuzz_*.c)
+FUZZ_NAMES   := $(patsubst fuzz_%,%,$(basename $(notdir $(FUZZ_SRCS))))
 FUZZ_FLAGS   := -g -O1 -std=gnu11 -D_GNU_SOURCE -DPIPJAIL_VERSION='"$(VERSION)"' \
-                -fsanitize=address,undefined -fno-sanitize-recover=all -Iinclude -iquote src -Ibuild
-FUZZ_OBJS    := $(patsubst src/%.c,build-fuzz/%.o,$(filter-out src/main.c,$(SRCS)))
+                -fsanitize=address,undefined -fno-sanitize-recover=all -Isrc -Iinclude -Ibuild
+fuzz_objs = $(patsubst $(BUILD)/%,build-fuzz/%,$(call module_objs,$(1)))
 
-build-fuzz/%.o: src/%.c $(wildcard src/*.h) $(wildcard include/*.h) $(SKELS)
-	@mkdir -p build-fuzz
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+build-fuzz/observe/monitor.o: $(SKELS)
+build-fuzz/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -MMD -MP -fsanitize=fuzzer-no-link -c $< -o $@
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LDLIBS)
+-include $(wildcard build-fuzz/*/*.d)
+
+# A fuzz target links the layer of its folder under tests/fuzz/ and the
+# layers that layer may call.
+define fuzz_rule
+build-fuzz/fuzz_$(1): $(2) $(call fuzz_objs,$(3))
+	$$(CLANG) $$(FUZZ_FLAGS) -fsanitize=fuzzer -o $$@ $$< $(call fuzz_objs,$(3)) $$(LDLIBS)
+endef
+$(foreach f,$(FUZZ_SRCS),$(eval $(call fuzz_rule,$(patsubst fuzz_%,%,$(basename $(notdir $(f)))),$(f),$(notdir $(patsubst %/,%,$(dir $(f)))))))
 
 fuzz: $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_NAMES))
 	@for n in $(FUZZ_NAMES); do \

@@ -8,7 +8,7 @@ import pytest
 
 from lib.pj import REPO
 
-SOURCES = sorted(glob.glob(os.path.join(REPO, "tests", "unit", "test_*.c")))
+SOURCES = sorted(glob.glob(os.path.join(REPO, "tests", "unit", "*", "test_*.c")))
 BUILT = os.path.join(REPO, "build", "tests")
 
 

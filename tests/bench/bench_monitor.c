@@ -23,9 +23,8 @@
 
 #include <bpf/bpf.h>
 
-#include "monitor.h"
-#include "trace.h"
-#include "util.h"
+#include "observe/monitor.h"
+#include "base/base.h"
 
 static const char *cg_root(void)
 {

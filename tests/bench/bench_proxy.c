@@ -19,8 +19,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "proxy.h"
-#include "util.h"
+#include "net/net.h"
+#include "base/base.h"
 
 static uint16_t origin_port, proxy_port_;
 static unsigned pipe_kib;   /* 0: the proxy's default */

@@ -1,0 +1,185 @@
+/* The engine's insides, shared by proctree.c, match.c, verdict.c and
+ * report.c.  Not for other parts of pipjail: use engine.h. */
+#ifndef PIPJAIL_ENGINE_PRIV_H
+#define PIPJAIL_ENGINE_PRIV_H
+
+#include "decide/engine.h"
+#include "decide/glob.h"
+#include "decide/profile.h"
+
+
+
+struct proc {
+	struct proc_info info;    /* strings below are owned; info points at them */
+	char *package, *version, *hook, *srcdir, *exe, *comm, *label;
+	char *prog;               /* the program its last exec named (a #! script's own path) */
+	int pkg;                  /* index in e->pkgs, -1: none (pip and its tools) */
+	uint64_t events;
+};
+
+/* A pattern of the profile, with the run-time variables filled in. */
+struct cpat {
+	const struct pattern *src;
+	struct glob *g;           /* NULL: never matches (an unset variable) */
+	char *tmpl;               /* non-NULL when it uses $SRC: expanded per build */
+	char *cached_src;         /* the srcdir g was compiled for (tmpl patterns) */
+	bool basename;            /* exec: a pattern without '/' matches the program's name */
+	/* network endpoints */
+	bool is_unix;
+	struct glob *port;        /* NULL with g set: any port */
+};
+
+struct cpat_list {
+	struct cpat *v;
+	size_t n;
+};
+
+struct crules {
+	struct cpat_list allow, deny;
+	const struct file_rules *src;
+};
+
+struct cnet {
+	bool any;
+	struct cpat_list allow;
+	const struct net_rules *src;
+};
+
+struct crole {
+	struct crules read, write, exec;
+	struct cnet connect, bind;
+	enum action action;
+};
+
+struct edecoy {
+	char *where;
+	char *path;               /* expanded file path, NULL for a variable */
+	char *token;
+};
+
+/* Who last wrote a path (engine_writer_of): a chained hash table on the
+ * path, its entries also on a list from the oldest to the newest write, so
+ * that a full table forgets the oldest.  Bounded by ENGINE_WRITERS_MAX
+ * entries and ENGINE_WRITERS_MAX_BYTES of path text. */
+#define ENGINE_WRITERS_MAX       200000
+#define ENGINE_WRITERS_MAX_BYTES (32u << 20)
+
+struct writer {
+	struct writer *chain;      /* next in the bucket */
+	struct writer *older, *newer;
+	uint64_t hash;
+	uint32_t hpid;
+	bool renamed;              /* it became this path by a rename (a moved directory) */
+	size_t len;
+	char path[];
+};
+
+
+struct engine {
+	const struct profile *p;
+	bool enforce, live, replay;
+	struct crole roles[ROLE_COUNT];
+	bool probes_are_violations;
+	char *home;
+
+	struct edecoy *decoys;
+	size_t n_decoys;
+
+	/* processes: open addressing on hpid */
+	struct proc **procs;
+	size_t procs_cap, procs_n;
+	bool top_seen;            /* the jailed command exec'd */
+	enum role next_top_role;  /* engine_set_next_command_role() */
+	struct proc *note_pending;    /* a build attributed: its note follows its event */
+	const char *note_source;
+
+	struct pkg *pkgs;
+	size_t n_pkgs;
+
+	struct writer **wbuckets;
+	size_t wbuckets_n;        /* a power of two, 0: nothing recorded yet */
+	struct writer *woldest, *wnewest;
+	size_t n_writers, writer_bytes;
+	size_t writers_max;       /* ENGINE_WRITERS_MAX; tests lower it */
+	uint64_t writers_evicted;
+
+	struct violation_record *viols;
+	size_t n_viols;
+	size_t n_baselined;       /* of them, accepted by the baseline */
+	engine_baseline_fn baseline;
+	void *baseline_ctx;
+	char **seen;              /* dedupe keys of violations, sorted */
+	size_t n_seen;
+
+	engine_kill_fn kill;
+	void *kill_ctx;
+	bool killed, jail_killed;
+
+	struct trace_writer *trace;
+	char **argv;
+
+	struct engine_outcome out;
+	bool have_outcome;
+	char *trace_path;
+	uint64_t events;
+	struct kind_count kinds[ENGINE_MAX_KINDS];
+	unsigned n_kinds;
+	uint64_t other_kinds;
+	uint64_t probes;          /* refused probing calls (recorded, not violations) */
+	uint64_t refused;         /* all refused calls */
+	uint64_t t_first, t_last;
+};
+
+/* proctree.c */
+struct proc *proc_get(struct engine *e, uint32_t hpid);
+/* The process, created from its parent (or empty) when unknown. */
+struct proc *proc_lookup_or_new(struct engine *e, const struct trace_event *ev);
+void proctree_event(struct engine *e, const struct trace_event *ev, struct proc *pr);
+void proctree_free(struct engine *e);
+/* Remember who wrote, created, renamed onto or removed a path. */
+void writers_event(struct engine *e, const struct trace_event *ev);
+void writers_free(struct engine *e);
+/* A build of no known name writing <name>.egg-info or <name>-<v>.dist-info. */
+void proctree_learn_name(struct engine *e, struct proc *pr, const struct trace_event *ev);
+void proctree_apply_note(struct engine *e, const cJSON *note);
+void proctree_emit_note(struct engine *e, const struct proc *pr, const char *source);
+/* "pip → build_wheel → sh → curl" and the jail pids top first (malloc'd). */
+char *proctree_chain(const struct engine *e, const struct proc *pr, uint32_t **pids, size_t *n);
+int pkg_intern(struct engine *e, const char *name, const char *version, const char *srcdir);
+void pkg_add_hook(struct pkg *k, const char *hook);
+/* Package metadata of a source tree (exposed for tests). */
+struct pkg_meta {
+	char name[128], version[64];
+	const char *source;
+};
+/* Parse metadata files' text (tests): 0 when a name was found. */
+int meta_from_pkginfo(const char *text, struct pkg_meta *m);
+int meta_from_pyproject(const char *text, struct pkg_meta *m);
+int meta_from_setupcfg(const char *text, struct pkg_meta *m);
+int meta_from_dirname(const char *dir, struct pkg_meta *m);
+
+/* match.c */
+/* Judge ev; role is the role whose rules apply (for an exec: the caller's,
+ * before the exec re-classified the process). */
+void match_event(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role);
+int engine_compile(struct engine *e);
+void engine_compiled_free(struct engine *e);
+/* Expand the variables of text into out; 1 when a variable is unset,
+ * -1 when out is too small. */
+int profile_expand(const struct profile *p, const char *text, const char *srcdir, bool escape,
+		   char *out, size_t outlen);
+
+/* verdict.c */
+struct violation_in {
+	const char *rule, *kind, *evidence, *detail, *profile_file;
+	const char *dedupe;       /* key for "the same violation again": NULL = evidence */
+	const struct trace_event *ev;
+	enum action action;
+	int role;                 /* the role whose rule broke; -1: the process's */
+	bool call_failed;
+	const char *call_errno;
+};
+void verdict_add(struct engine *e, struct proc *pr, const struct violation_in *v);
+void verdict_free(struct engine *e);
+
+#endif

@@ -1,0 +1,704 @@
+/* Holding one event against the rules of its role.
+ *
+ * Which events are judged, and by which rules:
+ *   open (read)                 -> read rules; decoy files
+ *   open (write/create/trunc), unlink, rmdir, mkdir, rename, link, symlink,
+ *   chmod, chown, truncate, mknod -> write rules; decoy files
+ *   exec (done, or failed)      -> exec rules of the role that called exec;
+ *                                  decoy tokens in argv
+ *   connect, send (to an address), bind -> network rules
+ *   seccomp_refused             -> dangerous kinds always; probes when the
+ *                                  profile says so; a 32-bit call always
+ *   exit by SIGSYS              -> non-native ABI, always
+ * A path a "deny" pattern names is a violation whatever the call returned
+ * (the attempt is the evidence).  A path that no pattern names, under
+ * "default": "deny", is one unless the call failed with ENOENT/ENOTDIR
+ * (a search along a path list: nothing was there). */
+#include "decide/engine_priv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+
+/* ---- variables ------------------------------------------------------------------- */
+
+int profile_expand(const struct profile *p, const char *text, const char *srcdir, bool escape,
+		   char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (const char *s = text; *s;) {
+		const char *val = NULL;
+		bool val_glob = false;
+
+		if (*s == '\\' && s[1]) {
+			if (o + 2 >= outlen)
+				return -1;
+			out[o++] = *s++;
+			out[o++] = *s++;
+			continue;
+		}
+		if (*s == '~' && s == text && (s[1] == '/' || !s[1])) {
+			val = p ? p->vars[VAR_HOME] : NULL;
+			if (!val)
+				return 1;
+			s++;
+		} else if (*s == '$') {
+			bool brace = s[1] == '{';
+			const char *name = s + 1 + brace, *end = name;
+			int v = -1;
+
+			while ((*end >= 'A' && *end <= 'Z') || (*end >= 'a' && *end <= 'z') ||
+			       (*end >= '0' && *end <= '9') || *end == '_')
+				end++;
+			for (int i = 0; i < VAR_COUNT; i++)
+				if (strlen(profile_var_name(i)) == (size_t)(end - name) &&
+				    !strncmp(profile_var_name(i), name, (size_t)(end - name)))
+					v = i;
+			if (v < 0)
+				return 1;  /* the loader refuses these: never here */
+			if (v == VAR_SRC)
+				val = srcdir;
+			else if (p) {
+				val = p->vars[v];
+				val_glob = p->var_is_glob[v];
+			}
+			if (!val)
+				return 1;
+			s = end + (brace && *end == '}');
+		} else {
+			if (o + 1 >= outlen)
+				return -1;
+			out[o++] = *s++;
+			continue;
+		}
+		if (escape && !val_glob) {
+			if (!glob_escape(val, out + o, outlen - o))
+				return -1;
+			o += strlen(out + o);
+		} else {
+			size_t n = strlen(val);
+
+			if (o + n >= outlen)
+				return -1;
+			memcpy(out + o, val, n);
+			o += n;
+		}
+		/* "$HOME/" after a value ending in '/' ("/"): no "//". */
+		if (o > 1 && out[o - 1] == '/' && *s == '/')
+			s++;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static bool uses_src(const char *text)
+{
+	return strstr(text, "$SRC") || strstr(text, "${SRC}");
+}
+
+static void compile_one(struct engine *e, struct cpat *c, const struct pattern *src, const char *text,
+			bool exec)
+{
+	char buf[GLOB_MAX * 2], err[128];
+
+	c->src = src;
+	c->basename = exec && !strchr(text, '/');
+	if (uses_src(text)) {
+		c->tmpl = xstrdup(text);
+		return;
+	}
+	if (profile_expand(e->p, text, NULL, true, buf, sizeof(buf)) != 0)
+		return;  /* an unset variable: the pattern matches nothing */
+	c->g = glob_compile(buf, err, sizeof(err));
+}
+
+static void compile_list(struct engine *e, struct cpat_list *out, const struct pattern_list *in, bool exec)
+{
+	out->v = xcalloc(in->n ? in->n : 1, sizeof(*out->v));
+	out->n = in->n;
+	for (size_t i = 0; i < in->n; i++)
+		compile_one(e, &out->v[i], &in->v[i], in->v[i].text, exec);
+}
+
+static void add_endpoint(struct engine *e, struct cpat_list *l, const struct pattern *src,
+			 const char *host, const char *port, const char *unix_path)
+{
+	char buf[GLOB_MAX * 2], err[128];
+	struct cpat *c;
+
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	c = &l->v[l->n++];
+	memset(c, 0, sizeof(*c));
+	c->src = src;
+	if (unix_path) {
+		c->is_unix = true;
+		if (profile_expand(e->p, unix_path, NULL, true, buf, sizeof(buf)) == 0)
+			c->g = glob_compile(buf, err, sizeof(err));
+		return;
+	}
+	if (profile_expand(e->p, host, NULL, true, buf, sizeof(buf)) != 0)
+		return;
+	c->g = glob_compile(buf, err, sizeof(err));
+	if (profile_expand(e->p, port, NULL, false, buf, sizeof(buf)) != 0) {
+		glob_free(c->g);
+		c->g = NULL;
+		return;
+	}
+	c->port = glob_compile(buf, err, sizeof(err));
+	if (!c->port) {
+		glob_free(c->g);
+		c->g = NULL;
+	}
+}
+
+static void compile_net(struct engine *e, struct cnet *out, const struct net_rules *in)
+{
+	out->src = in;
+	out->any = in->any;
+	for (size_t i = 0; i < in->allow.n; i++) {
+		const struct pattern *pt = &in->allow.v[i];
+		const char *s = pt->text;
+
+		if (!strcmp(s, "proxy")) {
+			add_endpoint(e, &out->allow, pt, "127.0.0.1", "$PROXY", NULL);
+		} else if (!strcmp(s, "loopback")) {
+			add_endpoint(e, &out->allow, pt, "127.*", "*", NULL);
+			add_endpoint(e, &out->allow, pt, "::1", "*", NULL);
+		} else if (!strncmp(s, "unix:", 5)) {
+			add_endpoint(e, &out->allow, pt, NULL, NULL, s + 5);
+		} else if (s[0] == '[') {
+			const char *close = strchr(s, ']');
+			autofree char *host = close ? xasprintf("%.*s", (int)(close - s - 1), s + 1) : NULL;
+
+			if (host && close[1] == ':')
+				add_endpoint(e, &out->allow, pt, host, close + 2, NULL);
+		} else {
+			const char *colon = strrchr(s, ':');
+			autofree char *host = colon ? xasprintf("%.*s", (int)(colon - s), s) : NULL;
+
+			if (host)
+				add_endpoint(e, &out->allow, pt, host, colon + 1, NULL);
+		}
+	}
+}
+
+int engine_compile(struct engine *e)
+{
+	for (int r = 0; r < ROLE_COUNT; r++) {
+		struct crole *cr = &e->roles[r];
+		const struct role_policy *rp = e->p ? &e->p->roles[r] : NULL;
+
+		if (!rp) {
+			cr->connect.any = cr->bind.any = true;
+			cr->action = ACTION_REPORT;
+			continue;
+		}
+		cr->read.src = &rp->read;
+		cr->write.src = &rp->write;
+		cr->exec.src = &rp->exec;
+		compile_list(e, &cr->read.allow, &rp->read.allow, false);
+		compile_list(e, &cr->read.deny, &rp->read.deny, false);
+		compile_list(e, &cr->write.allow, &rp->write.allow, false);
+		compile_list(e, &cr->write.deny, &rp->write.deny, false);
+		compile_list(e, &cr->exec.allow, &rp->exec.allow, true);
+		compile_list(e, &cr->exec.deny, &rp->exec.deny, true);
+		compile_net(e, &cr->connect, &rp->connect);
+		compile_net(e, &cr->bind, &rp->bind);
+		cr->action = rp->on_violation;
+	}
+	return 0;
+}
+
+static void free_list(struct cpat_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		glob_free(l->v[i].g);
+		glob_free(l->v[i].port);
+		free(l->v[i].tmpl);
+		free(l->v[i].cached_src);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void engine_compiled_free(struct engine *e)
+{
+	for (int r = 0; r < ROLE_COUNT; r++) {
+		struct crole *cr = &e->roles[r];
+
+		free_list(&cr->read.allow);
+		free_list(&cr->read.deny);
+		free_list(&cr->write.allow);
+		free_list(&cr->write.deny);
+		free_list(&cr->exec.allow);
+		free_list(&cr->exec.deny);
+		free_list(&cr->connect.allow);
+		free_list(&cr->bind.allow);
+	}
+}
+
+/* ---- matching ----------------------------------------------------------------------- */
+
+/* The glob of c for this process's source tree ($SRC patterns). */
+static const struct glob *glob_for(struct engine *e, struct cpat *c, const char *srcdir)
+{
+	char buf[GLOB_MAX * 2], err[128];
+
+	if (!c->tmpl)
+		return c->g;
+	if (!srcdir)
+		return NULL;
+	if (c->cached_src && !strcmp(c->cached_src, srcdir))
+		return c->g;
+	glob_free(c->g);
+	c->g = NULL;
+	free(c->cached_src);
+	c->cached_src = xstrdup(srcdir);
+	if (profile_expand(e->p, c->tmpl, srcdir, true, buf, sizeof(buf)) == 0)
+		c->g = glob_compile(buf, err, sizeof(err));
+	return c->g;
+}
+
+static const char *base_of(const char *p)
+{
+	const char *s = p ? strrchr(p, '/') : NULL;
+
+	return s ? s + 1 : p;
+}
+
+/* "roles.build.exec.deny[0] \"curl\"", with the role it was copied to
+ * ("same_as") when that is not where it is written. */
+static void rule_text(char *out, size_t len, enum role role, const char *what, const struct cpat *c)
+{
+	char prefix[64];
+
+	snprintf(prefix, sizeof(prefix), "roles.%s.", role_name(role));
+	if (strncmp(c->src->origin, prefix, strlen(prefix)))
+		snprintf(out, len, "roles.%s.%s (same_as): %s \"%s\"", role_name(role), what,
+			 c->src->origin, c->src->text);
+	else
+		snprintf(out, len, "%s \"%s\"", c->src->origin, c->src->text);
+}
+
+/* The first pattern of l that matches any of the candidates (NULLs skipped). */
+static struct cpat *match_list(struct engine *e, struct cpat_list *l, const char *srcdir,
+			       const char *a, const char *b)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct cpat *c = &l->v[i];
+		const struct glob *g = glob_for(e, c, srcdir);
+
+		if (!g)
+			continue;
+		if (c->basename) {
+			if ((a && glob_match_compiled(g, base_of(a))) || (b && glob_match_compiled(g, base_of(b))))
+				return c;
+		} else if ((a && glob_match_compiled(g, a)) || (b && glob_match_compiled(g, b))) {
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static int ev_errno(const struct trace_event *ev)
+{
+	return ev->has_ret && ev->ret < 0 && ev->ret >= -4095 ? (int)-ev->ret : 0;
+}
+
+static const char *errno_str(int e)
+{
+	const char *n = e ? strerrorname_np(e) : NULL;
+
+	return n ? n : (e ? "error" : NULL);
+}
+
+static void add(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role,
+		const char *rule, const char *kind, const char *evidence, const char *detail,
+		const char *file, const char *dedupe)
+{
+	int er = ev_errno(ev);
+	struct violation_in v = {
+		.rule = rule, .kind = kind, .evidence = evidence, .detail = detail, .profile_file = file,
+		.dedupe = dedupe, .ev = ev, .action = e->roles[role].action, .role = (int)role,
+		.call_failed = er != 0 || ev->refused, .call_errno = errno_str(er),
+	};
+
+	verdict_add(e, pr, &v);
+}
+
+/* Judge a path against read/write/exec rules.  Returns true when it broke one. */
+static bool judge(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role,
+		  struct crules *cr, const char *what, const char *rule, const char *kind,
+		  const char *path, const char *file, const char *evidence)
+{
+	struct cpat *c;
+	char detail[1024];
+	int er = ev_errno(ev);
+
+	if (!cr->src || !path)
+		return false;
+	c = match_list(e, &cr->deny, pr->srcdir, path, file);
+	if (c) {
+		rule_text(detail, sizeof(detail), role, what, c);
+		add(e, pr, ev, role, rule, kind, evidence, detail, c->src->file, NULL);
+		return true;
+	}
+	if (cr->src->dflt != RULE_DENY)
+		return false;
+	/* Allowed by the name used, never by where it leads: the interpreter
+	 * of a #! script (an exec's file) is allowed, the script may not be. */
+	if (match_list(e, &cr->allow, pr->srcdir, path, NULL))
+		return false;
+	if (er == ENOENT || er == ENOTDIR || (!strcmp(what, "exec") && er == EACCES))
+		return false;
+	snprintf(detail, sizeof(detail), "roles.%s.%s: not named by any allow pattern and %s is \"deny\"",
+		 role_name(role), what, cr->src->dflt_origin ? cr->src->dflt_origin : "the default");
+	add(e, pr, ev, role, rule, kind, evidence, detail, cr->src->dflt_file, NULL);
+	return true;
+}
+
+/* ---- decoys ------------------------------------------------------------------------ */
+
+static const struct edecoy *decoy_file(const struct engine *e, const char *path)
+{
+	if (!path)
+		return NULL;
+	for (size_t i = 0; i < e->n_decoys; i++)
+		if (e->decoys[i].path && !strcmp(e->decoys[i].path, path))
+			return &e->decoys[i];
+	return NULL;
+}
+
+/* DNS names are case-insensitive (a resolver may change the case); argv and
+ * paths are compared exactly. */
+static const struct edecoy *decoy_token_in(const struct engine *e, const char *s, bool nocase)
+{
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = strlen(s);
+	for (size_t i = 0; i < e->n_decoys; i++) {
+		const char *t = e->decoys[i].token;
+
+		if (!t[0] || strlen(t) > n)
+			continue;
+		if (nocase ? strcasestr(s, t) != NULL : memmem(s, n, t, strlen(t)) != NULL)
+			return &e->decoys[i];
+	}
+	return NULL;
+}
+
+/* ~/.netrc is read by the programs that download for a living: pip for an
+ * index's password, and Debian's meson, which loads it at every `meson
+ * setup` (its wrap resolver) — only the system's own /usr/bin/meson, by the
+ * path the process ran, not a script that calls itself meson.  Its token
+ * leaving the jail is still caught like any other. */
+static bool pip_own_file(const struct edecoy *d, const struct proc *pr, enum role role)
+{
+	if (strcmp(d->where, "~/.netrc") != 0)
+		return false;
+	if (role == ROLE_PIP && pr->info.role == ROLE_PIP)
+		return true;
+	return pr->prog && !strcmp(pr->prog, "/usr/bin/meson");
+}
+
+static bool check_decoy_files(struct engine *e, struct proc *pr, const struct trace_event *ev,
+			      enum role role, bool is_read)
+{
+	const char *cands[] = { ev->abs, ev->file, ev->abs2 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(cands); i++) {
+		const struct edecoy *d = decoy_file(e, cands[i]);
+		char evidence[1200], detail[256];
+
+		if (!d || pip_own_file(d, pr, role))
+			continue;
+		snprintf(evidence, sizeof(evidence), "%s %s%s%s", ev->syscall ? ev->syscall : ev->kind,
+			 ev->abs ? ev->abs : "?", ev->file && ev->abs && strcmp(ev->file, ev->abs) ?
+			 " → " : "", ev->file && ev->abs && strcmp(ev->file, ev->abs) ? ev->file : "");
+		snprintf(detail, sizeof(detail), "%s is a decoy secret: no install step has a reason to "
+			 "touch it", d->where);
+		add(e, pr, ev, role, is_read ? "decoy-read" : "decoy-access", "file", evidence, detail,
+		    NULL, d->where);
+		return true;
+	}
+	return false;
+}
+
+static void check_tokens(struct engine *e, struct proc *pr, const struct trace_event *ev,
+			 enum role role, const char *where, const char *text)
+{
+	const struct edecoy *d = decoy_token_in(e, text, where[0] == 'D');
+	char detail[256], evidence[1200];
+
+	if (!d)
+		return;
+	snprintf(evidence, sizeof(evidence), "%s: %.1000s", where, text);
+	snprintf(detail, sizeof(detail), "the value of the decoy %s left in %s", d->where, where);
+	add(e, pr, ev, role, "decoy-token", where[0] == 'D' ? "network" : "exec", evidence, detail,
+	    NULL, d->where);
+}
+
+/* ---- events --------------------------------------------------------------------------- */
+
+static void argv_text(const struct trace_event *ev, char *out, size_t len)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; ev->argv && ev->argv[i] && o + 4 < len; i++) {
+		bool quote = !*ev->argv[i] || strpbrk(ev->argv[i], " \t\"'$\\;|&<>()");
+
+		o += (size_t)snprintf(out + o, len - o, quote ? "%s'%s'" : "%s%s", i ? " " : "", ev->argv[i]);
+	}
+	if (o >= len - 4 || ev->argv_truncated)
+		snprintf(out + (o < len - 5 ? o : len - 5), 5, " ...");
+	if (!ev->argv || !ev->argv[0])
+		snprintf(out, len, "%s", ev->abs ? ev->abs : ev->path ? ev->path : "?");
+}
+
+static void on_file(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role)
+{
+	const char *k = ev->kind, *path = ev->abs, *file = ev->file;
+	bool is_open = !strcmp(k, "open"), is_write = !is_open;
+	char evidence[1200];
+	struct crole *cr = &e->roles[role];
+
+	if (is_open) {
+		unsigned ob = trace_open_bits(ev->flags);
+
+		if (ob & TOB_PATH)
+			return;
+		is_write = ob & (TOB_WRITES | TOB_TMPFILE);
+	}
+	if (check_decoy_files(e, pr, ev, role, is_open && !is_write))
+		return;
+	if (!path)
+		path = file;  /* fd-based calls: the file behind the fd */
+	/* /proc/self/fd/N names the file behind a descriptor (glibc's
+	 * fchmodat(AT_SYMLINK_NOFOLLOW) goes through it): judge that file.
+	 * When the monitor could not tell which file it is, the descriptor's
+	 * own open was judged already. */
+	if (path && (!strncmp(path, "/proc/self/fd/", 14) || !strncmp(path, "/proc/thread-self/fd/", 21) ||
+		     !strncmp(path, "/dev/fd/", 8)))
+		path = file && strcmp(file, path) ? file : NULL;
+	if (!path)
+		return;
+	if (ev->abs2 && (!strcmp(k, "rename") || !strcmp(k, "link"))) {
+		snprintf(evidence, sizeof(evidence), "%s %s → %s", ev->syscall ? ev->syscall : k,
+			 path, ev->abs2);
+		if (!strcmp(k, "rename") &&
+		    judge(e, pr, ev, role, &cr->write, "write", "file-write", "file", path, NULL, evidence))
+			return;
+		judge(e, pr, ev, role, &cr->write, "write", "file-write", "file", ev->abs2, NULL, evidence);
+		return;
+	}
+	if (file && ev->abs && strcmp(file, ev->abs))
+		snprintf(evidence, sizeof(evidence), "%s %s (→ %s)%s%s", ev->syscall ? ev->syscall : k,
+			 path, file, ev->flags ? " " : "", ev->flags ? ev->flags : "");
+	else
+		snprintf(evidence, sizeof(evidence), "%s %s%s%s", ev->syscall ? ev->syscall : k, path,
+			 ev->flags ? " " : "", ev->flags ? ev->flags : "");
+	if (is_write)
+		judge(e, pr, ev, role, &cr->write, "write", "file-write", "file", path,
+		      file != path ? file : NULL, evidence);
+	else
+		judge(e, pr, ev, role, &cr->read, "read", "file-read", "file", path,
+		      file != path ? file : NULL, evidence);
+	check_tokens(e, pr, ev, role, "a path", path);
+}
+
+static void on_exec(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role)
+{
+	char args[1100], evidence[1300];
+	const char *prog = ev->abs ? ev->abs : ev->path;
+
+	argv_text(ev, args, sizeof(args));
+	if (ev_errno(ev))
+		snprintf(evidence, sizeof(evidence), "exec %s (failed: %s): %s", prog ? prog : "?",
+			 errno_str(ev_errno(ev)), args);
+	else
+		snprintf(evidence, sizeof(evidence), "exec %s: %s", prog ? prog : "?", args);
+	if (prog) {
+		/* Dedupe by program name: a PATH search tries the same program in
+		 * several directories. */
+		struct crules *cr = &e->roles[role].exec;
+		struct cpat *c = match_list(e, &cr->deny, pr->srcdir, prog, ev->file);
+
+		if (c) {
+			char detail[1024];
+
+			rule_text(detail, sizeof(detail), role, "exec", c);
+			add(e, pr, ev, role, "exec", "exec", evidence, detail, c->src->file, base_of(prog));
+		} else {
+			judge(e, pr, ev, role, cr, "exec", "exec", "exec", prog, ev->file, evidence);
+		}
+	}
+	for (size_t i = 0; ev->argv && ev->argv[i]; i++) {
+		if (decoy_token_in(e, ev->argv[i], false)) {
+			check_tokens(e, pr, ev, role, "an exec's argv", args);
+			break;
+		}
+	}
+}
+
+static void on_net(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role)
+{
+	const char *k = ev->kind;
+	bool is_bind = !strcmp(k, "bind");
+	struct cnet *cn = is_bind ? &e->roles[role].bind : &e->roles[role].connect;
+	char ep[300], evidence[700], detail[512];
+	bool is_unix, allowed = cn->any;
+
+	if (ev->dns_query)
+		check_tokens(e, pr, ev, role, "DNS query", ev->dns_query);
+	if (!ev->family || !ev->addr)
+		return;
+	if (!strcmp(k, "send") && ev->addr_from_socket)
+		return;  /* judged at its connect */
+	is_unix = !strcmp(ev->family, "AF_UNIX");
+	if (!is_unix && strcmp(ev->family, "AF_INET") && strcmp(ev->family, "AF_INET6"))
+		return;
+	if (is_unix && (is_bind || ev_errno(ev) == ENOENT))
+		return;  /* its own socket; or nothing listens there */
+	if (is_unix)
+		snprintf(ep, sizeof(ep), "unix:%s", ev->addr);
+	else if (strchr(ev->addr, ':'))
+		snprintf(ep, sizeof(ep), "[%s]:%d", ev->addr, ev->port);
+	else
+		snprintf(ep, sizeof(ep), "%s:%d", ev->addr, ev->port);
+	if (!cn->src && !cn->any)
+		return;
+	for (size_t i = 0; !allowed && i < cn->allow.n; i++) {
+		struct cpat *c = &cn->allow.v[i];
+		char port[16];
+
+		if (!c->g || c->is_unix != is_unix)
+			continue;
+		if (is_unix) {
+			allowed = glob_match_compiled(c->g, ev->addr);
+			continue;
+		}
+		snprintf(port, sizeof(port), "%d", ev->port);
+		allowed = glob_match_compiled(c->g, ev->addr) && c->port && glob_match_compiled(c->port, port);
+	}
+	if (allowed)
+		return;
+	snprintf(evidence, sizeof(evidence), "%s %s%s%s%s%s", ev->syscall ? ev->syscall : k, ep,
+		 ev->dns_query ? " (DNS query " : "", ev->dns_query ? ev->dns_query : "",
+		 ev->dns_query ? ")" : "", ev_errno(ev) ? " [failed]" : "");
+	if (cn->src && cn->src->origin)
+		snprintf(detail, sizeof(detail), "%s allows no such endpoint", cn->src->origin);
+	else
+		snprintf(detail, sizeof(detail), "roles.%s.network.%s allows no such endpoint",
+			 role_name(role), is_bind ? "bind" : "connect");
+	add(e, pr, ev, role, "network", "network", evidence, detail, cn->src ? cn->src->file : NULL, ep);
+}
+
+static void on_refused(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role)
+{
+	const char *sc = ev->syscall;
+	char evidence[600], detail[256];
+	int er = ev_errno(ev);
+
+	e->refused++;
+	/* nr -1 at sys_exit is a call the kernel itself aborted (a syscall
+	 * interrupted by a signal and not restarted, for one): no call was
+	 * refused by anything of ours, and there is nothing to judge. */
+	if (!sc && ev->nr < 0)
+		return;
+	if (!sc) {
+		snprintf(evidence, sizeof(evidence), "a 32-bit (non-native ABI) system call, number %ld",
+			 ev->nr);
+		add(e, pr, ev, role, "non-native-abi", "process", evidence,
+		    "32-bit system calls bypass filters written for x86_64 numbers", NULL, "abi");
+		return;
+	}
+	if (profile_syscall_is_probe(sc) && !profile_syscall_is_dangerous(sc)) {
+		e->probes++;
+		if (!e->probes_are_violations)
+			return;
+		snprintf(evidence, sizeof(evidence), "%s refused (%s)", sc, errno_str(er) ? errno_str(er) : "?");
+		add(e, pr, ev, role, "refused-call", "process", evidence,
+		    "probe_refusals is \"violation\"", e->p ? e->p->path : NULL, sc);
+		return;
+	}
+	if (!profile_syscall_is_dangerous(sc))
+		return;
+	snprintf(evidence, sizeof(evidence), "%s%s%s%s%s%s refused (%s)", sc,
+		 ev->request ? " " : "", ev->request ? ev->request : "",
+		 ev->abs ? " " : "", ev->abs ? ev->abs : "",
+		 ev->flags ? "" : "", errno_str(er) ? errno_str(er) : "?");
+	if (ev->target_pid >= 0) {
+		size_t n = strlen(evidence);
+
+		snprintf(evidence + n, sizeof(evidence) - n, ", target pid %lld", (long long)ev->target_pid);
+	}
+	snprintf(detail, sizeof(detail), "%s is refused in the jail; calling it is an attempt to leave "
+		 "or weaken the jail", sc);
+	add(e, pr, ev, role, "refused-call", "process", evidence, detail, NULL, sc);
+}
+
+static bool is_file_kind(const char *k)
+{
+	static const char *const kinds[] = {
+		"open", "unlink", "rmdir", "mkdir", "rename", "link", "symlink", "chmod", "chown",
+		"truncate", "mknod",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (!strcmp(k, kinds[i]))
+			return true;
+	return false;
+}
+
+void match_event(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role)
+{
+	const char *k = ev->kind;
+
+	/* The jail's own init and the moments before the command starts are
+	 * pipjail's doing, not the command's. */
+	if (!k || role == ROLE_NONE || role >= ROLE_COUNT)
+		return;
+	/* pip's own helpers (a program pip started outside any build: git for
+	 * a VCS URL, lsb_release for its user agent) answer to pip's rules. */
+	if (role == ROLE_TOOL && pr->pkg < 0 && !(pr->hook && !strcmp(pr->hook, "import")))
+		role = ROLE_PIP;
+	size_t before = e->n_viols;
+
+	if (ev->refused || !strcmp(k, "seccomp_refused")) {
+		on_refused(e, pr, ev, role);
+		return;
+	}
+	if (is_file_kind(k))
+		on_file(e, pr, ev, role);
+	else if (!strcmp(k, "exec"))
+		on_exec(e, pr, ev, role);
+	else if (!strcmp(k, "connect") || !strcmp(k, "send") || !strcmp(k, "bind"))
+		on_net(e, pr, ev, role);
+	else if (!strcmp(k, "exit") && ev->signal && !strcmp(ev->signal, "SIGSYS") && !ev->thread) {
+		/* seccomp's KILL_PROCESS already killed it: the action is done. */
+		struct trace_event killed = *ev;
+
+		killed.killed_in_kernel = true;
+		add(e, pr, &killed, role, "non-native-abi", "process", "killed by SIGSYS",
+		    "seccomp kills a process that makes a 32-bit (non-native ABI) system call", NULL, "abi");
+	}
+	/* A kill by the kernel is never silent: when no profile rule named the
+	 * event, the kernel's own rule is the violation. */
+	if (ev->kernel_rule && e->n_viols == before) {
+		char evidence[600];
+
+		snprintf(evidence, sizeof(evidence), "%s %s", ev->syscall ? ev->syscall : k,
+			 ev->file ? ev->file : ev->abs ? ev->abs : ev->path ? ev->path : "?");
+		add(e, pr, ev, role, "kernel-rule", "file", evidence,
+		    !strcmp(ev->kernel_rule, "denied_exec") ? "a denied program, by inode (in the kernel)"
+							     : "a file only pip may open, by inode (in the kernel)",
+		    NULL, NULL);
+	}
+}

@@ -1,0 +1,288 @@
+/* The jail's PID 1.  It builds the jail's view (mounts, hostname, lo),
+ * starts the command as the invoking user behind seccomp and Landlock, reaps
+ * every orphan, forwards the signals the supervisor passes on, and when the
+ * command ends, kills whatever it left behind (a daemon that double-forked
+ * and called setsid is still in this pid namespace) and exits with the
+ * command's status.  When it exits, the kernel kills anything left. */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "jail/jail.h"
+#include "jail/sandbox.h"
+#include "base/base.h"
+
+extern char **environ;
+
+/* Signals the supervisor forwards; init passes them to the command's
+ * process group.  PID 1 only receives signals it has a handler for, so
+ * these are exactly the ones the jail can be sent. */
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+static void on_signal(int sig)
+{
+	(void)sig; /* never runs: the signals are blocked and read from a signalfd */
+}
+
+static void __attribute__((noreturn)) init_fail(const char *what, const char *err)
+{
+	fprintf(stderr, "pipjail: jail setup: %s: %s\n", what, err);
+	_exit(EXIT_PIPJAIL_ERROR);
+}
+
+static void loopback_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	autoclose int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		init_fail("loopback", strerror(errno));
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		init_fail("bringing up lo", strerror(errno));
+}
+
+/* Writable trees for Landlock: the writable binds, the jail's own tmpfs. */
+static const char **writable_paths(const struct jail_config *cfg, unsigned int *n)
+{
+	const char **v = xcalloc(cfg->n_binds + 4, sizeof(char *));
+
+	*n = 0;
+	v[(*n)++] = "/tmp";
+	v[(*n)++] = "/dev/shm";
+	v[(*n)++] = cfg->user.home;
+	/* The staged target (an overlay: writes land in the stage). */
+	if (cfg->stage_target)
+		v[(*n)++] = cfg->stage_target;
+	for (size_t i = 0; i < cfg->n_binds; i++)
+		if (cfg->binds[i].writable)
+			v[(*n)++] = cfg->binds[i].path;
+	return v;
+}
+
+/* The seccomp listener goes to the supervisor (src/sinkhole.c), which
+ * answers the notified calls; this process keeps no copy.  The filter is
+ * already in force: the sendmsg and close below are not notified calls. */
+static int send_listener(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	char b = 'L';
+	struct iovec iov = { &b, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	int rc;
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	rc = sendmsg(sock, &mh, MSG_NOSIGNAL) == 1 ? 0 : -1;
+	close(fd);
+	close(sock);
+	return rc;
+}
+
+/* In the child that becomes the command.  Order matters: limits and
+ * identity while still privileged, then Landlock (needs no_new_privs, which
+ * identity_drop set), then seccomp last, so nothing after it needs a call
+ * it refuses. */
+static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg, char **argv,
+						    int err_fd, const sigset_t *oldmask)
+{
+	struct landlock_policy lp = {
+		.tcp_connect_port = cfg->net == NET_INDEX ? PIPJAIL_PROXY_PORT : -1,
+		.net_unrestricted = cfg->net == NET_HOST || cfg->net == NET_SINKHOLE,
+	};
+	struct seccomp_notify_opts sn = { .connect = cfg->net == NET_SINKHOLE,
+					  .fast_time = cfg->fast_time };
+	int listener = -1;
+	char err[512];
+	int e;
+
+	if (setsid() < 0)
+		init_fail("setsid", strerror(errno));
+	if (limits_apply(&cfg->limits, cfg->user.uid, err, sizeof(err)) < 0)
+		init_fail("limits", err);
+	if (identity_drop(&cfg->user, err, sizeof(err)) < 0)
+		init_fail("identity", err);
+	/* As the user: the directory's own permissions apply. */
+	if (chdir(cfg->cwd) < 0 && chdir(cfg->user.home) < 0)
+		init_fail(cfg->cwd, strerror(errno));
+	lp.rw_paths = writable_paths(cfg, &lp.n_rw);
+	if (landlock_apply(&lp, err, sizeof(err)) < 0)
+		init_fail("landlock", err);
+	if (seccomp_install_notify(cfg->notify ? &sn : NULL, &listener, err, sizeof(err)) < 0)
+		init_fail("seccomp", err);
+	if (listener >= 0 && send_listener(cfg->notify_sock, listener) < 0)
+		init_fail("handing the seccomp listener to the supervisor", strerror(errno));
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		signal(forwarded[i], SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigprocmask(SIG_SETMASK, oldmask, NULL);
+	environ = cfg->env;
+	if (limits_apply_memory(&cfg->limits, err, sizeof(err)) < 0)
+		init_fail("limits", err);
+	execvp(argv[0], argv);
+	e = errno;
+	write_all(err_fd, &e, sizeof(e));
+	_exit(e == ENOENT || e == ENOTDIR ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE);
+}
+
+static int status_to_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_PIPJAIL_ERROR;
+}
+
+/* Wait for exec: the error pipe closes on success, carries errno on failure. */
+static int await_exec(char **argv, int rd)
+{
+	int e = 0;
+	ssize_t n = read_all(rd, &e, sizeof(e));
+
+	close(rd);
+	if (n != (ssize_t)sizeof(e))
+		return 0;
+	if (e == ENOENT || e == ENOTDIR)
+		fprintf(stderr, "pipjail: %s: command not found in the jail\n", argv[0]);
+	else
+		fprintf(stderr, "pipjail: %s: cannot execute: %s\n", argv[0], strerror(e));
+	return e;
+}
+
+static int supervise(pid_t cmd, int sfd)
+{
+	int code = -1;
+
+	for (;;) {
+		struct signalfd_siginfo si;
+		int status;
+		pid_t p;
+
+		if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si)) {
+			if (errno == EINTR)
+				continue;
+			init_fail("signalfd", strerror(errno));
+		}
+		if (si.ssi_signo != SIGCHLD) {
+			if (code < 0)
+				kill(-cmd, (int)si.ssi_signo);
+			continue;
+		}
+		while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (p == cmd)
+				code = status_to_code(status);
+		}
+		if (code >= 0)
+			return code;
+	}
+}
+
+/* Run one command to its end, then kill whatever it left behind (a daemon
+ * that double-forked and called setsid is still in this pid namespace). */
+static int run_command(const struct jail_config *cfg, char **argv, int sfd, const sigset_t *oldmask)
+{
+	int pipefd[2], code;
+	pid_t cmd;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		init_fail("pipe", strerror(errno));
+	cmd = fork();
+	if (cmd < 0)
+		init_fail("fork", strerror(errno));
+	if (cmd == 0) {
+		close(pipefd[0]);
+		close(sfd);
+		exec_command(cfg, argv, pipefd[1], oldmask);
+	}
+	close(pipefd[1]);
+	await_exec(argv, pipefd[0]);
+	code = supervise(cmd, sfd);
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+		;
+	return code;
+}
+
+/* The control socket: after "G", init builds the jail and answers "M";
+ * then the supervisor says what to run ("R" + argv as
+ * NUL-separated strings: the command, then the import check) or "X" to end;
+ * init answers each run with its exit code.  EOF (the supervisor is gone)
+ * ends the jail like "X". */
+static char **read_request(int ctl, char *buf, size_t len)
+{
+	ssize_t n = recv(ctl, buf, len - 1, 0);
+	char **argv;
+	size_t argc = 0;
+
+	if (n <= 1 || buf[0] != 'R')
+		return NULL;
+	buf[n] = '\0';
+	argv = xcalloc((size_t)n + 1, sizeof(char *));
+	for (char *p = buf + 1; p < buf + n; p += strlen(p) + 1)
+		argv[argc++] = p;
+	return argv;
+}
+
+void jail_init(const struct jail_config *cfg, int ctl)
+{
+	static char req[65536];
+	sigset_t mask, oldmask;
+	char err[512], go = 0;
+	int sfd, code = EXIT_PIPJAIL_ERROR;
+	char **argv;
+
+	/* The supervisor's death must end the jail. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (recv(ctl, &go, 1, 0) != 1 || go != 'G')
+		_exit(EXIT_PIPJAIL_ERROR);
+
+	if (mounts_setup(cfg, err, sizeof(err)) < 0)
+		init_fail("filesystem", err);
+	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+		init_fail("hostname", strerror(errno));
+	if (cfg->net != NET_HOST)
+		loopback_up();
+	/* Built: the supervisor may now look at the jail's files (to mark the
+	 * decoys for the monitor) before it sends the command. */
+	if (send(ctl, "M", 1, 0) != 1)
+		_exit(EXIT_PIPJAIL_ERROR);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaddset(&mask, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	/* PID 1 drops signals whose action is the default, so give each one
+	 * a handler; being blocked, they queue for the signalfd. */
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		signal(forwarded[i], on_signal);
+	signal(SIGCHLD, on_signal);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0)
+		init_fail("signalfd", strerror(errno));
+
+	/* The first request is the command; its code is the jail's. */
+	for (bool first = true; (argv = read_request(ctl, req, sizeof(req))); first = false) {
+		int c = run_command(cfg, argv, sfd, &oldmask);
+
+		free(argv);
+		if (first)
+			code = c;
+		if (send(ctl, &c, sizeof(c), 0) != (ssize_t)sizeof(c))
+			break;
+	}
+	_exit(code);
+}

@@ -1,0 +1,117 @@
+/* The jail's door: what to run and how it is confined.  Filled in by the
+ * command line (src/cmd/run.c) or pipjail analyze, carried out by the
+ * supervisor (src/run/) and the jail's init (src/jail/init.c).
+ *
+ * Which side of the clone each step runs on:
+ *   supervisor, before the clone: jail_config_*, cgroup_*, decoys_*, env_*
+ *   the jail's init (PID 1, in the new namespaces, still root):
+ *       jail_init -> mounts_setup -> limits_apply -> identity_drop
+ *   the command's child of init, just before exec:
+ *       landlock_apply, seccomp_install, limits_apply_memory */
+#ifndef PIPJAIL_JAIL_H
+#define PIPJAIL_JAIL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "base/base.h"
+#include "jail/cgroup.h"
+#include "jail/decoys.h"
+#include "jail/environ.h"
+#include "jail/sandbox.h"
+
+struct jail_limits {
+	unsigned long long max_procs;    /* processes in the jail */
+	unsigned long long max_mem_mb;   /* address space per process, and the jail's memory */
+	unsigned long long max_fsize_mb; /* largest file the command may write */
+	unsigned long long max_nofile;   /* open files per process */
+	unsigned long long cpu_s;        /* CPU seconds per process, 0: unlimited */
+};
+
+/* A host path shown in the jail at the same place. */
+struct jail_bind {
+	char *path;                      /* absolute, symlinks resolved */
+	bool writable;
+	bool is_dir;
+	int fd;                          /* detached copy of its mount tree (open_tree) */
+};
+
+/* The egress proxy's port inside the jail's own net namespace: each jail
+ * has its own loopback, so a fixed port never collides. */
+#define PIPJAIL_PROXY_PORT 3128
+
+enum net_mode {
+	NET_NONE,                        /* only lo, no proxy */
+	NET_INDEX,                       /* only lo, and the egress proxy to the index */
+	NET_HOST,                        /* the host's network (unsafe; still traced) */
+	NET_SINKHOLE,                    /* only lo, every destination local, captured
+	                                  * (pipjail analyze: src/sinkhole.c) */
+};
+
+/* Everything the jail's init needs to build the jail and run the command:
+ * this crosses the clone (src/jail/init.c reads it in the child).  What
+ * only the supervisor uses (reports, profile, staging check, proxy rules)
+ * is in struct run_opts (src/run/run.h). */
+struct jail_config {
+	char **argv;                     /* the command */
+	char *cwd;                       /* where it starts (the invoker's cwd) */
+	struct jail_user user;
+	struct jail_bind *binds;
+	size_t n_binds;
+	char **env;                      /* the scrubbed environment, NULL-terminated */
+	struct jail_limits limits;
+	enum net_mode net;
+	struct decoys decoys;
+	/* Fresh for each run: a package must not recognise the sandbox by a
+	 * fixed hostname or machine id. */
+	char hostname[32];
+	char machine_id[33];
+	/* Staged install (src/stage/): the target environment is shown as an
+	 * overlay whose upper layer is outside the jail; NULL target: none. */
+	char *stage_target;
+	char *stage_upper;
+	char *stage_work;
+	/* The user's pip cache, shown read-only below a throwaway layer, so a
+	 * build cannot poison later installs through it; NULL: none. */
+	char *pip_cache;
+	/* pipjail analyze (src/cmd/analyze.c): the command sends its seccomp
+	 * user-notification listener over notify_sock (SCM_RIGHTS) when
+	 * notify is set; fast_time answers the sleeps at once; fake_user
+	 * replaces the invoker's name in the jail's /etc/passwd and /etc/group. */
+	bool notify;
+	bool fast_time;
+	int notify_sock;
+	char *fake_user;
+};
+
+/* Defaults (limits) and the invoking user. */
+void jail_config_init(struct jail_config *cfg);
+/* Show host path (resolved; refusing /, /proc, /sys, /dev and anything that
+ * holds the user's home) at the same place in the jail; opt names the
+ * option for the error message.  Dies on a bad path. */
+void jail_config_bind(struct jail_config *cfg, const char *opt, const char *path, bool writable);
+/* A fresh hostname and machine id. */
+void jail_config_identity(struct jail_config *cfg);
+void jail_config_free(struct jail_config *cfg);
+
+
+/* src/init.c: the jail's PID 1, driven by the supervisor over ctl (a
+ * SOCK_SEQPACKET socket): "G" to build the jail (answered "M" once built),
+ * then "R"+argv to run a
+ * command (answered with its exit code as an int), "X" or EOF to end.
+ * Never returns. */
+void jail_init(const struct jail_config *cfg, int ctl) __attribute__((noreturn));
+
+/* src/mounts.c: build the jail's filesystem view and pivot into it. */
+int mounts_setup(const struct jail_config *cfg, char *err, size_t errlen);
+
+/* src/caps.c: become the invoking user with no capabilities, no_new_privs set. */
+int identity_drop(const struct jail_user *u, char *err, size_t errlen);
+
+/* src/limits.c: every limit but the address space ... */
+int limits_apply(const struct jail_limits *l, uid_t uid, char *err, size_t errlen);
+/* ... which comes last, just before exec: after it, this (possibly
+ * sanitizer-instrumented) process can map no more memory. */
+int limits_apply_memory(const struct jail_limits *l, char *err, size_t errlen);
+
+#endif

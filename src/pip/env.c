@@ -1,0 +1,142 @@
+/* Which environment pip installs into, and where its cache is: read from
+ * the command line and the files of the host, on the supervisor's side
+ * before the jail exists. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pip/pip.h"
+
+/* The environment pip will install into: a venv whose bin/ holds the
+ * command, or $VIRTUAL_ENV.  It is writable in the jail (until staging
+ * lands, see DESIGN.md). */
+static char *venv_of_dir(const char *bindir)
+{
+	autofree char *cfgfile = NULL;
+	char *root = xstrdup(bindir);
+	char *slash = strrchr(root, '/');
+
+	if (!slash || strcmp(slash, "/bin") != 0) {
+		free(root);
+		return NULL;
+	}
+	*slash = '\0';
+	cfgfile = xasprintf("%s/pyvenv.cfg", root);
+	if (root[0] == '\0' || access(cfgfile, F_OK) < 0) {
+		free(root);
+		return NULL;
+	}
+	return root;
+}
+
+static char *find_in_path(const char *cmd, const char *path)
+{
+	autofree char *copy = xstrdup(path ? path : "/usr/bin:/bin");
+	char *save = NULL;
+
+	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char *cand = xasprintf("%s/%s", *dir ? dir : ".", cmd);
+
+		if (access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+	}
+	return NULL;
+}
+
+/* The venv of the directory holding path ("/v/bin/pip" -> "/v"), or NULL. */
+static char *venv_of_program(const char *path)
+{
+	autofree char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	char real[PATH_MAX];
+
+	if (!slash || slash == dir)
+		return NULL;
+	*slash = '\0';
+	return realpath(dir, real) ? venv_of_dir(real) : NULL;
+}
+
+/* pip installs into the environment of the interpreter that runs it: for a
+ * script (bin/pip), the one its #! line names, which is not always the
+ * venv the script sits in (a copied venv keeps the old #!). */
+static char *venv_of_interpreter(const char *script)
+{
+	char line[PATH_MAX + 3] = "", *end;
+	FILE *f = fopen(script, "re");
+
+	if (!f)
+		return NULL;
+	if (!fgets(line, sizeof(line), f) || strncmp(line, "#!", 2) != 0) {
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	end = line + 2 + strcspn(line + 2, " \t\n");
+	*end = '\0';
+	return line[2] == '/' ? venv_of_program(line + 2) : NULL;
+}
+
+char *pip_env_of_command(const char *cmd)
+{
+	autofree char *exe = strchr(cmd, '/') ? xstrdup(cmd) : find_in_path(cmd, getenv("PATH"));
+	char *venv = NULL;
+	const char *ve;
+
+	if (exe) {
+		venv = venv_of_interpreter(exe);
+		if (!venv)
+			venv = venv_of_program(exe);
+	}
+	ve = getenv("VIRTUAL_ENV");
+	if (!venv && ve && *ve) {
+		autofree char *bin = xasprintf("%s/bin", ve);
+		char real[PATH_MAX];
+
+		if (realpath(bin, real))
+			venv = venv_of_dir(real);
+	}
+	return venv;
+}
+
+/* The user's pip cache, when there is one the user owns.  Taken from the
+ * password database's home, never from PIP_CACHE_DIR: pipjail's init opens
+ * it as root, and a variable could name someone else's directory. */
+char *pip_cache_dir(const struct jail_user *u)
+{
+	char *path = xasprintf("%s/.cache/pip", u->home);
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == u->uid)
+		return path;
+	free(path);
+	return NULL;
+}
+
+/* pip's own --target/-t, --prefix, --root and --user name where it
+ * installs; they win over the venv of the interpreter. */
+char *pip_target_option(char *const *a, const char *home)
+{
+
+	for (size_t i = 1; a[i]; i++) {
+		static const char *const opts[] = { "--target", "-t", "--prefix", "--root" };
+
+		if (strcmp(a[i], "--user") == 0)
+			return xasprintf("%s/.local", home);
+		for (size_t j = 0; j < ARRAY_SIZE(opts); j++) {
+			size_t n = strlen(opts[j]);
+
+			if (strcmp(a[i], opts[j]) == 0 && a[i + 1]) {
+				if (access(a[i + 1], F_OK) < 0)
+					die("%s %s: the directory does not exist; create it first so that "
+					    "pipjail can stage the install into it", opts[j], a[i + 1]);
+				return xstrdup(a[i + 1]);
+			}
+			if (strncmp(a[i], opts[j], n) == 0 && a[i][n] == '=' && opts[j][1] == '-')
+				return xstrdup(a[i] + n + 1);
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,84 @@
+/* Inside src/run/: one run of a command in the jail, as the supervisor
+ * holds it, shared by the supervisor's files (supervisor.c: lifecycle and
+ * event loop; policy.c: profile, engine, kills and reports; egress.c: the
+ * proxy; install.c: the staged install and the import check; sink.c: the
+ * analyze sinkhole).  Everything here runs on the supervisor's side. */
+#ifndef PIPJAIL_RUN_INTERNAL_H
+#define PIPJAIL_RUN_INTERNAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "net/net.h"
+#include "run/run.h"
+
+struct monitor;
+struct trace_writer;
+struct engine;
+struct profile;
+struct proxy;
+struct stage;
+struct ci_run;
+
+struct run {
+	struct jail_config *cfg;
+	const struct run_opts *opt;
+	struct jail_cgroup cg;
+	struct monitor *mon;
+	struct trace_writer *trace;
+	struct profile *profile;
+	struct engine *engine;
+	struct proxy *proxy;
+	struct hostrules hosts;
+	struct stage *stage;
+	sigset_t orig_mask;
+	int sfd, tfd, epfd;
+	int ctl;                 /* control socket to the jail's init */
+	int report_fd;           /* --report, opened with the user's rights at start */
+	struct ci_run *ci;       /* --sarif, --baseline, GitHub Actions (src/ci.c) */
+	struct sinkhole *sink;   /* --net sinkhole: pipjail analyze (sink.c) */
+	int runs;                /* commands init has finished */
+	int command_code;        /* the command's exit code, once it ran */
+	char ***imports;         /* the import check's commands, one per distribution */
+	size_t n_imports, next_import;
+	pid_t init;
+	int init_status;
+	bool timed_out;
+	int interrupts;
+};
+
+/* policy.c */
+void policy_load(struct run *r);            /* profile + engine; dies on a bad profile */
+void policy_arm_kernel(struct run *r);      /* in-kernel kill rules, once the jail is built */
+void policy_finish(struct run *r, int code); /* outcome, report on stderr and --report */
+void policy_free(struct run *r);
+
+/* egress.c */
+void egress_prepare(struct run *r);         /* allow rules + proxy (--net index) */
+int egress_listen(struct run *r);           /* after clone, before "go"; -1 on failure */
+void egress_free(struct run *r);
+
+/* install.c */
+void install_prepare(struct run *r);        /* the staging dir, before clone */
+/* The import check: one command (argv) per distribution the install added;
+ * a NULL-terminated array of them in *cmds.  Returns how many. */
+size_t install_import_commands(struct run *r, char ****cmds);
+void install_check(struct run *r);
+/* stage_check with each finding reported to the engine as a violation and
+ * writers taken from it; the number of findings. */
+int install_check_stage(struct stage *s, struct engine *e);          /* after the jail: the RECORD check */
+int install_settle(struct run *r, bool clean);  /* commit (clean) or discard; -1: commit failed */
+
+/* sink.c: the sinkhole of --net sinkhole (src/sinkhole.c); each
+ * does nothing in the other net modes */
+void sink_prepare(struct run *r);           /* before clone: the listener socketpair */
+int sink_listen(struct run *r);             /* after clone, before "go"; -1 on failure */
+void sink_handle(struct run *r, int fd);    /* an fd of the event loop was ready */
+void sink_finish(struct run *r);            /* after the jail: captures into the verdict */
+void sink_free(struct run *r);
+
+/* supervisor.c */
+void run_epoll_add(struct run *r, int fd);
+
+#endif
