@@ -4,6 +4,7 @@
 #define PIPJAIL_BASE_H
 
 #include "base/util.h"
+#include "base/failpoint.h"
 #include "base/user.h"
 #include "base/sha256.h"
 

@@ -300,20 +300,3 @@ int json_write_fd(struct cJSON *doc, int fd)
 	free(s);
 	return rc;
 }
-
-bool failpoint(const char *name)
-{
-	const char *list = getenv("PIPJAIL_FAILPOINT");
-	size_t n = strlen(name);
-
-	for (const char *p = list; p && *p;) {
-		size_t len = strcspn(p, ",");
-
-		if (len == n && !strncmp(p, name, n))
-			return true;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return false;
-}

@@ -88,6 +88,34 @@ void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((form
 struct cJSON;
 int json_write_fd(struct cJSON *doc, int fd);
 
+/* src/base/path.c: path (made absolute against dir when relative) with
+ * ".", ".." and repeated '/' resolved lexically, into out (len bytes).
+ * 0, or -1 when the result would not fit or path is relative and dir is
+ * not absolute (a pseudo file such as "pipe:[12]" or "anon_inode:[x]").
+ * Never writes past len. */
+int path_clean_abs(char *out, size_t len, const char *dir, const char *path);
+/* base/path (relative) cleaned the same way; NULL when it is empty or a
+ * ".." leaves it.  malloc'd. */
+char *path_clean_rel(const char *base, const char *path);
+/* Escape a path for one line of text: bytes < 0x21, '%' and >= 0x7f become
+ * %XX.  Returns a new string. */
+char *path_escape(const char *s);
+/* The reverse; NULL for a bad escape or a NUL byte. */
+char *path_unescape(const char *s);
+
+/* src/base/fs.c: remove name under dirfd and everything below it, never
+ * following a symlink.  0, or -1 (errno) on the first failure. */
+int rmtree_at(int dirfd, const char *name);
+
+/* src/base/hash.c: 64-bit FNV-1a of n bytes, continuing from h (start
+ * with FNV1A_INIT): tables keyed by paths, and the profile's hash. */
+#define FNV1A_INIT 14695981039346656037ull
+uint64_t fnv1a(uint64_t h, const void *buf, size_t n);
+
+/* src/base/netns.c: bring up lo in the calling thread's net namespace (a
+ * new one has it down, without addresses).  0, or -1 with a reason. */
+int netns_loopback_up(char *err, size_t errlen);
+
 /* src/base/encode.c: hex (2n+1 bytes of out) and base64 (standard or
  * URL-safe, 4*ceil(n/3)+1 bytes; a trailing partial group is left out) of
  * in; does hay hold needle (case-insensitively when nocase)? */
@@ -95,9 +123,5 @@ void hex_encode(const char *in, char *out, bool upper);
 void b64_encode(const unsigned char *in, size_t n, char *out, bool urlsafe);
 bool mem_contains(const unsigned char *hay, size_t n, const char *needle, bool nocase);
 
-/* Failure injection for the tests of error paths: true when the
- * environment variable PIPJAIL_FAILPOINT names this step (a comma list).
- * It can only make pipjail fail (exit 125), never skip a check. */
-bool failpoint(const char *name);
 
 #endif

@@ -1005,11 +1005,7 @@ char *proctree_chain(const struct engine *e, const struct proc *pr, uint32_t **p
 
 static uint64_t path_hash(const char *p, size_t len)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-	return h;
+	return fnv1a(FNV1A_INIT, p, len);
 }
 
 static struct writer *writer_find(const struct engine *e, const char *p, size_t len, uint64_t h)

@@ -719,16 +719,6 @@ static void list_names(const char *dir, char *out, size_t len)
 	closedir(d);
 }
 
-static uint64_t fnv1a(uint64_t h, const void *buf, size_t n)
-{
-	const unsigned char *b = buf;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= b[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
 
 static void role_defaults(struct role_policy *rp)
 {
@@ -746,7 +736,7 @@ static struct profile *profile_empty(void)
 
 	for (int r = 0; r < ROLE_COUNT; r++)
 		role_defaults(&p->roles[r]);
-	p->hash = 14695981039346656037ull;
+	p->hash = FNV1A_INIT;
 	return p;
 }
 

@@ -38,17 +38,6 @@ static void __attribute__((noreturn)) init_fail(const char *what, const char *er
 	_exit(EXIT_PIPJAIL_ERROR);
 }
 
-static void loopback_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	autoclose int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		init_fail("loopback", strerror(errno));
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		init_fail("bringing up lo", strerror(errno));
-}
 
 /* Writable trees for Landlock: the writable binds, the jail's own tmpfs. */
 static const char **writable_paths(const struct jail_config *cfg, unsigned int *n)
@@ -74,7 +63,7 @@ static const char **writable_paths(const struct jail_config *cfg, unsigned int *
 static int send_listener(int sock, int fd)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char b = 'L';
+	char b = JAIL_MSG_LISTENER;
 	struct iovec iov = { &b, 1 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
@@ -216,18 +205,15 @@ static int run_command(const struct jail_config *cfg, char **argv, int sfd, cons
 	return code;
 }
 
-/* The control socket: after "G", init builds the jail and answers "M";
- * then the supervisor says what to run ("R" + argv as
- * NUL-separated strings: the command, then the import check) or "X" to end;
- * init answers each run with its exit code.  EOF (the supervisor is gone)
- * ends the jail like "X". */
+/* A JAIL_MSG_RUN request (enum jail_msg in jail.h): its argv, pointing
+ * into buf; NULL for anything else (JAIL_MSG_END, EOF: the end). */
 static char **read_request(int ctl, char *buf, size_t len)
 {
 	ssize_t n = recv(ctl, buf, len - 1, 0);
 	char **argv;
 	size_t argc = 0;
 
-	if (n <= 1 || buf[0] != 'R')
+	if (n <= 1 || buf[0] != JAIL_MSG_RUN)
 		return NULL;
 	buf[n] = '\0';
 	argv = xcalloc((size_t)n + 1, sizeof(char *));
@@ -246,18 +232,18 @@ void jail_init(const struct jail_config *cfg, int ctl)
 
 	/* The supervisor's death must end the jail. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (recv(ctl, &go, 1, 0) != 1 || go != 'G')
+	if (recv(ctl, &go, 1, 0) != 1 || go != JAIL_MSG_BUILD)
 		_exit(EXIT_PIPJAIL_ERROR);
 
 	if (mounts_setup(cfg, err, sizeof(err)) < 0)
 		init_fail("filesystem", err);
 	if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
 		init_fail("hostname", strerror(errno));
-	if (cfg->net != NET_HOST)
-		loopback_up();
+	if (cfg->net != NET_HOST && netns_loopback_up(err, sizeof(err)) < 0)
+		init_fail("loopback", err);
 	/* Built: the supervisor may now look at the jail's files (to mark the
 	 * decoys for the monitor) before it sends the command. */
-	if (send(ctl, "M", 1, 0) != 1)
+	if (send(ctl, &(char){ JAIL_MSG_BUILT }, 1, 0) != 1)
 		_exit(EXIT_PIPJAIL_ERROR);
 
 	sigemptyset(&mask);

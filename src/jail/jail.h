@@ -95,11 +95,29 @@ void jail_config_identity(struct jail_config *cfg);
 void jail_config_free(struct jail_config *cfg);
 
 
-/* src/init.c: the jail's PID 1, driven by the supervisor over ctl (a
- * SOCK_SEQPACKET socket): "G" to build the jail (answered "M" once built),
- * then "R"+argv to run a
- * command (answered with its exit code as an int), "X" or EOF to end.
- * Never returns. */
+/* The supervisor and the jail's init talk over a SOCK_SEQPACKET socket
+ * (ctl), one message a packet, each starting with one of these bytes:
+ *   supervisor -> init  JAIL_MSG_BUILD: build the jail
+ *   init -> supervisor  JAIL_MSG_BUILT: built (the supervisor may look at
+ *                       the jail's files now); EOF instead: it failed, and
+ *                       init printed why
+ *   supervisor -> init  JAIL_MSG_RUN + argv as NUL-separated strings: run
+ *                       it (the command, then the import check); init
+ *                       answers with its exit code as an int
+ *   supervisor -> init  JAIL_MSG_END, or EOF: end the jail
+ *   init -> supervisor  JAIL_MSG_LISTENER + an fd (SCM_RIGHTS): the seccomp
+ *                       user-notification listener (pipjail analyze)
+ */
+enum jail_msg {
+	JAIL_MSG_BUILD    = 'G',
+	JAIL_MSG_BUILT    = 'M',
+	JAIL_MSG_RUN      = 'R',
+	JAIL_MSG_END      = 'X',
+	JAIL_MSG_LISTENER = 'L',
+};
+
+/* src/jail/init.c: the jail's PID 1, in the new namespaces, driven by the
+ * supervisor over ctl (enum jail_msg).  Never returns. */
 void jail_init(const struct jail_config *cfg, int ctl) __attribute__((noreturn));
 
 /* src/mounts.c: build the jail's filesystem view and pivot into it. */

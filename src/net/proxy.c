@@ -1217,26 +1217,6 @@ struct proxy *proxy_new(const struct proxy_opts *opts, char *err, size_t errlen)
 	return p;
 }
 
-/* A new net namespace has lo down and without addresses until it is up. */
-static int lo_up(char *err, size_t errlen)
-{
-	struct ifreq ifr = { 0 };
-	autoclose int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
-		snprintf(err, errlen, "proxy: reading the flags of lo in the jail's netns: %s", strerror(errno));
-		return -1;
-	}
-	if (ifr.ifr_flags & IFF_UP)
-		return 0;
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
-		snprintf(err, errlen, "proxy: bringing up lo in the jail's netns: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
 
 static int listen_one(struct proxy *p, int family, uint16_t port, char *err, size_t errlen)
 {
@@ -1303,7 +1283,7 @@ int proxy_listen_in_netns(struct proxy *p, int netns_fd, uint16_t port, char *er
 			snprintf(err, errlen, "proxy: entering the jail's net namespace: %s", strerror(errno));
 			return -1;
 		}
-		if (lo_up(err, errlen) < 0)
+		if (netns_loopback_up(err, errlen) < 0)
 			goto back;
 	}
 	if (listen_one(p, AF_INET, port, err, errlen) < 0)

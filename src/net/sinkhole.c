@@ -135,23 +135,6 @@ static void leave_jail(struct sinkhole *s)
 		die_errno("sinkhole: returning to the supervisor's net namespace");
 }
 
-static int lo_up(char *err, size_t errlen)
-{
-	struct ifreq ifr = { 0 };
-	autoclose int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		goto fail;
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, errlen, "sinkhole: bringing up lo in the jail: %s", strerror(errno));
-	return -1;
-}
-
 /* "ip route add local 0.0.0.0/0 dev lo table local" (and ::/0): every
  * destination is an address of this namespace, so every connection and
  * datagram arrives at the jail's own loopback. */
@@ -264,7 +247,7 @@ int sinkhole_setup_netns(struct sinkhole *s, int netns_fd, char *err, size_t err
 		snprintf(err, errlen, "sinkhole: entering the jail's net namespace: %s", strerror(errno));
 		return -1;
 	}
-	if (lo_up(err, errlen) < 0 || anyip_route(AF_INET, err, errlen) < 0 ||
+	if (netns_loopback_up(err, errlen) < 0 || anyip_route(AF_INET, err, errlen) < 0 ||
 	    dns_socket(s, 0, AF_INET, err, errlen) < 0)
 		goto back;
 	/* IPv6 is optional: a jail without it still has the IPv4 sinkhole. */

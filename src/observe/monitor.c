@@ -462,50 +462,14 @@ static const char *prctl_option(struct monitor *m, long opt)
 	return m->request;
 }
 
-/* Fold "//", "." and ".." of an absolute path, in place. */
-static void normalize_path(char *p)
-{
-	char *out = p, *in = p;
-
-	while (*in) {
-		while (*in == '/')
-			in++;
-		if (!*in)
-			break;
-		char *end = strchrnul(in, '/');
-		size_t n = end - in;
-
-		if (n == 1 && in[0] == '.') {
-			/* skip */
-		} else if (n == 2 && in[0] == '.' && in[1] == '.') {
-			while (out > p && *--out != '/')
-				;
-		} else {
-			*out++ = '/';
-			memmove(out, in, n);
-			out += n;
-		}
-		in = end;
-	}
-	if (out == p)
-		*out++ = '/';
-	*out = 0;
-}
 
 static const char *make_abs(char *buf, size_t len, const char *path, const char *dir)
 {
 	if (!path)
 		return NULL;
-	if (path[0] == '/')
-		snprintf(buf, len, "%s", path);
-	else if (dir && !path[0])
-		snprintf(buf, len, "%s", dir);   /* AT_EMPTY_PATH: the dirfd itself */
-	else if (dir)
-		snprintf(buf, len, "%s/%s", dir, path);
-	else
-		return NULL;
-	normalize_path(buf);
-	return buf;
+	if (path[0] != '/' && dir && !path[0])
+		path = dir;                      /* AT_EMPTY_PATH: the dirfd itself */
+	return path_clean_abs(buf, len, dir, path) == 0 ? buf : NULL;
 }
 
 /* The queried name of a DNS message (plain, or TCP with its 2-byte length). */

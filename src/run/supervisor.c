@@ -141,7 +141,7 @@ static int send_run(struct run *r, char *const *argv)
 	char buf[65536];
 	size_t len = 1;
 
-	buf[0] = 'R';
+	buf[0] = JAIL_MSG_RUN;
 	for (size_t i = 0; argv[i]; i++) {
 		size_t n = strlen(argv[i]) + 1;
 
@@ -185,7 +185,7 @@ static void on_ctl(struct run *r)
 		if (send_run(r, argv) == 0)
 			return;
 	}
-	send(r->ctl, "X", 1, 0);
+	send(r->ctl, &(char){ JAIL_MSG_END }, 1, 0);
 }
 
 static void on_timeout(struct run *r)
@@ -425,7 +425,7 @@ static bool jail_built(struct run *r)
 
 	while (recv(r->ctl, &m, 1, 0) < 0 && errno == EINTR)
 		;
-	return m == 'M';
+	return m == JAIL_MSG_BUILT;
 }
 
 static void kill_init(struct run *r)
@@ -463,7 +463,7 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 	}
 	loader_start(&ld, r);
 	built = cgroup_attach_v1(&r->cg, r->init, err, sizeof(err)) == 0 && egress_listen(r) == 0 &&
-		sink_listen(r) == 0 && send(r->ctl, "G", 1, 0) == 1 && jail_built(r);
+		sink_listen(r) == 0 && send(r->ctl, &(char){ JAIL_MSG_BUILD }, 1, 0) == 1 && jail_built(r);
 	*build_ns = now_ns() - t0;
 	if (built && failpoint("jail-build")) {
 		snprintf(err, sizeof(err), "the jail: failpoint jail-build");

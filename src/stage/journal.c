@@ -22,56 +22,6 @@
 #define JOURNAL_MAGIC "pipjail-journal 1"
 #define JOURNAL_MAX_BYTES (256u << 20)
 
-char *path_escape(const char *s)
-{
-	size_t n = strlen(s);
-	char *out = xmalloc(3 * n + 1), *o = out;
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x21 || c >= 0x7f || c == '%')
-			o += sprintf(o, "%%%02X", c);
-		else
-			*o++ = (char)c;
-	}
-	*o = '\0';
-	return out;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-char *path_unescape(const char *s)
-{
-	char *out = xmalloc(strlen(s) + 1), *o = out;
-
-	for (; *s; s++) {
-		if (*s == '%') {
-			int hi = hexval(s[1]), lo = hi < 0 ? -1 : hexval(s[2]);
-
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-				free(out);
-				return NULL;
-			}
-			*o++ = (char)(hi << 4 | lo);
-			s += 2;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 /* A journal path must be plain: relative, no empty, "." or ".." parts. */
 static bool rel_ok(const char *rel)
 {
@@ -494,51 +444,4 @@ bool journal_is_done(int cdirfd)
 bool journal_exists(int cdirfd)
 {
 	return exists_at(cdirfd, JOURNAL_NAME, NULL) == 1;
-}
-
-static int rmtree_depth(int dirfd, const char *name, int depth)
-{
-	autoclose int fd = -1;
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	int ret = 0;
-
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -1 : 0;
-	if (depth > 4096) {
-		errno = ELOOP;
-		return -1;
-	}
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		/* overlayfs leaves work/work with mode 0: make it readable. */
-		if (errno != EACCES || fchmodat(dirfd, name, 0700, 0) < 0)
-			return -1;
-		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return -1;
-	}
-	d = fdopendir(dup(fd));
-	if (!d)
-		return -1;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (rmtree_depth(fd, de->d_name, depth + 1) < 0) {
-			ret = -1;
-			break;
-		}
-	}
-	closedir(d);
-	if (ret == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		ret = -1;
-	return ret;
-}
-
-int rmtree_at(int dirfd, const char *name)
-{
-	return rmtree_depth(dirfd, name, 0);
 }

@@ -50,14 +50,4 @@ int journal_mark_done(int cdirfd, int targetfd, char *err, size_t errlen);
 bool journal_is_done(int cdirfd);
 bool journal_exists(int cdirfd);
 
-/* Remove name under dirfd and everything below it, never following a
- * symlink.  0, or -1 (errno) on the first failure. */
-int rmtree_at(int dirfd, const char *name);
-
-/* Escape a path for one line of text: bytes < 0x21, '%' and >= 0x7f become
- * %XX.  Returns a new string. */
-char *path_escape(const char *s);
-/* The reverse; NULL for a bad escape or a NUL byte. */
-char *path_unescape(const char *s);
-
 #endif

@@ -31,8 +31,6 @@
 #define PKGINFO_MAX_READ (64u << 10)
 #define EGG_MANIFEST     "installed-files.txt"
 
-long stage_test_fail_after = -1;
-bool stage_test_fail_crash;
 
 /* What the scan keeps about one file beyond struct stage_file. */
 struct finfo {
@@ -90,20 +88,17 @@ const char *stage_what_name(enum stage_what w)
 
 /* ---- path map ---- */
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
 
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
+static uint64_t str_hash(const char *s)
+{
+	return fnv1a(FNV1A_INIT, s, strlen(s));
 }
 
 static struct pmap_ent *pmap_find(const struct pmap *m, const char *key)
 {
 	if (!m->cap)
 		return NULL;
-	for (size_t i = fnv1a(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+	for (size_t i = str_hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
 		if (!m->v[i].key)
 			return NULL;
 		if (strcmp(m->v[i].key, key) == 0)
@@ -124,7 +119,7 @@ static void pmap_put(struct pmap *m, const char *key, int dist, const struct rec
 		m->n = 0;
 		for (i = 0; i < old.cap; i++) {
 			if (old.v[i].key) {
-				size_t j = fnv1a(old.v[i].key) & (m->cap - 1);
+				size_t j = str_hash(old.v[i].key) & (m->cap - 1);
 
 				while (m->v[j].key)
 					j = (j + 1) & (m->cap - 1);
@@ -134,7 +129,7 @@ static void pmap_put(struct pmap *m, const char *key, int dist, const struct rec
 		}
 		free(old.v);
 	}
-	for (i = fnv1a(key) & (m->cap - 1); m->v[i].key; i = (i + 1) & (m->cap - 1))
+	for (i = str_hash(key) & (m->cap - 1); m->v[i].key; i = (i + 1) & (m->cap - 1))
 		if (strcmp(m->v[i].key, key) == 0)
 			return;
 	m->v[i].key = xstrdup(key);
@@ -625,52 +620,12 @@ static bool ends_with(const char *s, const char *suffix)
 /* "a/b/../c" relative to the target, or NULL when it leaves the target. */
 static char *normalize(const char *base, const char *path, const char *target)
 {
-	char *joined, *out, *o;
-	const char *p;
 	size_t tlen = strlen(target);
 
-	if (path[0] == '/') {
-		if (!path_is_under(path, target) || path[tlen] != '/')
-			return NULL;
-		joined = xstrdup(path + tlen + 1);
-	} else {
-		joined = *base ? xasprintf("%s/%s", base, path) : xstrdup(path);
-	}
-	out = xmalloc(strlen(joined) + 1);
-	o = out;
-	for (p = joined; *p;) {
-		const char *e = strchrnul(p, '/');
-		size_t n = (size_t)(e - p);
-
-		if (n == 0 || (n == 1 && p[0] == '.')) {
-			/* skip */
-		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
-			char *slash;
-
-			if (o == out)
-				goto outside;
-			*o = '\0';
-			slash = strrchr(out, '/');
-			o = slash ? slash : out;
-		} else {
-			if (o != out)
-				*o++ = '/';
-			memcpy(o, p, n);
-			o += n;
-		}
-		p = *e ? e + 1 : e;
-	}
-	*o = '\0';
-	free(joined);
-	if (!*out) {
-		free(out);
-		return NULL;
-	}
-	return out;
-outside:
-	free(joined);
-	free(out);
-	return NULL;
+	if (path[0] == '/')
+		return path_is_under(path, target) && path[tlen] == '/'
+		       ? path_clean_rel("", path + tlen + 1) : NULL;
+	return path_clean_rel(base, path);
 }
 
 static int find_dist(const struct stage *s, const char *dist_info, bool from_upper)
@@ -1486,9 +1441,9 @@ int stage_commit(struct stage *s, char *err, size_t errlen)
 	if (journal_write(s->dir_fd, s->target, s->ops, s->n_ops, err, errlen) < 0)
 		return -1;
 	s->keep = true; /* from here a failure leaves the journal for recover */
-	r = journal_forward(s->dir_fd, s->target_fd, s->ops, s->n_ops, stage_test_fail_after,
+	r = journal_forward(s->dir_fd, s->target_fd, s->ops, s->n_ops, test_failpoints.commit_fail_after,
 			    &failed_at, err, errlen);
-	if (r == -2 && stage_test_fail_crash)
+	if (r == -2 && test_failpoints.commit_fail_crash)
 		return -1;
 	if (r < 0) {
 		size_t upto = failed_at + 1 < s->n_ops ? failed_at + 1 : s->n_ops;

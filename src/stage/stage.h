@@ -149,12 +149,6 @@ void stage_discard(struct stage *s);
  * use by a running pipjail (nothing done), or -1. */
 int stage_recover_dir(const char *dir, bool rollback, FILE *log, char *err, size_t errlen);
 
-/* Testing only: make stage_commit stop at this half-step (2i: before
- * operation i, 2i+1: inside it, after the old entry was saved), as if the
- * machine stopped there (crash=true: leave everything as it is) or as
- * if the next operation failed (crash=false: roll back).  -1: off. */
-extern long stage_test_fail_after;
-extern bool stage_test_fail_crash;
 
 #include "stage/journal.h"
 

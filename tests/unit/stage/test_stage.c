@@ -775,11 +775,11 @@ static void test_interrupted(void)
 			stage_down();
 			CHECK_INT_EQ(scan_check(s, &seen, NULL), 0);
 			dir = xstrdup(stage_dir(s));
-			stage_test_fail_after = k;
-			stage_test_fail_crash = mode < 2;
+			test_failpoints.commit_fail_after = k;
+			test_failpoints.commit_fail_crash = mode < 2;
 			r = stage_commit(s, err, sizeof(err));
-			stage_test_fail_after = -1;
-			stage_test_fail_crash = false;
+			test_failpoints.commit_fail_after = -1;
+			test_failpoints.commit_fail_crash = false;
 			stage_discard(s);
 			if (r == 0) {
 				/* k went past the last operation: nothing stopped. */
@@ -874,11 +874,11 @@ static void test_recover_refuses(void)
 	stage_down();
 	CHECK_INT_EQ(scan_check(s, &seen, NULL), 0);
 	dir = xstrdup(stage_dir(s));
-	stage_test_fail_after = 3;
-	stage_test_fail_crash = true;
+	test_failpoints.commit_fail_after = 3;
+	test_failpoints.commit_fail_crash = true;
 	CHECK(stage_commit(s, err, sizeof(err)) < 0, "stopped");
-	stage_test_fail_after = -1;
-	stage_test_fail_crash = false;
+	test_failpoints.commit_fail_after = -1;
+	test_failpoints.commit_fail_crash = false;
 	stage_discard(s);
 
 	if (rename(venv, moved) < 0 || mkdir(venv, 0755) < 0)
