@@ -15,7 +15,8 @@
  *       index=off (stage_scan refuses redirects and metacopy files)
  *   ... the jail runs; its mount namespace is gone (overlay unmounted) ...
  *   stage_scan(s, err, len)                         -1: discard
- *   n = stage_check_engine(s, engine, allow)        n > 0: violations -> discard
+ *   n = stage_check(s, allow, &hooks)               n > 0: violations -> discard
+ *       (src/run/install.c: install_check_stage turns findings into violations)
  *   dry run: stage_report_text(s, stdout, NULL), then stage_discard(s)
  *   clean: block signals; stage_commit(s, err, len); unblock
  *   always last: stage_discard(s)                    (frees s; keeps the stage

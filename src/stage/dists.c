@@ -1,0 +1,380 @@
+/* Staged install: the distributions of a scanned stage.  Every RECORD (or
+ * legacy installed-files.txt) the stage wrote, changed or removed, and
+ * those of the distributions that stay, read into path maps: what this
+ * run declared, what others own, what removed distributions dropped.
+ * Runs in the supervisor, after scan.c. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "stage/internal.h"
+
+#define PKGINFO_MAX_READ (64u << 10)
+
+/* ---- path map ---- */
+
+static uint64_t str_hash(const char *s)
+{
+	return fnv1a(FNV1A_INIT, s, strlen(s));
+}
+
+struct pmap_ent *pmap_find(const struct pmap *m, const char *key)
+{
+	if (!m->cap)
+		return NULL;
+	for (size_t i = str_hash(key) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		if (!m->v[i].key)
+			return NULL;
+		if (strcmp(m->v[i].key, key) == 0)
+			return &m->v[i];
+	}
+}
+
+/* Insert unless present (the first RECORD that names a path keeps it). */
+void pmap_put(struct pmap *m, const char *key, int dist, const struct record_entry *re)
+{
+	size_t i;
+
+	if (2 * (m->n + 1) > m->cap) {
+		struct pmap old = *m;
+
+		m->cap = m->cap ? 2 * m->cap : 256;
+		m->v = xcalloc(m->cap, sizeof(*m->v));
+		m->n = 0;
+		for (i = 0; i < old.cap; i++) {
+			if (old.v[i].key) {
+				size_t j = str_hash(old.v[i].key) & (m->cap - 1);
+
+				while (m->v[j].key)
+					j = (j + 1) & (m->cap - 1);
+				m->v[j] = old.v[i];
+				m->n++;
+			}
+		}
+		free(old.v);
+	}
+	for (i = str_hash(key) & (m->cap - 1); m->v[i].key; i = (i + 1) & (m->cap - 1))
+		if (strcmp(m->v[i].key, key) == 0)
+			return;
+	m->v[i].key = xstrdup(key);
+	m->v[i].dist = dist;
+	m->v[i].re = re;
+	m->n++;
+}
+
+void pmap_free(struct pmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->v[i].key);
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- distributions and their RECORDs ---- */
+
+/* "a/b/../c" relative to the target, or NULL when it leaves the target. */
+static char *normalize(const char *base, const char *path, const char *target)
+{
+	size_t tlen = strlen(target);
+
+	if (path[0] == '/')
+		return path_is_under(path, target) && path[tlen] == '/'
+		       ? path_clean_rel("", path + tlen + 1) : NULL;
+	return path_clean_rel(base, path);
+}
+
+int dists_find(const struct stage *s, const char *dist_info, bool from_upper)
+{
+	for (size_t i = 0; i < s->n_dists; i++)
+		if (s->dists[i].from_upper == from_upper && strcmp(s->dists[i].dist_info, dist_info) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Copy a metadata value (a name, a version) that came from the package:
+ * printable ASCII only, cut at anything else, never empty ("?" then). */
+static char *clean_value(const char *v, size_t n, size_t max)
+{
+	size_t k = 0;
+
+	while (n && (*v == ' ' || *v == '\t')) {
+		v++;
+		n--;
+	}
+	while (k < n && k < max && (unsigned char)v[k] > 0x20 && (unsigned char)v[k] < 0x7f)
+		k++;
+	return k ? xasprintf("%.*s", (int)k, v) : xstrdup("?");
+}
+
+/* Name and version from an .egg-info's PKG-INFO (its headers, up to the
+ * first blank line), each left NULL when absent. */
+static void egg_pkginfo(int dfd, const char *egg_info, char **name, char **version)
+{
+	autofree char *p = xasprintf("%s/PKG-INFO", egg_info);
+	autoclose int fd = openat(dfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	autofree char *buf = NULL;
+	struct stat st;
+	ssize_t n;
+	char *line, *next;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	buf = xmalloc(PKGINFO_MAX_READ + 1);
+	n = read_all(fd, buf, PKGINFO_MAX_READ);
+	if (n < 0)
+		return;
+	buf[n] = '\0';
+	/* The headers end at the first empty line; the description follows. */
+	for (line = buf; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (line[0] == '\r' || line[0] == '\0')
+			break;
+		if (!*name && strncmp(line, "Name:", 5) == 0)
+			*name = clean_value(line + 5, strlen(line + 5), 128);
+		else if (!*version && strncmp(line, "Version:", 8) == 0)
+			*version = clean_value(line + 8, strlen(line + 8), 64);
+	}
+}
+
+/* Load the RECORD of dist_info (relative to the target) from upper or the
+ * target; for an .egg-info, its installed-files.txt. */
+static int load_dist(struct stage *s, const char *dist_info, bool from_upper, bool removed)
+{
+	char perr[256] = "";
+	bool legacy = ends_with(dist_info, ".egg-info");
+	autofree char *rec = xasprintf("%s/%s", dist_info, legacy ? EGG_MANIFEST : "RECORD");
+	const char *name = basename_of(dist_info);
+	size_t stem = strlen(name) - strlen(legacy ? ".egg-info" : ".dist-info");
+	const char *dash = memchr(name, '-', stem);
+	int dfd = from_upper ? s->upper_fd : s->target_fd;
+	struct dist *d;
+	int i = dists_find(s, dist_info, from_upper);
+
+	if (i >= 0) {
+		s->dists[i].removed |= removed;
+		return i;
+	}
+	s->dists = xrealloc(s->dists, (s->n_dists + 1) * sizeof(*s->dists));
+	d = &s->dists[s->n_dists];
+	memset(d, 0, sizeof(*d));
+	d->dist_info = xstrdup(dist_info);
+	d->legacy = legacy;
+	if (dash) {
+		/* "<name>-<version>", and "-py3.11" after an egg-info's version */
+		const char *dash2 = legacy ? memchr(dash + 1, '-', stem - (size_t)(dash + 1 - name)) : NULL;
+		size_t vlen = (size_t)((dash2 ? dash2 : name + stem) - dash - 1);
+
+		d->name = xasprintf("%.*s", (int)(dash - name), name);
+		d->version = xasprintf("%.*s", (int)vlen, dash + 1);
+	} else {
+		d->name = xasprintf("%.*s", (int)stem, name);
+		d->version = xstrdup("");
+	}
+	/* An .egg-info's PKG-INFO has the project's own spelling of its name
+	 * ("clean-demo" for clean_demo-1.0-py3.11.egg-info). */
+	if (legacy) {
+		char *pname = NULL, *pversion = NULL;
+
+		egg_pkginfo(dfd, dist_info, &pname, &pversion);
+		if (pname) {
+			free(d->name);
+			d->name = pname;
+		}
+		if (pversion) {
+			free(d->version);
+			d->version = pversion;
+		}
+	}
+	d->from_upper = from_upper;
+	d->removed = removed;
+	d->result_index = -1;
+	if ((legacy ? record_read_lines_at : record_read_at)(dfd, rec, &d->rec, perr, sizeof(perr)) < 0) {
+		/* Kept with no files: everything it would declare is undeclared. */
+		d->record_error = xasprintf("%s: %s", rec, perr);
+		debugx(1, "stage: %s: %s", rec, perr);
+	}
+	return (int)s->n_dists++;
+}
+
+/* Put each RECORD path of dist di into map m.  RECORD paths are relative
+ * to the dist-info's parent, installed-files.txt paths to the .egg-info. */
+static void map_dist(struct stage *s, int di, struct pmap *m)
+{
+	struct dist *d = &s->dists[di];
+	autofree char *base = NULL;
+	const char *slash = strrchr(d->dist_info, '/');
+
+	if (d->legacy)
+		base = xstrdup(d->dist_info);
+	else
+		base = slash ? xasprintf("%.*s", (int)(slash - d->dist_info), d->dist_info) : xstrdup("");
+	for (size_t i = 0; i < d->rec.n; i++) {
+		autofree char *rel = normalize(base, d->rec.e[i].path, s->target);
+
+		if (rel)
+			pmap_put(m, rel, di, &d->rec.e[i]);
+	}
+}
+
+/* Every *.dist-info (and *.egg-info with an installed-files.txt) in the
+ * target directory dir (relative), as a staying distribution unless
+ * already known. */
+static void load_site_dir(struct stage *s, const char *dir, struct pmap *seen)
+{
+	autoclose int dfd = -1;
+	struct dirent *de;
+	DIR *d;
+
+	if (pmap_find(seen, dir))
+		return;
+	pmap_put(seen, dir, 0, NULL);
+	dfd = *dir ? open_dir(s->target_fd, dir) : dup(s->target_fd);
+	if (dfd < 0 || !(d = fdopendir(dup(dfd))))
+		return;
+	while ((de = readdir(d))) {
+		autofree char *di = NULL;
+		bool egg = ends_with(de->d_name, ".egg-info") && strlen(de->d_name) > 9;
+
+		if (!egg && (!ends_with(de->d_name, ".dist-info") || strlen(de->d_name) <= 10))
+			continue;
+		di = *dir ? xasprintf("%s/%s", dir, de->d_name) : xstrdup(de->d_name);
+		if (dists_find(s, di, false) < 0) {
+			struct stat st;
+			autofree char *rec = xasprintf("%s/%s", de->d_name, egg ? EGG_MANIFEST : "RECORD");
+
+			if (fstatat(dfd, rec, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				load_dist(s, di, false, false);
+		}
+	}
+	closedir(d);
+}
+
+/* The files of an .egg-info that this run wrote are part of its
+ * distribution (installed-files.txt lists most of them, never itself). */
+static void add_egg_info_files(struct stage *s)
+{
+	for (size_t i = 0; i < s->res.n_files; i++) {
+		struct stage_file *f = &s->res.files[i];
+		autofree char *di = NULL;
+		struct record *r;
+		int k;
+
+		if (f->what == STAGE_REMOVED || !in_egg_info(f->path, &di) || (k = dists_find(s, di, true)) < 0)
+			continue;
+		r = &s->dists[k].rec;
+		r->e = xrealloc(r->e, (r->n + 1) * sizeof(*r->e));
+		memset(&r->e[r->n], 0, sizeof(r->e[0]));
+		r->e[r->n++].path = xstrdup(basename_of(f->path));
+	}
+}
+
+/* Distributions that stay: those in any directory that holds a
+ * dist-info of this run, above a changed or removed file, or in the usual
+ * site-packages places. */
+static void load_staying(struct stage *s)
+{
+	struct pmap seen = { 0 };
+	static const char *const globs[] = { "lib", "lib64", "local/lib" };
+
+	for (size_t i = 0; i < s->n_dists; i++) {
+		autofree char *dir = dir_of(s->dists[i].dist_info);
+
+		load_site_dir(s, dir, &seen);
+	}
+	for (size_t i = 0; i < s->res.n_files; i++) {
+		autofree char *p = NULL;
+		char *slash;
+
+		if (s->res.files[i].what == STAGE_ADDED)
+			continue;
+		p = xstrdup(s->res.files[i].path);
+		while ((slash = strrchr(p, '/'))) {
+			*slash = '\0';
+			load_site_dir(s, p, &seen);
+		}
+		load_site_dir(s, "", &seen);
+	}
+	for (size_t g = 0; g < ARRAY_SIZE(globs); g++) {
+		autoclose int dfd = open_dir(s->target_fd, globs[g]);
+		struct dirent *de;
+		DIR *d;
+
+		if (dfd < 0 || !(d = fdopendir(dup(dfd))))
+			continue;
+		while ((de = readdir(d))) {
+			if (strncmp(de->d_name, "python", 6) != 0)
+				continue;
+			for (int k = 0; k < 2; k++) {
+				autofree char *sd = xasprintf("%s/%s/%s", globs[g], de->d_name,
+							      k ? "dist-packages" : "site-packages");
+
+				load_site_dir(s, sd, &seen);
+			}
+		}
+		closedir(d);
+	}
+	pmap_free(&seen);
+}
+
+void dists_collect(struct stage *s)
+{
+	for (size_t i = 0; i < s->res.n_files; i++) {
+		struct stage_file *f = &s->res.files[i];
+		autofree char *di = NULL;
+
+		if (!is_manifest(f->path, &di))
+			continue;
+		if (f->what != STAGE_REMOVED)
+			load_dist(s, di, true, false);
+		if (f->what != STAGE_ADDED)
+			load_dist(s, di, false, true);
+	}
+	for (size_t i = 0; i < s->n_rewritten; i++) {
+		load_dist(s, s->rewritten[i], true, false);
+		load_dist(s, s->rewritten[i], false, true);
+	}
+	load_staying(s);
+	add_egg_info_files(s);
+	for (size_t i = 0; i < s->n_dists; i++) {
+		struct dist *d = &s->dists[i];
+
+		if (d->from_upper)
+			map_dist(s, (int)i, &s->declared);
+		else
+			map_dist(s, (int)i, d->removed ? &s->dropped : &s->owned);
+	}
+}
+
+int dists_result(struct stage *s, int di)
+{
+	struct dist *d = &s->dists[di];
+	struct stage_dist *rd;
+
+	if (d->result_index >= 0) {
+		rd = &s->res.dists[d->result_index];
+	} else {
+		s->res.dists = xrealloc(s->res.dists, (s->res.n_dists + 1) * sizeof(*s->res.dists));
+		rd = &s->res.dists[s->res.n_dists];
+		memset(rd, 0, sizeof(*rd));
+		d->result_index = (int)s->res.n_dists++;
+	}
+	if (!rd->name) {
+		rd->name = xstrdup(d->name);
+		rd->version = xstrdup(d->version);
+		rd->dist_info = xstrdup(d->dist_info);
+		rd->legacy = d->legacy;
+		if (d->record_error) {
+			rd->record_bad = true;
+			rd->record_error = xstrdup(d->record_error);
+		}
+	}
+	rd->installed |= d->from_upper;
+	rd->removed |= d->removed;
+	return d->result_index;
+}
+

@@ -1,0 +1,156 @@
+/* Inside src/stage/: the struct stage that prepare.c, scan.c, dists.c,
+ * check.c, report.c and commit.c share, the path map of dists.c, and the
+ * small path tests they all use.  Outside the layer, include stage/stage.h. */
+#ifndef PIPJAIL_STAGE_INTERNAL_H
+#define PIPJAIL_STAGE_INTERNAL_H
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "stage/stage.h"
+
+#define STAGE_MAX_DEPTH  256
+#define EGG_MANIFEST     "installed-files.txt"
+
+/* What the scan keeps about one file beyond struct stage_file. */
+struct finfo {
+	uint64_t size;
+	bool hashed;
+	uint8_t digest[SHA256_DIGEST_LEN];
+};
+
+/* A string-keyed open-addressing map: path -> (distribution, RECORD row). */
+struct pmap_ent {
+	char *key;
+	int dist;
+	const struct record_entry *re;
+};
+struct pmap {
+	struct pmap_ent *v;
+	size_t cap, n;
+};
+
+/* A distribution seen in the target or the stage, with its RECORD (or,
+ * for a legacy `setup.py install`, its .egg-info's installed-files.txt). */
+struct dist {
+	char *name, *version, *dist_info;
+	struct record rec;
+	bool legacy;           /* an .egg-info: rows relative to it, no hashes */
+	bool from_upper;       /* RECORD read from the stage (installed by this run) */
+	bool removed;          /* its RECORD in the target is gone or replaced */
+	int result_index;      /* in res.dists, -1 when not part of the report */
+	char *record_error;    /* RECORD unreadable: why */
+};
+
+struct stage {
+	char *target, *dir, *upper, *work;
+	int target_fd, dir_fd, upper_fd, lock_fd;
+	bool scanned, checked, committed, keep;
+	struct stage_result res;
+	struct finfo *fi;
+	size_t cap_files;
+	struct jop *ops;
+	size_t n_ops, cap_ops;
+	struct dist *dists;
+	size_t n_dists;
+	struct pmap declared;  /* files of the RECORDs of this run */
+	struct pmap owned;     /* files of distributions that stay */
+	struct pmap dropped;   /* files of distributions removed or replaced */
+	char **rewritten;      /* dist-info dirs whose RECORD was rewritten unchanged */
+	size_t n_rewritten;
+	char path[PATH_MAX];   /* the walk's current path, relative to the target */
+};
+
+/* dists.c: the path map. */
+struct pmap_ent *pmap_find(const struct pmap *m, const char *key);
+/* Insert unless present (the first RECORD that names a path keeps it). */
+void pmap_put(struct pmap *m, const char *key, int dist, const struct record_entry *re);
+void pmap_free(struct pmap *m);
+
+/* dists.c: the distributions of a scanned stage. */
+/* Index in s->dists of dist_info (relative to the target) as read from the
+ * stage (from_upper) or the target, -1: not loaded. */
+int dists_find(const struct stage *s, const char *dist_info, bool from_upper);
+/* Load every RECORD the scan's files name, and those of the distributions
+ * that stay, into s->dists and the maps declared, owned and dropped. */
+void dists_collect(struct stage *s);
+/* s->dists[di] as an entry of the report (res.dists): its index there. */
+int dists_result(struct stage *s, int di);
+
+static inline int open_dir(int dfd, const char *name)
+{
+	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* An overlayfs whiteout: a character device 0:0. */
+static inline bool is_whiteout(const struct stat *st)
+{
+	return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+static inline const char *basename_of(const char *p)
+{
+	const char *b = strrchr(p, '/');
+
+	return b ? b + 1 : p;
+}
+
+static inline bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* The parent directory part of rel ("" for a top-level name). */
+static inline char *dir_of(const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+
+	return slash ? xasprintf("%.*s", (int)(slash - rel), rel) : xstrdup("");
+}
+
+/* Is rel "<something>.dist-info/<name>"?  Then the dist-info path into *di. */
+static inline bool in_dist_info(const char *rel, char **di)
+{
+	autofree char *dir = dir_of(rel);
+
+	if (!ends_with(dir, ".dist-info") || strlen(basename_of(dir)) <= 10)
+		return false;
+	*di = steal_pointer(&dir);
+	return true;
+}
+
+/* Is rel "<something>.egg-info/<name>"?  Then the egg-info path into *di. */
+static inline bool in_egg_info(const char *rel, char **di)
+{
+	autofree char *dir = dir_of(rel);
+
+	if (!ends_with(dir, ".egg-info") || strlen(basename_of(dir)) <= 9)
+		return false;
+	*di = steal_pointer(&dir);
+	return true;
+}
+
+/* A file in a distribution's metadata directory (.dist-info or .egg-info). */
+static inline bool in_meta_dir(const char *rel, char **di)
+{
+	return in_dist_info(rel, di) || in_egg_info(rel, di);
+}
+
+/* The file that says what a distribution installed: a dist-info's RECORD,
+ * or an egg-info's installed-files.txt (a legacy `setup.py install`). */
+static inline bool is_manifest(const char *rel, char **di)
+{
+	const char *name = basename_of(rel);
+
+	return (strcmp(name, "RECORD") == 0 && in_dist_info(rel, di)) ||
+	       (strcmp(name, EGG_MANIFEST) == 0 && in_egg_info(rel, di));
+}
+
+#endif
