@@ -127,6 +127,11 @@ $(BUILD)/bench/bench_monitor: tests/bench/bench_monitor.c $(call module_objs,obs
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call module_objs,observe) $(LDLIBS)
 
+# The egress proxy alone on loopback (scripts/bench_proxy.sh).
+$(BUILD)/bench/bench_proxy: tests/bench/bench_proxy.c $(call module_objs,net)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call module_objs,net) $(LDLIBS)
+
 install: all
 	install -D -m 0755 pipjail $(DESTDIR)/usr/local/bin/pipjail
 	install -d $(DESTDIR)/usr/local/share/pipjail/profiles

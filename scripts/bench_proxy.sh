@@ -4,8 +4,6 @@
 # request (medians).  Usage: scripts/bench_proxy.sh [MB [RUNS [REQUESTS [PIPE_KIB]]]]
 set -eu
 cd "$(dirname "$0")/.."
-CC=${CC:-cc}
-mkdir -p build/bench
-$CC -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE -Isrc -Iinclude \
-	-o build/bench/bench_proxy tests/bench/bench_proxy.c src/proxy.c src/hostrule.c src/util.c -lcjson
+# The Makefile links the proxy's layer (src/net/) and what it may call.
+make -s build/bench/bench_proxy
 exec build/bench/bench_proxy "$@"

@@ -1,6 +1,6 @@
 /* The sinkhole: see sinkhole.h.  Everything here runs in the supervisor;
  * sockets are made inside the jail's net namespace by entering it on this
- * thread for the time of a socket() call (as src/proxy.c does), so that the
+ * thread for the time of a socket() call (as net/proxy.c does), so that the
  * jail's own loopback is where they listen and nothing is ever bound on the
  * host's. */
 #include <arpa/inet.h>

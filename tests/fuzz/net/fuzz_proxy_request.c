@@ -5,13 +5,11 @@
  * non-empty host with a port, and the header sent upstream ends the header
  * once, carries "Connection: close" and no Proxy-* field.
  *
- * Build and run (60 s), from the repository root:
+ * Build and run (60 s), from the repository root (`make fuzz` runs every
+ * target; this one links src/net/ and the layers it may call):
+ *   make build-fuzz/fuzz_proxy_request
  *   mkdir -p fuzz-out/proxy
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
- *     -std=gnu11 -D_GNU_SOURCE -Isrc -Iinclude \
- *     tests/fuzz/fuzz_proxy_request.c src/proxy.c src/hostrule.c src/util.c \
- *     -lcjson -o fuzz-out/fuzz_proxy_request
- *   fuzz-out/fuzz_proxy_request -max_total_time=60 -max_len=20000 \
+ *   build-fuzz/fuzz_proxy_request -max_total_time=60 -max_len=20000 \
  *     -artifact_prefix=tests/fuzz/corpus/proxy/crash- fuzz-out/proxy tests/fuzz/corpus/proxy
  * Crash inputs land in tests/fuzz/corpus/proxy/ (kept as regression seeds). */
 #include <stdint.h>
