@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "decide/engine_priv.h"
-#include "decide/profile.h"
+#include "decide/profile_priv.h"
 #include "../unit.h"
 #include "base/base.h"
 
