@@ -90,7 +90,7 @@ $(BUILD)/observe/monitor.o: $(SKELS)
 # the layers that layer may call, nothing else: a module that needs one of
 # its callers does not link.
 define unit_rule
-$(BUILD)/tests/$(basename $(notdir $(1))): $(1) $(call module_objs,$(notdir $(patsubst %/,%,$(dir $(1))))) tests/unit/unit.h
+$(BUILD)/tests/$(basename $(notdir $(1))): $(1) $(call module_objs,$(notdir $(patsubst %/,%,$(dir $(1))))) $(wildcard tests/unit/*.h)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$< $(call module_objs,$(notdir $(patsubst %/,%,$(dir $(1))))) $$(LDLIBS)
 endef
