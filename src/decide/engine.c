@@ -120,13 +120,6 @@ void engine_add_decoy(struct engine *e, const char *where, const char *token)
 	decoy_expand(e, d);
 }
 
-const struct proc_info *engine_proc(const struct engine *e, uint32_t hpid)
-{
-	struct proc *pr = proc_get((struct engine *)e, hpid);
-
-	return pr ? &pr->info : NULL;
-}
-
 void engine_set_outcome(struct engine *e, const struct engine_outcome *o)
 {
 	e->out = *o;
@@ -221,6 +214,13 @@ void engine_note(struct engine *e, const cJSON *note)
 }
 
 /* ---- what the reports read ------------------------------------------------------- */
+
+const struct proc_info *engine_proc(const struct engine *e, uint32_t hpid)
+{
+	struct proc *pr = proc_get((struct engine *)e, hpid);
+
+	return pr ? &pr->info : NULL;
+}
 
 const char *engine_decoy(const struct engine *e, size_t i, const char **where)
 {
