@@ -49,8 +49,9 @@ layer_deps = $(shell sed -n 's/^May call: *//p' src/$(1)/README.md | sed 's/(not
 module_objs = $(foreach l,$(1) $(call layer_deps,$(1)),$(call layer_objs,$(l)))
 UNIT_SRCS := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS := $(foreach t,$(UNIT_SRCS),$(BUILD)/tests/$(basename $(notdir $(t))))
-# Fixtures that tests of several layers share (tests/unit/stage/stage_fixture.h).
-UNIT_HDRS := $(wildcard tests/unit/*/*.h)
+# unit.h and the fixtures that tests of several layers share
+# (tests/unit/engine_fixture.h, tests/unit/stage/stage_fixture.h).
+UNIT_HDRS := $(wildcard tests/unit/*.h tests/unit/*/*.h)
 HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(HELPER_SRCS))
 
@@ -92,7 +93,7 @@ $(BUILD)/observe/monitor.o: $(SKELS)
 # the layers that layer may call, nothing else: a module that needs one of
 # its callers does not link.
 define unit_rule
-$(BUILD)/tests/$(basename $(notdir $(1))): $(1) $(call module_objs,$(notdir $(patsubst %/,%,$(dir $(1))))) tests/unit/unit.h $(UNIT_HDRS)
+$(BUILD)/tests/$(basename $(notdir $(1))): $(1) $(call module_objs,$(notdir $(patsubst %/,%,$(dir $(1))))) $(UNIT_HDRS)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$< $(call module_objs,$(notdir $(patsubst %/,%,$(dir $(1))))) $$(LDLIBS)
 endef

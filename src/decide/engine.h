@@ -1,7 +1,7 @@
 /* The decision engine: gives each process of the jail a role and a package
- * (src/proctree.c), holds every event against the profile of its role
- * (src/match.c, src/profile.c), and collects violations into the verdict
- * (src/verdict.c) that the reports print (src/report.c).  The same engine
+ * (decide/proctree.c), holds every event against the profile of its role
+ * (decide/match.c, decide/profile_*.c), and collects violations into the
+ * verdict (decide/verdict.c) that the reports print (report/).  The same engine
  * runs live (fed by the monitor's on_event callback) and in `pipjail replay`
  * (fed by the trace reader), so both give the same verdict.
  *
@@ -107,7 +107,7 @@ struct violation_record {
 	char *call_errno;      /* "EACCES", NULL when it succeeded */
 	uint64_t t_mono_ns;
 	int64_t t_wall_ns;
-	/* Accepted by --baseline (src/baseline.c): reported, but not counted in
+	/* Accepted by --baseline (report/baseline.c): reported, but not counted in
 	 * the verdict or the exit code, and no action is carried out. */
 	bool baselined;
 };
@@ -188,7 +188,7 @@ struct engine_outcome {
 };
 void engine_set_outcome(struct engine *e, const struct engine_outcome *o);
 
-/* A baseline (src/baseline.c): asked once for each new violation, after
+/* A baseline (report/baseline.c): asked once for each new violation, after
  * its attribution and before its action.  true: the finding is known and
  * accepted (v->baselined is set; it is reported and not acted on). */
 typedef bool (*engine_baseline_fn)(const struct engine *e, const struct violation_record *v,

@@ -1,5 +1,7 @@
-/* The engine's insides, shared by proctree.c, match.c, verdict.c and
- * report.c.  Not for other parts of pipjail: use engine.h. */
+/* The engine's insides, shared by the files of decide/: engine.c (life
+ * cycle, events in), proctree.c (roles and packages), match.c (an event
+ * against the rules), verdict.c (violations, actions, the verdict).  Not
+ * for other layers: their door is engine.h. */
 #ifndef PIPJAIL_ENGINE_PRIV_H
 #define PIPJAIL_ENGINE_PRIV_H
 
@@ -164,10 +166,6 @@ int meta_from_dirname(const char *dir, struct pkg_meta *m);
 void match_event(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role);
 int engine_compile(struct engine *e);
 void engine_compiled_free(struct engine *e);
-/* Expand the variables of text into out; 1 when a variable is unset,
- * -1 when out is too small. */
-int profile_expand(const struct profile *p, const char *text, const char *srcdir, bool escape,
-		   char *out, size_t outlen);
 
 /* verdict.c */
 struct violation_in {
@@ -180,6 +178,8 @@ struct violation_in {
 	const char *call_errno;
 };
 void verdict_add(struct engine *e, struct proc *pr, const struct violation_in *v);
+/* pr exited: a kill it outran (it was leaving anyway) was not done. */
+void verdict_process_exited(struct engine *e, struct proc *pr, const struct trace_event *ev);
 void verdict_free(struct engine *e);
 
 #endif

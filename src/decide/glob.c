@@ -76,6 +76,22 @@ static bool has_bit(const uint8_t *set, unsigned char c)
 	return set[c >> 3] & (1u << (c & 7));
 }
 
+/* One character of a class at p[*j] into *c (a '\' before it makes it
+ * literal), *j past it; -1 when that '\' ends the pattern. */
+static int class_char(const char *p, size_t *j, size_t start, unsigned char *c, char *err,
+		      size_t errlen)
+{
+	if (p[*j] == '\\') {
+		if (!p[*j + 1]) {
+			snprintf(err, errlen, "a '\\' ends the pattern inside '[' at offset %zu", start);
+			return -1;
+		}
+		(*j)++;
+	}
+	*c = (unsigned char)p[(*j)++];
+	return 0;
+}
+
 /* Parse "[...]" starting at p[*i] == '['; on success *i is past the ']'. */
 static int parse_class(const char *p, size_t *i, uint8_t *set, char *err, size_t errlen)
 {
@@ -96,25 +112,13 @@ static int parse_class(const char *p, size_t *i, uint8_t *set, char *err, size_t
 		}
 		if (p[j] == ']' && !first)
 			break;
-		if (p[j] == '\\') {
-			if (!p[j + 1]) {
-				snprintf(err, errlen, "a '\\' ends the pattern inside '[' at offset %zu", start);
-				return -1;
-			}
-			j++;
-		}
-		lo = (unsigned char)p[j++];
+		if (class_char(p, &j, start, &lo, err, errlen) < 0)
+			return -1;
 		hi = lo;
 		if (p[j] == '-' && p[j + 1] && p[j + 1] != ']') {
 			j++;
-			if (p[j] == '\\') {
-				if (!p[j + 1]) {
-					snprintf(err, errlen, "a '\\' ends the pattern inside '[' at offset %zu", start);
-					return -1;
-				}
-				j++;
-			}
-			hi = (unsigned char)p[j++];
+			if (class_char(p, &j, start, &hi, err, errlen) < 0)
+				return -1;
 			if (hi < lo) {
 				snprintf(err, errlen, "reversed range '%c-%c' in '[' at offset %zu", lo, hi, start);
 				return -1;

@@ -15,6 +15,7 @@
  * "default": "deny", is one unless the call failed with ENOENT/ENOTDIR
  * (a search along a path list: nothing was there). */
 #include "decide/engine_priv.h"
+#include "decide/profile_priv.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,77 +23,7 @@
 
 #include "base/base.h"
 
-/* ---- variables ------------------------------------------------------------------- */
-
-int profile_expand(const struct profile *p, const char *text, const char *srcdir, bool escape,
-		   char *out, size_t outlen)
-{
-	size_t o = 0;
-
-	for (const char *s = text; *s;) {
-		const char *val = NULL;
-		bool val_glob = false;
-
-		if (*s == '\\' && s[1]) {
-			if (o + 2 >= outlen)
-				return -1;
-			out[o++] = *s++;
-			out[o++] = *s++;
-			continue;
-		}
-		if (*s == '~' && s == text && (s[1] == '/' || !s[1])) {
-			val = p ? p->vars[VAR_HOME] : NULL;
-			if (!val)
-				return 1;
-			s++;
-		} else if (*s == '$') {
-			bool brace = s[1] == '{';
-			const char *name = s + 1 + brace, *end = name;
-			int v = -1;
-
-			while ((*end >= 'A' && *end <= 'Z') || (*end >= 'a' && *end <= 'z') ||
-			       (*end >= '0' && *end <= '9') || *end == '_')
-				end++;
-			for (int i = 0; i < VAR_COUNT; i++)
-				if (strlen(profile_var_name(i)) == (size_t)(end - name) &&
-				    !strncmp(profile_var_name(i), name, (size_t)(end - name)))
-					v = i;
-			if (v < 0)
-				return 1;  /* the loader refuses these: never here */
-			if (v == VAR_SRC)
-				val = srcdir;
-			else if (p) {
-				val = p->vars[v];
-				val_glob = p->var_is_glob[v];
-			}
-			if (!val)
-				return 1;
-			s = end + (brace && *end == '}');
-		} else {
-			if (o + 1 >= outlen)
-				return -1;
-			out[o++] = *s++;
-			continue;
-		}
-		if (escape && !val_glob) {
-			if (!glob_escape(val, out + o, outlen - o))
-				return -1;
-			o += strlen(out + o);
-		} else {
-			size_t n = strlen(val);
-
-			if (o + n >= outlen)
-				return -1;
-			memcpy(out + o, val, n);
-			o += n;
-		}
-		/* "$HOME/" after a value ending in '/' ("/"): no "//". */
-		if (o > 1 && out[o - 1] == '/' && *s == '/')
-			s++;
-	}
-	out[o] = '\0';
-	return 0;
-}
+/* ---- compiling the profile ------------------------------------------------------ */
 
 static bool uses_src(const char *text)
 {

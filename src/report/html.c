@@ -34,6 +34,34 @@ static void esc(FILE *f, const char *s)
 	}
 }
 
+/* sep and s escaped, when there is an s. */
+static void esc_opt(FILE *f, const char *sep, const char *s)
+{
+	if (!s)
+		return;
+	fputs(sep, f);
+	esc(f, s);
+}
+
+/* The first n bytes of s escaped (a long command or payload is cut). */
+static void esc_cut(FILE *f, const char *s, size_t n)
+{
+	autofree char *cut = s && strlen(s) > n ? xmalloc(n + 1) : NULL;
+
+	if (cut) {
+		memcpy(cut, s, n);
+		cut[n] = '\0';
+	}
+	esc(f, cut ? cut : s);
+}
+
+/* The end of a table cell, and the next one with s. */
+static void next_cell(FILE *f, const char *s)
+{
+	fputs("</td><td>", f);
+	esc(f, s);
+}
+
 static const char *str(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -224,16 +252,9 @@ static void print_proc(FILE *f, struct procs *P, size_t idx, int depth)
 		fputs("</span> ", f);
 	}
 	fputs("<code>", f);
-	if (p->cmd && strlen(p->cmd) > 300) {
-		char cut[301];
-
-		memcpy(cut, p->cmd, 300);
-		cut[300] = '\0';
-		esc(f, cut);
+	esc_cut(f, p->cmd ? p->cmd : p->comm, 300);
+	if (p->cmd && strlen(p->cmd) > 300)
 		fputs("…", f);
-	} else {
-		esc(f, p->cmd ? p->cmd : p->comm);
-	}
 	fputs("</code>", f);
 	if (depth < 64) {
 		bool open = false;
@@ -303,20 +324,14 @@ static void section_verdict(FILE *f, const cJSON *rep)
 		esc(f, str(v, "rule"));
 		fputs("</b></td><td>", f);
 		esc(f, str(v, "package") ? str(v, "package") : "—");
-		if (str(v, "version")) {
-			fputs(" ", f);
-			esc(f, str(v, "version"));
-		}
+		esc_opt(f, " ", str(v, "version"));
 		fputs("</td><td>", f);
 		role_badge(f, str(v, "role"));
 		fputs("</td><td class=\"ev\">", f);
 		esc(f, str(v, "evidence"));
-		fputs("</td><td>", f);
-		esc(f, str(v, "detail"));
-		fputs("</td><td>", f);
-		esc(f, str(v, "chain"));
-		fputs("</td><td>", f);
-		esc(f, str(v, "outcome"));
+		next_cell(f, str(v, "detail"));
+		next_cell(f, str(v, "chain"));
+		next_cell(f, str(v, "outcome"));
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);
@@ -346,46 +361,29 @@ static void section_network(FILE *f, const struct lines *L)
 		fprintf(f, "<tr class=\"%s\"><td>%.3f</td><td>", cap ? "capture" : "attempt",
 			num(o, "t_mono"));
 		role_badge(f, str(o, "role"));
-		if (str(o, "package")) {
-			fputs(" ", f);
-			esc(f, str(o, "package"));
-		}
+		esc_opt(f, " ", str(o, "package"));
 		if (str(o, "comm")) {
 			fputs(" <code>", f);
 			esc(f, str(o, "comm"));
 			fputs("</code>", f);
 		}
-		fputs("</td><td>", f);
-		esc(f, cap ? (str(o, "dns_query") ? "DNS query (sinkhole)" : "TCP capture (sinkhole)")
-			   : str(o, "kind"));
-		fputs("</td><td>", f);
-		esc(f, str(o, "addr"));
+		next_cell(f, cap ? (str(o, "dns_query") ? "DNS query (sinkhole)" : "TCP capture (sinkhole)")
+				 : str(o, "kind"));
+		next_cell(f, str(o, "addr"));
 		fprintf(f, ":%.0f", num(o, "port"));
 		fputs("</td><td>", f);
 		if (str(o, "dns_query")) {
 			fputs("<code class=\"dns\">", f);
 			esc(f, str(o, "dns_qtype"));
-			fputs(" ", f);
-			esc(f, str(o, "dns_query"));
+			esc_opt(f, " ", str(o, "dns_query"));
 			fputs("</code>", f);
 		}
 		if (cap && str(o, "data")) {
-			const char *d = str(o, "data");
-			size_t n = strlen(d);
-
 			fprintf(f, "<details open><summary>%.0f bytes%s%s%s</summary><pre class=\"payload\">",
 				num(o, "bytes"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "truncated"))
 				? " (cut at the bound)" : "", str(o, "payload_file") ? " — " : "",
 				str(o, "payload_file") ? str(o, "payload_file") : "");
-			if (n > MAX_DATA_SHOWN) {
-				autofree char *cut = xmalloc(MAX_DATA_SHOWN + 1);
-
-				memcpy(cut, d, MAX_DATA_SHOWN);
-				cut[MAX_DATA_SHOWN] = '\0';
-				esc(f, cut);
-			} else {
-				esc(f, d);
-			}
+			esc_cut(f, str(o, "data"), MAX_DATA_SHOWN);
 			fputs("</pre></details>", f);
 		}
 		fputs("</td></tr>\n", f);
@@ -452,10 +450,7 @@ static void file_table(FILE *f, const struct lines *L, bool writes)
 		seen[n++] = p;
 		fputs("<tr><td><code>", f);
 		esc(f, p);
-		if (str(o, "abs2")) {
-			fputs(" → ", f);
-			esc(f, str(o, "abs2"));
-		}
+		esc_opt(f, " → ", str(o, "abs2"));
 		fputs("</code></td><td>", f);
 		role_badge(f, str(o, "role"));
 		fputs(" ", f);
@@ -464,12 +459,8 @@ static void file_table(FILE *f, const struct lines *L, bool writes)
 		esc(f, str(o, "comm"));
 		fputs("</code></td><td>", f);
 		esc(f, k);
-		if (str(o, "flags")) {
-			fputs(" ", f);
-			esc(f, str(o, "flags"));
-		}
-		fputs("</td><td>", f);
-		esc(f, str(o, "errno") ? str(o, "errno") : "ok");
+		esc_opt(f, " ", str(o, "flags"));
+		next_cell(f, str(o, "errno") ? str(o, "errno") : "ok");
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);
@@ -533,29 +524,19 @@ static void describe(FILE *f, const cJSON *o)
 	if (strcmp(k, "exec") == 0 && cJSON_GetObjectItemCaseSensitive(o, "argv")) {
 		autofree char *a = argv_text(cJSON_GetObjectItemCaseSensitive(o, "argv"));
 
-		if (strlen(a) > 400)
-			a[400] = '\0';
-		esc(f, a);
+		esc_cut(f, a, 400);
 		return;
 	}
 	if (str(o, "addr")) {
 		esc(f, str(o, "addr"));
 		fprintf(f, ":%.0f", num(o, "port"));
-		if (str(o, "dns_query")) {
-			fputs(" DNS ", f);
-			esc(f, str(o, "dns_query"));
-		}
+		esc_opt(f, " DNS ", str(o, "dns_query"));
 		return;
 	}
 	esc(f, str(o, "abs") ? str(o, "abs") : str(o, "path"));
-	if (str(o, "abs2")) {
-		fputs(" → ", f);
-		esc(f, str(o, "abs2"));
-	}
-	if (str(o, "syscall") && strcmp(k, "seccomp_refused") == 0) {
-		fputs(" ", f);
-		esc(f, str(o, "syscall"));
-	}
+	esc_opt(f, " → ", str(o, "abs2"));
+	if (strcmp(k, "seccomp_refused") == 0)
+		esc_opt(f, " ", str(o, "syscall"));
 }
 
 static void section_timeline(FILE *f, const struct lines *L)
@@ -583,8 +564,7 @@ static void section_timeline(FILE *f, const struct lines *L)
 		role_badge(f, str(o, "role"));
 		fprintf(f, " <span class=\"pid\">%.0f</span> ", num(o, "pid"));
 		esc(f, str(o, "package"));
-		fputs("</td><td>", f);
-		esc(f, note ? "note: " : "");
+		next_cell(f, note ? "note: " : "");
 		esc(f, str(o, "kind"));
 		fputs("</td><td>", f);
 		describe(f, o);

@@ -209,87 +209,110 @@ void report_verdict_line(const struct engine *e, FILE *out, int exit_code)
 	fprintf(out, "; exit %d)\n", exit_code);
 }
 
+/* "default", "mine (the project's /p/.pipjail.json)", "built-in rules". */
+static const char *profile_label(const struct engine *e, char *buf, size_t len)
+{
+	const struct profile *p = engine_profile(e);
+
+	if (!p)
+		snprintf(buf, len, "built-in rules");
+	else if (p->project)
+		snprintf(buf, len, "%s (the project's %s)", p->name ? p->name : "?",
+			 p->path ? p->path : PROFILE_PROJECT_FILE);
+	else
+		snprintf(buf, len, "%s", p->name ? p->name : "?");
+	return buf;
+}
+
+/* No violation that counts: one line, clean or incomplete. */
+static void print_no_violation(const struct engine *e, FILE *out, const struct colors *c,
+			       int exit_code)
+{
+	char pname[PATH_MAX + 64], lab[256];
+	size_t npk = n_real_pkgs(e), shown = 0;
+
+	if (engine_outcome(e)->lost || engine_outcome(e)->incomplete) {
+		fprintf(out, "pipjail: %sINCOMPLETE%s: %llu events were lost; no violation in what "
+			"was recorded, but the run cannot be called clean (exit %d)\n", c->yellow,
+			c->off, (unsigned long long)engine_outcome(e)->lost, exit_code);
+		return;
+	}
+	fprintf(out, "pipjail: %sclean%s: ", c->green, c->off);
+	if (npk) {
+		fprintf(out, "%zu package%s built (", npk, npk == 1 ? "" : "s");
+		for (size_t i = 0; i < engine_n_pkgs(e) && shown < 5; i++) {
+			if (!pkg_live(engine_pkg(e, i)))
+				continue;
+			fprintf(out, "%s%s", shown ? ", " : "", pkg_label(engine_pkg(e, i), lab, sizeof(lab)));
+			shown++;
+		}
+		fprintf(out, "%s), ", npk > shown ? ", ..." : "");
+	}
+	fprintf(out, "%llu events, no violations (profile %s)\n", (unsigned long long)engine_events(e),
+		profile_label(e, pname, sizeof(pname)));
+}
+
+/* A package, its verdict and hooks, and the violations that count. */
+static void print_package(const struct engine *e, FILE *out, const struct colors *c, size_t i)
+{
+	const struct pkg *k = engine_pkg(e, i);
+	char lab[256];
+
+	fprintf(out, "  %s%s%s: %s%s%s", c->bold, pkg_label(k, lab, sizeof(lab)),
+		c->off, k->violations ? c->red : c->green, k->violations ? "violation" : "clean", c->off);
+	if (k->n_hooks) {
+		fprintf(out, " (");
+		for (size_t h = 0; h < k->n_hooks; h++)
+			fprintf(out, "%s%s", h ? ", " : "", k->hooks[h]);
+		fprintf(out, ")");
+	}
+	fputc('\n', out);
+	for (size_t j = 0; j < engine_n_violations(e); j++)
+		if (engine_violation(e, j)->pkg == (int)i && !engine_violation(e, j)->baselined)
+			print_violation(e, out, c, engine_violation(e, j));
+}
+
+/* The violations of no package: pip's own, and of what pip started outside any build. */
+static void print_pip_violations(const struct engine *e, FILE *out, const struct colors *c)
+{
+	bool header = false;
+
+	for (size_t j = 0; j < engine_n_violations(e); j++) {
+		const struct violation_record *v = engine_violation(e, j);
+
+		if (v->pkg >= 0 || v->baselined)
+			continue;
+		if (!header) {
+			fprintf(out, "  %spip%s (and what it started outside any build): %sviolation%s\n",
+				c->bold, c->off, c->red, c->off);
+			header = true;
+		}
+		print_violation(e, out, c, v);
+	}
+}
+
 void report_print(const struct engine *e, FILE *out, bool color, int exit_code)
 {
 	static const struct colors on = { "\033[1;31m", "\033[1;32m", "\033[1;33m", "\033[1m", "\033[2m",
 					  "\033[0m" };
 	static const struct colors off = { "", "", "", "", "", "" };
 	const struct colors *c = color ? &on : &off;
-	char pname[PATH_MAX + 64], lab[256];
-	size_t npk = n_real_pkgs(e);
+	char pname[PATH_MAX + 64];
 	size_t counted = engine_n_violations(e) - engine_n_baselined(e);
 
-	if (!engine_profile(e))
-		snprintf(pname, sizeof(pname), "built-in rules");
-	else if (engine_profile(e)->project)
-		snprintf(pname, sizeof(pname), "%s (the project's %s)", engine_profile(e)->name ? engine_profile(e)->name : "?",
-			 engine_profile(e)->path ? engine_profile(e)->path : PROFILE_PROJECT_FILE);
-	else
-		snprintf(pname, sizeof(pname), "%s", engine_profile(e)->name ? engine_profile(e)->name : "?");
 	if (!counted) {
-		if (engine_outcome(e)->lost || engine_outcome(e)->incomplete)
-			fprintf(out, "pipjail: %sINCOMPLETE%s: %llu events were lost; no violation in what "
-				"was recorded, but the run cannot be called clean (exit %d)\n", c->yellow,
-				c->off, (unsigned long long)engine_outcome(e)->lost, exit_code);
-		else {
-			fprintf(out, "pipjail: %sclean%s: ", c->green, c->off);
-			if (npk) {
-				size_t shown = 0;
-
-				fprintf(out, "%zu package%s built (", npk, npk == 1 ? "" : "s");
-				for (size_t i = 0; i < engine_n_pkgs(e) && shown < 5; i++) {
-					if (!pkg_live(engine_pkg(e, i)))
-						continue;
-					fprintf(out, "%s%s", shown ? ", " : "",
-						pkg_label(engine_pkg(e, i), lab, sizeof(lab)));
-					shown++;
-				}
-				fprintf(out, "%s), ", npk > shown ? ", ..." : "");
-			}
-			fprintf(out, "%llu events, no violations (profile %s)\n",
-				(unsigned long long)engine_events(e), pname);
-		}
+		print_no_violation(e, out, c, exit_code);
 		print_baselined(e, out, c);
 		return;
 	}
 	fprintf(out, "pipjail: %sVIOLATION%s: %zu violation%s of the profile %s%s\n", c->red, c->off,
-		counted, counted == 1 ? "" : "s", pname,
+		counted, counted == 1 ? "" : "s", profile_label(e, pname, sizeof(pname)),
 		engine_killed(e) ? "; the violator was killed" : engine_is_replay(e) ? " (replay)" :
 		!engine_enforcing(e) ? " (audit: nothing was killed)" : "");
-	for (size_t i = 0; i < engine_n_pkgs(e); i++) {
-		const struct pkg *k = engine_pkg(e, i);
-
-		if (!pkg_live(k))
-			continue;
-		fprintf(out, "  %s%s%s: %s%s%s", c->bold, pkg_label(k, lab, sizeof(lab)),
-			c->off, k->violations ? c->red : c->green, k->violations ? "violation" : "clean", c->off);
-		if (k->n_hooks) {
-			fprintf(out, " (");
-			for (size_t h = 0; h < k->n_hooks; h++)
-				fprintf(out, "%s%s", h ? ", " : "", k->hooks[h]);
-			fprintf(out, ")");
-		}
-		fputc('\n', out);
-		for (size_t j = 0; j < engine_n_violations(e); j++)
-			if (engine_violation(e, j)->pkg == (int)i && !engine_violation(e, j)->baselined)
-				print_violation(e, out, c, engine_violation(e, j));
-	}
-	{
-		bool header = false;
-
-		for (size_t j = 0; j < engine_n_violations(e); j++) {
-			const struct violation_record *v = engine_violation(e, j);
-
-			if (v->pkg >= 0 || v->baselined)
-				continue;
-			if (!header) {
-				fprintf(out, "  %spip%s (and what it started outside any build): %sviolation%s\n",
-					c->bold, c->off, c->red, c->off);
-				header = true;
-			}
-			print_violation(e, out, c, v);
-		}
-	}
+	for (size_t i = 0; i < engine_n_pkgs(e); i++)
+		if (pkg_live(engine_pkg(e, i)))
+			print_package(e, out, c, i);
+	print_pip_violations(e, out, c);
 	print_baselined(e, out, c);
 	fprintf(out, "pipjail: %llu events, %llu lost; exit %d (%s)\n", (unsigned long long)engine_events(e),
 		(unsigned long long)engine_outcome(e)->lost, exit_code, report_exit_meaning(exit_code));
@@ -346,12 +369,63 @@ static cJSON *violation_json(const struct engine *e, const struct violation_reco
 	return o;
 }
 
-cJSON *report_json(const struct engine *e, int exit_code)
+static cJSON *exit_json(const struct engine *e, int exit_code)
 {
-	cJSON *r = cJSON_CreateObject(), *a, *o;
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "code", exit_code);
+	if (engine_outcome(e)->command_code >= 0)
+		cJSON_AddNumberToObject(o, "command_code", engine_outcome(e)->command_code);
+	else
+		cJSON_AddNullToObject(o, "command_code");
+	cJSON_AddBoolToObject(o, "timed_out", engine_outcome(e)->timed_out);
+	return o;
+}
+
+static cJSON *events_json(const struct engine *e)
+{
+	cJSON *o = cJSON_CreateObject(), *bk;
 	struct engine_counts counts;
 
 	engine_get_counts(e, &counts);
+	cJSON_AddNumberToObject(o, "total", (double)engine_events(e));
+	bk = cJSON_AddObjectToObject(o, "by_kind");
+	for (unsigned i = 0; i < counts.n_kinds; i++)
+		cJSON_AddNumberToObject(bk, counts.kinds[i].name, (double)counts.kinds[i].n);
+	if (counts.other_kinds)
+		cJSON_AddNumberToObject(bk, "other", (double)counts.other_kinds);
+	cJSON_AddNumberToObject(o, "lost", (double)engine_outcome(e)->lost);
+	cJSON_AddNumberToObject(o, "refused_calls", (double)counts.refused);
+	cJSON_AddNumberToObject(o, "refused_probes", (double)counts.probes);
+	return o;
+}
+
+static cJSON *package_json(const struct pkg *k)
+{
+	cJSON *p = cJSON_CreateObject(), *h, *procs;
+
+	cJSON_AddStringToObject(p, "name", k->name);
+	add_str_or_null(p, "version", k->version);
+	add_str_or_null(p, "source_dir", k->srcdir);
+	add_str_or_null(p, "name_from", k->source);
+	cJSON_AddStringToObject(p, "verdict", k->violations ? "violation" : "clean");
+	h = cJSON_AddArrayToObject(p, "hooks");
+	for (size_t j = 0; j < k->n_hooks; j++)
+		cJSON_AddItemToArray(h, cJSON_CreateString(k->hooks[j]));
+	procs = cJSON_AddObjectToObject(p, "processes");
+	for (int rr = ROLE_PIP; rr < ROLE_COUNT; rr++)
+		if (k->processes[rr])
+			cJSON_AddNumberToObject(procs, role_name(rr), (double)k->processes[rr]);
+	cJSON_AddNumberToObject(p, "events", (double)k->events);
+	cJSON_AddNumberToObject(p, "violations", (double)k->violations);
+	cJSON_AddNumberToObject(p, "baselined", (double)k->baselined);
+	return p;
+}
+
+cJSON *report_json(const struct engine *e, int exit_code)
+{
+	cJSON *r = cJSON_CreateObject(), *a;
+
 	cJSON_AddStringToObject(r, "format", REPORT_FORMAT);
 	cJSON_AddNumberToObject(r, "format_version", REPORT_FORMAT_VERSION);
 	cJSON_AddStringToObject(r, "pipjail", PIPJAIL_VERSION);
@@ -367,56 +441,14 @@ cJSON *report_json(const struct engine *e, int exit_code)
 	for (size_t i = 0; engine_command(e) && engine_command(e)[i]; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(engine_command(e)[i]));
 	add_str_or_null(r, "trace", engine_trace_path(e));
-
-	o = cJSON_AddObjectToObject(r, "exit");
-	cJSON_AddNumberToObject(o, "code", exit_code);
-	if (engine_outcome(e)->command_code >= 0)
-		cJSON_AddNumberToObject(o, "command_code", engine_outcome(e)->command_code);
-	else
-		cJSON_AddNullToObject(o, "command_code");
-	cJSON_AddBoolToObject(o, "timed_out", engine_outcome(e)->timed_out);
-
-	o = cJSON_AddObjectToObject(r, "events");
-	cJSON_AddNumberToObject(o, "total", (double)engine_events(e));
-	{
-		cJSON *bk = cJSON_AddObjectToObject(o, "by_kind");
-
-		for (unsigned i = 0; i < counts.n_kinds; i++)
-			cJSON_AddNumberToObject(bk, counts.kinds[i].name, (double)counts.kinds[i].n);
-		if (counts.other_kinds)
-			cJSON_AddNumberToObject(bk, "other", (double)counts.other_kinds);
-	}
-	cJSON_AddNumberToObject(o, "lost", (double)engine_outcome(e)->lost);
-	cJSON_AddNumberToObject(o, "refused_calls", (double)counts.refused);
-	cJSON_AddNumberToObject(o, "refused_probes", (double)counts.probes);
+	cJSON_AddItemToObject(r, "exit", exit_json(e, exit_code));
+	cJSON_AddItemToObject(r, "events", events_json(e));
 	cJSON_AddNumberToObject(r, "lost", (double)engine_outcome(e)->lost);
 	cJSON_AddBoolToObject(r, "incomplete", engine_outcome(e)->lost > 0 || engine_outcome(e)->incomplete);
-
 	a = cJSON_AddArrayToObject(r, "packages");
-	for (size_t i = 0; i < engine_n_pkgs(e); i++) {
-		const struct pkg *k = engine_pkg(e, i);
-		cJSON *p, *h, *procs;
-
-		if (!pkg_live(k))
-			continue;
-		p = cJSON_CreateObject();
-		cJSON_AddStringToObject(p, "name", k->name);
-		add_str_or_null(p, "version", k->version);
-		add_str_or_null(p, "source_dir", k->srcdir);
-		add_str_or_null(p, "name_from", k->source);
-		cJSON_AddStringToObject(p, "verdict", k->violations ? "violation" : "clean");
-		h = cJSON_AddArrayToObject(p, "hooks");
-		for (size_t j = 0; j < k->n_hooks; j++)
-			cJSON_AddItemToArray(h, cJSON_CreateString(k->hooks[j]));
-		procs = cJSON_AddObjectToObject(p, "processes");
-		for (int rr = ROLE_PIP; rr < ROLE_COUNT; rr++)
-			if (k->processes[rr])
-				cJSON_AddNumberToObject(procs, role_name(rr), (double)k->processes[rr]);
-		cJSON_AddNumberToObject(p, "events", (double)k->events);
-		cJSON_AddNumberToObject(p, "violations", (double)k->violations);
-		cJSON_AddNumberToObject(p, "baselined", (double)k->baselined);
-		cJSON_AddItemToArray(a, p);
-	}
+	for (size_t i = 0; i < engine_n_pkgs(e); i++)
+		if (pkg_live(engine_pkg(e, i)))
+			cJSON_AddItemToArray(a, package_json(engine_pkg(e, i)));
 	a = cJSON_AddArrayToObject(r, "violations");
 	for (size_t i = 0; i < engine_n_violations(e); i++)
 		cJSON_AddItemToArray(a, violation_json(e, engine_violation(e, i)));

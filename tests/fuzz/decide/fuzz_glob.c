@@ -5,12 +5,9 @@
  * glob_check accepting a pattern means it compiles, an escaped string
  * matches itself.
  *
- * Build and run (60 s; crash inputs go to tests/fuzz/corpus/glob/):
- *   clang -g -O1 -std=gnu11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
- *     -fno-sanitize-recover=all -Isrc -Iinclude -o build/fuzz_glob \
- *     tests/fuzz/fuzz_glob.c src/glob.c src/util.c
- *   build/fuzz_glob -max_total_time=60 -max_len=4096 -timeout=2 \
- *     -artifact_prefix=tests/fuzz/corpus/glob/ tests/fuzz/corpus/glob/
+ * Built and run by `make fuzz` (FUZZ_TIME seconds, build-fuzz/fuzz_glob,
+ * linked with decide/ and the layers it may call); crash inputs go to
+ * tests/fuzz/corpus/glob/.
  */
 #include <stdint.h>
 #include <stdlib.h>

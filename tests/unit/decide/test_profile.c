@@ -11,12 +11,10 @@
 #include <unistd.h>
 
 #include "decide/engine_priv.h"
-#include "decide/profile.h"
+#include "decide/profile_priv.h"
 #include "../unit.h"
+#include "../engine_fixture.h"
 #include "base/base.h"
-
-static char tmpdir[PATH_MAX];
-static char bundled[PATH_MAX + 16];
 
 static void write_text(const char *name, const char *text)
 {
@@ -373,33 +371,10 @@ static void test_buffer(void)
 	CHECK(!p && strstr(err, "profile mem.json: line 1, column "), "buffer error: %s", err);
 }
 
-static void cleanup(void)
-{
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
 int main(void)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	/* build/tests/test_profile -> <repo>/profiles */
-	if (n <= 0)
+	if (!fixture_begin("profile"))
 		return 1;
-	exe[n] = '\0';
-	for (int i = 0; i < 3 && (slash = strrchr(exe, '/')); i++)
-		*slash = '\0';
-	snprintf(bundled, sizeof(bundled), "%s/profiles", exe);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/pipjail-test-profile-XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
 	test_errors();
 	test_bundled();
 	test_merge();
@@ -407,6 +382,6 @@ int main(void)
 	test_project();
 	test_opener();
 	test_buffer();
-	cleanup();
+	fixture_end();
 	return unit_summary("test_profile");
 }
