@@ -569,7 +569,8 @@ static void decode_fork(struct decoder *d, const struct ev_record *r, struct tra
 	ev->child_tid = r->args[2];
 	ev->child_pid = r->args[3];
 	ev->thread = r->flags & EVF_THREAD;
-	if (!ev->thread) {
+	if (!ev->thread && ev->child_hpid != r->hpid) {
+		/* (a process is not its own child: ev->exe, its exe, stays valid) */
 		const char *exe = proc_exe(&d->procs, r->hpid);
 
 		if (exe)
