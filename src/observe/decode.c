@@ -386,9 +386,9 @@ static bool has_mode(unsigned long flags)
 	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
 }
 
-/* What the raw arguments of call nr mean: flags, modes, families,
- * signals, target processes, requests. */
-static void decode_args(struct decoder *d, long nr, const __u64 *a, struct trace_event *ev)
+/* The raw arguments of a file call: open flags, modes, the flags of
+ * unlinkat, renameat2, memfd_create.  false: not a file call. */
+static bool decode_file_args(struct decoder *d, long nr, const __u64 *a, struct trace_event *ev)
 {
 	switch (nr) {
 	case SYS_open:
@@ -447,6 +447,19 @@ static void decode_args(struct decoder *d, long nr, const __u64 *a, struct trace
 		ev->flags = flag_names(d, a[1], f, ARRAY_SIZE(f), NULL);
 		break;
 	}
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* What the raw arguments of call nr mean: the file calls' above; sockets,
+ * signals and their targets, ptrace and prctl requests, unshare flags. */
+static void decode_args(struct decoder *d, long nr, const __u64 *a, struct trace_event *ev)
+{
+	if (decode_file_args(d, nr, a, ev))
+		return;
+	switch (nr) {
 	case SYS_socket:
 		ev->family = family_name(d, (int)a[0]);
 		ev->sock_type = sock_type_name(d, a[1]);

@@ -434,24 +434,9 @@ static const char *str_key(const char *kind)
 	return "str";
 }
 
-int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
+/* Who: the process in its namespace and on the host. */
+static void f_event_who(struct trace_writer *w, const struct trace_event *ev)
 {
-	const char *kind = ev->kind ? ev->kind : "unknown";
-	char b[32];
-
-	w->events++;
-	trace_count_kind(w->kinds, TW_MAX_KINDS, &w->n_kinds, &w->other_kinds, kind);
-	line_begin(w, "event");
-	f_str(w, "kind", kind);
-	f_secs(w, "t_mono", ev->t_mono_ns);
-	f_wall(w, "t_wall", ev->t_wall_ns);
-	if (ev->syscall || ev->has_ret) {
-		if (ev->syscall)
-			f_str(w, "syscall", ev->syscall);
-		else
-			f_str(w, "syscall", NULL);
-		f_i64(w, "nr", ev->nr);
-	}
 	f_u64(w, "pid", ev->pid);
 	f_u64(w, "tid", ev->tid);
 	f_u64(w, "ppid", ev->ppid);
@@ -462,6 +447,12 @@ int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
 	f_u64(w, "gid", ev->gid);
 	f_str(w, "comm", ev->comm);
 	f_str(w, "exe", ev->exe);
+}
+
+/* Files: the paths as named and made absolute, the file behind them. */
+static void f_event_files(struct trace_writer *w, const struct trace_event *ev, const char *kind)
+{
+	char b[32];
 
 	f_opt_str(w, "path", ev->path);
 	if (ev->path)
@@ -483,6 +474,10 @@ int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
 		snprintf(b, sizeof(b), "0%" PRIo64, (uint64_t)ev->mode & 07777);
 		f_str(w, "mode", b);
 	}
+}
+
+static void f_event_net(struct trace_writer *w, const struct trace_event *ev)
+{
 	f_opt_str(w, "family", ev->family);
 	f_opt_str(w, "sock_type", ev->sock_type);
 	if (ev->protocol >= 0)
@@ -494,6 +489,11 @@ int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
 		f_bool(w, "addr_from_socket", true);
 	f_opt_str(w, "dns_query", ev->dns_query);
 	f_opt_str(w, "dns_qtype", ev->dns_qtype);
+}
+
+/* Processes: argv, the child of a fork, how a task exited, signals. */
+static void f_event_procs(struct trace_writer *w, const struct trace_event *ev, const char *kind)
+{
 	if (ev->argv) {
 		f_str_array(w, "argv", ev->argv);
 		f_bool(w, "argv_truncated", ev->argv_truncated);
@@ -518,6 +518,13 @@ int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
 	if (ev->target_pid >= 0)
 		f_i64(w, "target_pid", ev->target_pid);
 	f_opt_str(w, "request", ev->request);
+}
+
+/* The raw arguments and the result of a call. */
+static void f_event_result(struct trace_writer *w, const struct trace_event *ev)
+{
+	char b[32];
+
 	if (ev->write_args) {
 		obj_begin(w, "args", '[');
 		for (int i = 0; i < 6; i++) {
@@ -527,18 +534,24 @@ int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
 		}
 		obj_end(w, ']');
 	}
-	if (ev->has_ret) {
-		if (ev->ret < 0 && ev->ret >= -4095) {
-			f_i64(w, "ret", -1);
-			f_str(w, "errno", errno_name((int)-ev->ret, b, sizeof(b)));
-		} else {
-			f_i64(w, "ret", ev->ret);
-			tw_key(w, "errno");
-			tw_puts(w, "null");
-		}
-		if (ev->dur_ns)
-			f_u64(w, "dur_ns", ev->dur_ns);
+	if (!ev->has_ret)
+		return;
+	if (ev->ret < 0 && ev->ret >= -4095) {
+		f_i64(w, "ret", -1);
+		f_str(w, "errno", errno_name((int)-ev->ret, b, sizeof(b)));
+	} else {
+		f_i64(w, "ret", ev->ret);
+		tw_key(w, "errno");
+		tw_puts(w, "null");
 	}
+	if (ev->dur_ns)
+		f_u64(w, "dur_ns", ev->dur_ns);
+}
+
+/* The monitor's marks (refused, truncated, kernel rules, repeats) and the
+ * engine's attribution. */
+static void f_event_marks(struct trace_writer *w, const struct trace_event *ev)
+{
 	if (ev->refused)
 		f_bool(w, "refused", true);
 	if (ev->truncated)
@@ -553,6 +566,31 @@ int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
 	f_opt_str(w, "role", ev->role);
 	f_opt_str(w, "package", ev->package);
 	f_opt_str(w, "hook", ev->hook);
+}
+
+int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
+{
+	const char *kind = ev->kind ? ev->kind : "unknown";
+
+	w->events++;
+	trace_count_kind(w->kinds, TW_MAX_KINDS, &w->n_kinds, &w->other_kinds, kind);
+	line_begin(w, "event");
+	f_str(w, "kind", kind);
+	f_secs(w, "t_mono", ev->t_mono_ns);
+	f_wall(w, "t_wall", ev->t_wall_ns);
+	if (ev->syscall || ev->has_ret) {
+		if (ev->syscall)
+			f_str(w, "syscall", ev->syscall);
+		else
+			f_str(w, "syscall", NULL);
+		f_i64(w, "nr", ev->nr);
+	}
+	f_event_who(w, ev);
+	f_event_files(w, ev, kind);
+	f_event_net(w, ev);
+	f_event_procs(w, ev, kind);
+	f_event_result(w, ev);
+	f_event_marks(w, ev);
 	return line_end(w);
 }
 
