@@ -15,7 +15,13 @@ BPFTOOL  ?= bpftool
 PYTHON   ?= /usr/bin/python3
 
 VERSION  := 0.1.0
-ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+# The BPF programs read the syscall registers of x86-64 (bpf/arch/x86/);
+# no other architecture is supported yet (bpf/arch/README.md).
+MACHINE  := $(shell uname -m)
+ifneq ($(MACHINE),x86_64)
+$(error pipjail: only x86-64 is supported (this machine is $(MACHINE)); see bpf/arch/)
+endif
+ARCH     := x86
 
 ifeq ($(SANITIZE),1)
 BUILD    := build-san
@@ -32,8 +38,10 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-missing-fi
 LDLIBS   := -lbpf -lelf -lz -lseccomp -lcap -lcjson -lm
 LDFLAGS  += $(SANFLAGS)
 
+# bpf/: monitor.bpf.c (the programs, from bpf/programs/), maps.bpf.h,
+# helpers/*.bpf.h, arch/<arch>/; headers are included relative to bpf/.
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-              -Isrc -Iinclude -I$(BUILD)
+              -Ibpf -Iinclude -I$(BUILD)
 
 # One folder per layer (src/<layer>/README.md says what it owns, its door
 # header and the layers it may call); src/main.c on top.
@@ -87,7 +95,22 @@ $(BUILD)/%.o: src/%.c
 # it alone (the first build needs the skeleton before -MMD has listed it).
 $(BUILD)/observe/monitor.o: $(SKELS)
 
--include $(OBJS:.o=.d) $(SKELS:.skel.h=.bpf.d)
+# The BPF objects of unit tests (tests/unit/observe/*.bpf.c: the monitor's
+# helpers run alone with BPF_PROG_TEST_RUN), with the monitor's flags.
+TEST_BPF_SRCS := $(wildcard tests/unit/observe/*.bpf.c)
+TEST_SKELS    := $(patsubst tests/unit/observe/%.bpf.c,$(BUILD)/tests/%.skel.h,$(TEST_BPF_SRCS))
+$(BUILD)/tests/%.bpf.o: tests/unit/observe/%.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -MMD -MP -MF $(BUILD)/tests/$*.bpf.d -MT $@ -c $< -o $@.tmp.o
+	$(BPFTOOL) gen object $@ $@.tmp.o
+	rm -f $@.tmp.o
+
+$(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/test_is_pip: $(BUILD)/tests/is_pip.skel.h
+
+-include $(OBJS:.o=.d) $(SKELS:.skel.h=.bpf.d) $(TEST_SKELS:.skel.h=.bpf.d)
 
 # A unit test links the layer it tests (its folder under tests/unit/) and
 # the layers that layer may call, nothing else: a module that needs one of

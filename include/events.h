@@ -1,4 +1,4 @@
-/* Records shared by bpf/monitor.bpf.c (producer) and src/monitor.c
+/* Records shared by bpf/monitor.bpf.c (producer) and src/observe/decode.c
  * (consumer), like libbpf-bootstrap's bootstrap.h.  The BPF side includes
  * vmlinux.h first; user space gets the __u types from <linux/types.h>. */
 #ifndef PIPJAIL_EVENTS_H
@@ -117,7 +117,7 @@ enum pj_counter {
 #define CNT_LOST_N 2        /* counters [0, CNT_LOST_N) are losses */
 
 /* Per-syscall capture plan, indexed by the native syscall number and filled
- * by src/monitor.c into the program's read-only data before load.  Argument
+ * by src/observe/plan.c into the program's read-only data before load.  Argument
  * positions are 1-based (0: none). */
 #define SC_NR_MAX 512
 

@@ -131,6 +131,15 @@ uint64_t trace_writer_events(const struct trace_writer *w);
  * Safe on NULL. */
 int trace_writer_close(struct trace_writer *w);
 
+/* Events counted by kind: the first cap kinds by name (kinds[0..*n)), the
+ * others together in *other.  The writer's summary counts with it. */
+struct trace_kind_count {
+	char name[32];
+	uint64_t n;
+};
+void trace_count_kind(struct trace_kind_count *kinds, unsigned cap, unsigned *n, uint64_t *other,
+		      const char *kind);
+
 /* Wall clock string "2026-01-31T12:34:56.123456Z" (buf >= 32). */
 void trace_format_wall(int64_t wall_ns, char *buf, size_t len);
 

@@ -1,10 +1,9 @@
-/* JSON Lines trace: a streaming writer with hand-rolled escaping (the hot
- * path: one call per event, no allocation) and a reader/validator built on
- * cJSON (trace-check, replay: not hot). */
+/* The trace writer: JSON Lines streamed into a fixed buffer with
+ * hand-rolled escaping (the hot path: one call per event, no allocation),
+ * written out with write(2).  The schema is in docs/trace-format.md. */
 #include "observe/trace.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -17,11 +16,6 @@
 #define TW_BUF       (256 * 1024)
 #define TW_MAX_KINDS 64
 
-struct kind_count {
-	char name[32];
-	uint64_t n;
-};
-
 struct trace_writer {
 	int fd;
 	int err;                 /* first errno of a failed write, sticky */
@@ -31,7 +25,7 @@ struct trace_writer {
 	uint64_t start_mono_ns;
 	int64_t wall_offset_ns;  /* CLOCK_REALTIME - CLOCK_MONOTONIC at open */
 	unsigned n_kinds;
-	struct kind_count kinds[TW_MAX_KINDS];
+	struct trace_kind_count kinds[TW_MAX_KINDS];
 	uint64_t other_kinds;
 	int64_t wall_sec;        /* second of wall_prefix, -1: none */
 	char wall_prefix[24];    /* "2026-01-31T12:34:56" */
@@ -306,6 +300,19 @@ static void f_wall(struct trace_writer *w, const char *key, int64_t wall_ns)
 	tw_puts(w, "Z\"");
 }
 
+/* A NULL-terminated array of strings (v NULL: an empty array). */
+static void f_str_array(struct trace_writer *w, const char *key, const char *const *v)
+{
+	obj_begin(w, key, '[');
+	for (size_t i = 0; v && v[i]; i++) {
+		if (w->need_comma)
+			tw_putc(w, ',');
+		tw_str(w, v[i]);
+		w->need_comma = true;
+	}
+	obj_end(w, ']');
+}
+
 /* Member values of a cJSON object, as members of the current object. */
 static void put_cjson_members(struct trace_writer *w, const cJSON *obj)
 {
@@ -366,14 +373,7 @@ int trace_write_header(struct trace_writer *w, const struct trace_header *h)
 	f_u64(w, "format_version", TRACE_FORMAT_VERSION);
 	f_str(w, "pipjail", h->version ? h->version : PIPJAIL_VERSION);
 	f_str(w, "kernel", kernel);
-	obj_begin(w, "argv", '[');
-	for (size_t i = 0; h->argv && h->argv[i]; i++) {
-		if (w->need_comma)
-			tw_putc(w, ',');
-		tw_str(w, h->argv[i]);
-		w->need_comma = true;
-	}
-	obj_end(w, ']');
+	f_str_array(w, "argv", h->argv);
 	f_secs(w, "start_mono", w->start_mono_ns);
 	f_wall(w, "start_wall", h->start_wall_ns ? h->start_wall_ns : wall_of(w, w->start_mono_ns));
 	if (h->cgroup_id)
@@ -386,19 +386,20 @@ int trace_write_header(struct trace_writer *w, const struct trace_header *h)
 	return line_end(w);
 }
 
-static void count_kind(struct trace_writer *w, const char *kind)
+void trace_count_kind(struct trace_kind_count *kinds, unsigned cap, unsigned *n, uint64_t *other,
+		      const char *kind)
 {
-	for (unsigned i = 0; i < w->n_kinds; i++) {
-		if (!strcmp(w->kinds[i].name, kind)) {
-			w->kinds[i].n++;
+	for (unsigned i = 0; i < *n; i++) {
+		if (!strcmp(kinds[i].name, kind)) {
+			kinds[i].n++;
 			return;
 		}
 	}
-	if (w->n_kinds < TW_MAX_KINDS && strlen(kind) < sizeof(w->kinds[0].name)) {
-		snprintf(w->kinds[w->n_kinds].name, sizeof(w->kinds[0].name), "%s", kind);
-		w->kinds[w->n_kinds++].n = 1;
+	if (*n < cap && strlen(kind) < sizeof(kinds[0].name)) {
+		snprintf(kinds[*n].name, sizeof(kinds[0].name), "%s", kind);
+		kinds[(*n)++].n = 1;
 	} else {
-		w->other_kinds++;
+		(*other)++;
 	}
 }
 
@@ -433,24 +434,9 @@ static const char *str_key(const char *kind)
 	return "str";
 }
 
-int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
+/* Who: the process in its namespace and on the host. */
+static void f_event_who(struct trace_writer *w, const struct trace_event *ev)
 {
-	const char *kind = ev->kind ? ev->kind : "unknown";
-	char b[32];
-
-	w->events++;
-	count_kind(w, kind);
-	line_begin(w, "event");
-	f_str(w, "kind", kind);
-	f_secs(w, "t_mono", ev->t_mono_ns);
-	f_wall(w, "t_wall", ev->t_wall_ns);
-	if (ev->syscall || ev->has_ret) {
-		if (ev->syscall)
-			f_str(w, "syscall", ev->syscall);
-		else
-			f_str(w, "syscall", NULL);
-		f_i64(w, "nr", ev->nr);
-	}
 	f_u64(w, "pid", ev->pid);
 	f_u64(w, "tid", ev->tid);
 	f_u64(w, "ppid", ev->ppid);
@@ -461,6 +447,12 @@ int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
 	f_u64(w, "gid", ev->gid);
 	f_str(w, "comm", ev->comm);
 	f_str(w, "exe", ev->exe);
+}
+
+/* Files: the paths as named and made absolute, the file behind them. */
+static void f_event_files(struct trace_writer *w, const struct trace_event *ev, const char *kind)
+{
+	char b[32];
 
 	f_opt_str(w, "path", ev->path);
 	if (ev->path)
@@ -482,6 +474,10 @@ int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
 		snprintf(b, sizeof(b), "0%" PRIo64, (uint64_t)ev->mode & 07777);
 		f_str(w, "mode", b);
 	}
+}
+
+static void f_event_net(struct trace_writer *w, const struct trace_event *ev)
+{
 	f_opt_str(w, "family", ev->family);
 	f_opt_str(w, "sock_type", ev->sock_type);
 	if (ev->protocol >= 0)
@@ -493,15 +489,13 @@ int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
 		f_bool(w, "addr_from_socket", true);
 	f_opt_str(w, "dns_query", ev->dns_query);
 	f_opt_str(w, "dns_qtype", ev->dns_qtype);
+}
+
+/* Processes: argv, the child of a fork, how a task exited, signals. */
+static void f_event_procs(struct trace_writer *w, const struct trace_event *ev, const char *kind)
+{
 	if (ev->argv) {
-		obj_begin(w, "argv", '[');
-		for (size_t i = 0; ev->argv[i]; i++) {
-			if (w->need_comma)
-				tw_putc(w, ',');
-			tw_str(w, ev->argv[i]);
-			w->need_comma = true;
-		}
-		obj_end(w, ']');
+		f_str_array(w, "argv", ev->argv);
 		f_bool(w, "argv_truncated", ev->argv_truncated);
 	}
 	if (!strcmp(kind, "fork")) {
@@ -524,6 +518,13 @@ int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
 	if (ev->target_pid >= 0)
 		f_i64(w, "target_pid", ev->target_pid);
 	f_opt_str(w, "request", ev->request);
+}
+
+/* The raw arguments and the result of a call. */
+static void f_event_result(struct trace_writer *w, const struct trace_event *ev)
+{
+	char b[32];
+
 	if (ev->write_args) {
 		obj_begin(w, "args", '[');
 		for (int i = 0; i < 6; i++) {
@@ -533,18 +534,24 @@ int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
 		}
 		obj_end(w, ']');
 	}
-	if (ev->has_ret) {
-		if (ev->ret < 0 && ev->ret >= -4095) {
-			f_i64(w, "ret", -1);
-			f_str(w, "errno", errno_name((int)-ev->ret, b, sizeof(b)));
-		} else {
-			f_i64(w, "ret", ev->ret);
-			tw_key(w, "errno");
-			tw_puts(w, "null");
-		}
-		if (ev->dur_ns)
-			f_u64(w, "dur_ns", ev->dur_ns);
+	if (!ev->has_ret)
+		return;
+	if (ev->ret < 0 && ev->ret >= -4095) {
+		f_i64(w, "ret", -1);
+		f_str(w, "errno", errno_name((int)-ev->ret, b, sizeof(b)));
+	} else {
+		f_i64(w, "ret", ev->ret);
+		tw_key(w, "errno");
+		tw_puts(w, "null");
 	}
+	if (ev->dur_ns)
+		f_u64(w, "dur_ns", ev->dur_ns);
+}
+
+/* The monitor's marks (refused, truncated, kernel rules, repeats) and the
+ * engine's attribution. */
+static void f_event_marks(struct trace_writer *w, const struct trace_event *ev)
+{
 	if (ev->refused)
 		f_bool(w, "refused", true);
 	if (ev->truncated)
@@ -559,6 +566,31 @@ int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
 	f_opt_str(w, "role", ev->role);
 	f_opt_str(w, "package", ev->package);
 	f_opt_str(w, "hook", ev->hook);
+}
+
+int trace_write_event(struct trace_writer *w, const struct trace_event *ev)
+{
+	const char *kind = ev->kind ? ev->kind : "unknown";
+
+	w->events++;
+	trace_count_kind(w->kinds, TW_MAX_KINDS, &w->n_kinds, &w->other_kinds, kind);
+	line_begin(w, "event");
+	f_str(w, "kind", kind);
+	f_secs(w, "t_mono", ev->t_mono_ns);
+	f_wall(w, "t_wall", ev->t_wall_ns);
+	if (ev->syscall || ev->has_ret) {
+		if (ev->syscall)
+			f_str(w, "syscall", ev->syscall);
+		else
+			f_str(w, "syscall", NULL);
+		f_i64(w, "nr", ev->nr);
+	}
+	f_event_who(w, ev);
+	f_event_files(w, ev, kind);
+	f_event_net(w, ev);
+	f_event_procs(w, ev, kind);
+	f_event_result(w, ev);
+	f_event_marks(w, ev);
 	return line_end(w);
 }
 
@@ -640,412 +672,4 @@ int trace_writer_close(struct trace_writer *w)
 	if (ret < 0)
 		errno = err;
 	return ret;
-}
-
-/* ---- reading and validation --------------------------------------------------- */
-
-#define TRACE_LINE_MAX (64u << 20)
-
-struct trace_reader {
-	FILE *f;
-	char *line;
-	size_t cap;
-	unsigned long lineno;
-};
-
-struct trace_reader *trace_reader_open(const char *path, char *err, size_t errlen)
-{
-	struct trace_reader *r;
-	FILE *f = fopen(path, "re");
-
-	if (!f) {
-		snprintf(err, errlen, "cannot open: %s", strerror(errno));
-		return NULL;
-	}
-	r = xcalloc(1, sizeof(*r));
-	r->f = f;
-	return r;
-}
-
-unsigned long trace_reader_line(const struct trace_reader *r)
-{
-	return r->lineno;
-}
-
-void trace_reader_close(struct trace_reader *r)
-{
-	if (!r)
-		return;
-	fclose(r->f);
-	free(r->line);
-	free(r);
-}
-
-static bool want(const cJSON *o, const char *key, cJSON_bool (*is)(const cJSON *), const char *what,
-		 char *err, size_t errlen)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (!v) {
-		snprintf(err, errlen, "missing field \"%s\"", key);
-		return false;
-	}
-	if (!is(v)) {
-		snprintf(err, errlen, "field \"%s\" should be %s", key, what);
-		return false;
-	}
-	return true;
-}
-
-#define WANT(o, key, is, what) \
-	do { if (!want(o, key, is, what, err, errlen)) return -1; } while (0)
-
-static cJSON_bool is_str_or_null(const cJSON *v)
-{
-	return cJSON_IsString(v) || cJSON_IsNull(v);
-}
-
-static cJSON_bool is_uint(const cJSON *v)
-{
-	return cJSON_IsNumber(v) && v->valuedouble >= 0;
-}
-
-static cJSON_bool is_str_array(const cJSON *v)
-{
-	const cJSON *it;
-
-	if (!cJSON_IsArray(v))
-		return 0;
-	cJSON_ArrayForEach(it, v)
-		if (!cJSON_IsString(it))
-			return 0;
-	return 1;
-}
-
-int trace_validate_record(const cJSON *o, char *err, size_t errlen)
-{
-	const cJSON *type;
-
-	if (!cJSON_IsObject(o)) {
-		snprintf(err, errlen, "not a JSON object");
-		return -1;
-	}
-	type = cJSON_GetObjectItemCaseSensitive(o, "type");
-	if (!cJSON_IsString(type)) {
-		snprintf(err, errlen, "missing string field \"type\"");
-		return -1;
-	}
-	if (!strcmp(type->valuestring, "header")) {
-		const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(o, "format");
-
-		WANT(o, "format", cJSON_IsString, "a string");
-		if (strcmp(fmt->valuestring, TRACE_FORMAT)) {
-			snprintf(err, errlen, "format is \"%s\", not \"%s\"", fmt->valuestring, TRACE_FORMAT);
-			return -1;
-		}
-		WANT(o, "format_version", is_uint, "a number");
-		if (cJSON_GetObjectItemCaseSensitive(o, "format_version")->valueint > TRACE_FORMAT_VERSION) {
-			snprintf(err, errlen, "format_version %d is newer than this pipjail reads (%d)",
-				 cJSON_GetObjectItemCaseSensitive(o, "format_version")->valueint,
-				 TRACE_FORMAT_VERSION);
-			return -1;
-		}
-		WANT(o, "pipjail", cJSON_IsString, "a string");
-		WANT(o, "kernel", is_str_or_null, "a string");
-		WANT(o, "argv", is_str_array, "an array of strings");
-		WANT(o, "start_mono", is_uint, "a number");
-		WANT(o, "start_wall", cJSON_IsString, "a string");
-		WANT(o, "options", cJSON_IsObject, "an object");
-	} else if (!strcmp(type->valuestring, "event")) {
-		WANT(o, "kind", cJSON_IsString, "a string");
-		WANT(o, "t_mono", is_uint, "a number");
-		WANT(o, "t_wall", cJSON_IsString, "a string");
-		WANT(o, "pid", is_uint, "a number");
-		WANT(o, "tid", is_uint, "a number");
-		WANT(o, "ppid", is_uint, "a number");
-		WANT(o, "hpid", is_uint, "a number");
-		WANT(o, "htid", is_uint, "a number");
-		WANT(o, "uid", is_uint, "a number");
-		WANT(o, "comm", cJSON_IsString, "a string");
-		WANT(o, "exe", is_str_or_null, "a string or null");
-		if (cJSON_HasObjectItem(o, "syscall")) {
-			WANT(o, "syscall", is_str_or_null, "a string or null");
-			WANT(o, "ret", cJSON_IsNumber, "a number");
-			WANT(o, "errno", is_str_or_null, "a string or null");
-		}
-		if (cJSON_HasObjectItem(o, "path"))
-			WANT(o, "path", cJSON_IsString, "a string");
-		if (cJSON_HasObjectItem(o, "argv"))
-			WANT(o, "argv", is_str_array, "an array of strings");
-	} else if (!strcmp(type->valuestring, "note")) {
-		WANT(o, "kind", cJSON_IsString, "a string");
-		WANT(o, "t_mono", is_uint, "a number");
-	} else if (!strcmp(type->valuestring, "summary")) {
-		const cJSON *v, *it;
-
-		WANT(o, "events", is_uint, "a number");
-		WANT(o, "by_kind", cJSON_IsObject, "an object");
-		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "by_kind")) {
-			if (!is_uint(it)) {
-				snprintf(err, errlen, "by_kind \"%s\" should be a number", it->string);
-				return -1;
-			}
-		}
-		WANT(o, "lost", is_uint, "a number");
-		WANT(o, "duration_s", is_uint, "a number");
-		WANT(o, "exit", cJSON_IsObject, "an object");
-		WANT(o, "verdict", cJSON_IsString, "a string");
-		v = cJSON_GetObjectItemCaseSensitive(o, "verdict");
-		if (strcmp(v->valuestring, "complete") && strcmp(v->valuestring, "incomplete")) {
-			snprintf(err, errlen, "verdict \"%s\" is neither \"complete\" nor \"incomplete\"",
-				 v->valuestring);
-			return -1;
-		}
-		if (cJSON_GetObjectItemCaseSensitive(o, "lost")->valuedouble > 0 &&
-		    strcmp(v->valuestring, "incomplete")) {
-			snprintf(err, errlen, "events were lost but the verdict is \"%s\"", v->valuestring);
-			return -1;
-		}
-	} else {
-		snprintf(err, errlen, "unknown type \"%s\"", type->valuestring);
-		return -1;
-	}
-	return 0;
-}
-
-int trace_reader_next(struct trace_reader *r, cJSON **obj, char *err, size_t errlen)
-{
-	char why[256];
-	ssize_t n;
-	cJSON *o;
-
-	*obj = NULL;
-	errno = 0;
-	n = getline(&r->line, &r->cap, r->f);
-	if (n < 0) {
-		if (errno) {
-			snprintf(err, errlen, "line %lu: read error: %s", r->lineno + 1, strerror(errno));
-			return -1;
-		}
-		return 0;
-	}
-	r->lineno++;
-	if ((size_t)n > TRACE_LINE_MAX) {
-		snprintf(err, errlen, "line %lu: longer than %u bytes", r->lineno, TRACE_LINE_MAX);
-		return -1;
-	}
-	if (n == 0 || r->line[n - 1] != '\n') {
-		snprintf(err, errlen, "line %lu: not terminated by a newline (truncated file?)", r->lineno);
-		return -1;
-	}
-	if (memchr(r->line, 0, n)) {
-		snprintf(err, errlen, "line %lu: contains a NUL byte", r->lineno);
-		return -1;
-	}
-	o = cJSON_ParseWithLengthOpts(r->line, n, NULL, 0);
-	if (!o) {
-		const char *at = cJSON_GetErrorPtr();
-		long col = at && at >= r->line && at < r->line + n ? (long)(at - r->line) + 1 : 0;
-
-		snprintf(err, errlen, "line %lu: not valid JSON (near column %ld)", r->lineno, col);
-		return -1;
-	}
-	if (trace_validate_record(o, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "line %lu: %s", r->lineno, why);
-		cJSON_Delete(o);
-		return -1;
-	}
-	*obj = o;
-	return 1;
-}
-
-/* ---- whole-file check ------------------------------------------------------------ */
-
-struct pidset {
-	uint32_t *v;
-	size_t n, cap;
-};
-
-static void pidset_add(struct pidset *s, uint32_t pid)
-{
-	size_t h, i;
-
-	if ((s->n + 1) * 2 > s->cap) {
-		struct pidset big = { .cap = s->cap ? s->cap * 2 : 256 };
-
-		big.v = xcalloc(big.cap, sizeof(*big.v));
-		for (i = 0; i < s->cap; i++)
-			if (s->v[i])
-				pidset_add(&big, s->v[i]);
-		free(s->v);
-		*s = big;
-	}
-	for (h = pid * 2654435761u % s->cap;; h = (h + 1) % s->cap) {
-		if (s->v[h] == pid)
-			return;
-		if (!s->v[h]) {
-			s->v[h] = pid;
-			s->n++;
-			return;
-		}
-	}
-}
-
-int trace_check_file(const char *path, FILE *out, char *err, size_t errlen)
-{
-	struct trace_reader *r;
-	struct pidset pids = {};
-	cJSON *header = NULL, *summary = NULL, *kinds = cJSON_CreateObject(), *o;
-	uint64_t events = 0, notes = 0;
-	unsigned long summary_line = 0;
-	int rc, ret = -1;
-
-	r = trace_reader_open(path, err, errlen);
-	if (!r)
-		goto out;
-	while ((rc = trace_reader_next(r, &o, err, errlen)) > 0) {
-		const char *type = cJSON_GetObjectItemCaseSensitive(o, "type")->valuestring;
-		unsigned long ln = trace_reader_line(r);
-
-		if (summary) {
-			snprintf(err, errlen, "line %lu: a \"%s\" line after the summary (line %lu)", ln,
-				 type, summary_line);
-			cJSON_Delete(o);
-			goto out;
-		}
-		if (ln == 1 && strcmp(type, "header")) {
-			snprintf(err, errlen, "line 1: expected the header, found a \"%s\" line", type);
-			cJSON_Delete(o);
-			goto out;
-		}
-		if (!strcmp(type, "header")) {
-			if (ln != 1) {
-				snprintf(err, errlen, "line %lu: a second header", ln);
-				cJSON_Delete(o);
-				goto out;
-			}
-			header = o;
-			continue;
-		}
-		if (!strcmp(type, "summary")) {
-			summary = o;
-			summary_line = ln;
-			continue;
-		}
-		if (!strcmp(type, "event")) {
-			const char *kind = cJSON_GetObjectItemCaseSensitive(o, "kind")->valuestring;
-			cJSON *c = cJSON_GetObjectItemCaseSensitive(kinds, kind);
-
-			events++;
-			if (c)
-				cJSON_SetNumberValue(c, c->valuedouble + 1);
-			else
-				cJSON_AddNumberToObject(kinds, kind, 1);
-			pidset_add(&pids, (uint32_t)cJSON_GetObjectItemCaseSensitive(o, "hpid")->valuedouble);
-		} else {
-			notes++;
-		}
-		cJSON_Delete(o);
-	}
-	if (rc < 0)
-		goto out;
-	if (!header) {
-		snprintf(err, errlen, "empty file: no header line");
-		goto out;
-	}
-	if (!summary) {
-		snprintf(err, errlen, "line %lu: the trace ends without a summary line (the run was cut short?)",
-			 trace_reader_line(r));
-		goto out;
-	}
-	{
-		const cJSON *sk = cJSON_GetObjectItemCaseSensitive(summary, "by_kind"), *it;
-		double n = cJSON_GetObjectItemCaseSensitive(summary, "events")->valuedouble;
-
-		if (n != (double)events) {
-			snprintf(err, errlen, "line %lu: the summary counts %.0f events, the trace has %" PRIu64,
-				 summary_line, n, events);
-			goto out;
-		}
-		cJSON_ArrayForEach(it, kinds) {
-			const cJSON *s = cJSON_GetObjectItemCaseSensitive(sk, it->string);
-
-			if (!s || s->valuedouble != it->valuedouble) {
-				snprintf(err, errlen, "line %lu: the summary counts %.0f \"%s\" events, the trace has %.0f",
-					 summary_line, s ? s->valuedouble : 0.0, it->string, it->valuedouble);
-				goto out;
-			}
-		}
-	}
-	if (out) {
-		const cJSON *argv = cJSON_GetObjectItemCaseSensitive(header, "argv"), *it;
-		const cJSON *ex = cJSON_GetObjectItemCaseSensitive(summary, "exit");
-		const cJSON *st = cJSON_GetObjectItemCaseSensitive(ex, "status");
-		const cJSON *code = cJSON_GetObjectItemCaseSensitive(ex, "code");
-		const cJSON *sig = cJSON_GetObjectItemCaseSensitive(ex, "signal");
-		bool first = true;
-
-		fprintf(out, "%s: valid pipjail trace (%lu lines)\n", path, trace_reader_line(r));
-		fprintf(out, "  pipjail:  %s, kernel %s\n",
-			cJSON_GetObjectItemCaseSensitive(header, "pipjail")->valuestring,
-			cJSON_IsString(cJSON_GetObjectItemCaseSensitive(header, "kernel"))
-				? cJSON_GetObjectItemCaseSensitive(header, "kernel")->valuestring : "?");
-		fprintf(out, "  command: ");
-		cJSON_ArrayForEach(it, argv)
-			fprintf(out, " %s", it->valuestring);
-		fprintf(out, "\n  started:   %s\n",
-			cJSON_GetObjectItemCaseSensitive(header, "start_wall")->valuestring);
-		fprintf(out, "  duration:  %.3f s\n",
-			cJSON_GetObjectItemCaseSensitive(summary, "duration_s")->valuedouble);
-		fprintf(out, "  events:    %" PRIu64 " (", events);
-		cJSON_ArrayForEach(it, kinds) {
-			fprintf(out, "%s%s %.0f", first ? "" : ", ", it->string, it->valuedouble);
-			first = false;
-		}
-		fprintf(out, ")\n  notes:     %" PRIu64 "\n", notes);
-		fprintf(out, "  processes: %zu\n", pids.n);
-		fprintf(out, "  lost:      %.0f\n", cJSON_GetObjectItemCaseSensitive(summary, "lost")->valuedouble);
-		if (cJSON_IsString(st) && cJSON_IsNumber(code))
-			fprintf(out, "  exit:      %s %d\n", st->valuestring, code->valueint);
-		else if (cJSON_IsString(st) && cJSON_IsString(sig))
-			fprintf(out, "  exit:      %s %s\n", st->valuestring, sig->valuestring);
-		fprintf(out, "  verdict:   %s\n",
-			cJSON_GetObjectItemCaseSensitive(summary, "verdict")->valuestring);
-	}
-	ret = 0;
-out:
-	trace_reader_close(r);
-	cJSON_Delete(header);
-	cJSON_Delete(summary);
-	cJSON_Delete(kinds);
-	free(pids.v);
-	return ret;
-}
-
-unsigned trace_open_bits(const char *flags)
-{
-	static const struct {
-		const char *name;
-		size_t len;
-		unsigned bit;
-	} names[] = {
-		{ "O_WRONLY", 8, TOB_WRONLY }, { "O_RDWR", 6, TOB_RDWR }, { "O_CREAT", 7, TOB_CREAT },
-		{ "O_TRUNC", 7, TOB_TRUNC }, { "O_TMPFILE", 9, TOB_TMPFILE }, { "O_PATH", 6, TOB_PATH },
-	};
-	unsigned bits = 0;
-
-	for (const char *p = flags; p && *p;) {
-		size_t n = strcspn(p, "|");
-
-		for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-			if (names[i].len == n && !memcmp(p, names[i].name, n)) {
-				bits |= names[i].bit;
-				break;
-			}
-		}
-		p += n;
-		if (*p == '|')
-			p++;
-	}
-	return bits;
 }

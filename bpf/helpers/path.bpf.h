@@ -1,0 +1,188 @@
+/* Paths resolved in the kernel: the path of a (mount, dentry) pair as seen
+ * from the current task's root, walked up with bpf_loop (pj_walk), the
+ * path and inode of an open file (pj_walk_file), and the directory a
+ * relative path of a call is relative to (walk_dir_of).  The result goes
+ * into a slot of the record, with its SF_* flags.
+ *
+ * Speed: the small structures of the walk (file, dentry, mount, fs_struct)
+ * are read with direct (BTF-typed) loads through CAST, not
+ * bpf_probe_read_kernel(): a helper call costs tens of nanoseconds and an
+ * open record needs dozens of reads. */
+#pragma once
+
+#include "helpers/task.bpf.h"
+
+/* One component: prepend d_name of the current dentry (or climb from a
+ * mount's root to its mount point).  1: stop. */
+static long walk_step(__u32 i, void *arg)
+{
+	struct walk_buf *wb;
+	struct walk_ctx *c;
+	struct dentry *d;
+	struct vfsmount *vm;
+	__u64 parent, mnt_root, mp;
+	struct mount *m;
+	__u32 zero = 0, len, at;
+
+	wb = bpf_map_lookup_elem(&walks, &zero);
+	if (!wb)
+		return 1;
+	c = &wb->c;
+	if (c->dentry == c->root_dentry && c->mnt == c->root_mnt) {
+		c->done = 1;
+		return 1;
+	}
+	d = CAST(struct dentry, c->dentry);
+	vm = CAST(struct vfsmount, c->mnt);
+	mnt_root = (__u64)vm->mnt_root;
+	parent = (__u64)d->d_parent;
+	if (c->dentry == mnt_root) {
+		m = CAST(struct mount, c->mnt - bpf_core_field_offset(struct mount, mnt));
+		mp = (__u64)m->mnt_parent;
+		if (!mp || mp == c->mnt - bpf_core_field_offset(struct mount, mnt)) {
+			/* the top of a mount tree without meeting the task's root */
+			c->unreach = 1;
+			c->done = 1;
+			return 1;
+		}
+		c->dentry = (__u64)m->mnt_mountpoint;
+		c->mnt = mp + bpf_core_field_offset(struct mount, mnt);
+		return 0;
+	}
+	len = d->d_name.len;
+	if (c->dentry == parent || len == 0) {
+		/* a pseudo file (memfd, pipe, socket): its own parent, no directory;
+		 * keep its name if it has one, as d_path() would */
+		c->pseudo = 1;
+		c->done = 1;
+		if (len == 0 || c->dentry != parent)
+			return 1;
+	}
+	if (len > 255)
+		len = 255;
+	if (c->pos < len + 2 || c->pos > EV_WALK_MAX) {
+		c->trunc = 1;
+		return 1;
+	}
+	c->pos -= len;
+	at = c->pos & (EV_WALK_MAX - 1);
+	asm volatile("" : "+r"(len));  /* mask the register really passed */
+	len &= 255;
+	bpf_probe_read_kernel(&wb->b[at], len, d->d_name.name);
+	c->pos -= 1;
+	at = c->pos & (EV_WALK_MAX - 1);
+	wb->b[at] = '/';
+	c->dentry = parent;
+	return c->done ? 1 : 0;
+}
+
+/* Append the path of (rb->walk_mnt, rb->walk_dentry) as seen from the
+ * current task's root to the record, in slot. */
+__noinline int pj_walk(struct rec_buf *rb, __u32 slot)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fs_struct *fs;
+	struct ev_record *r;
+	struct walk_buf *wb;
+	struct walk_ctx *c;
+	__u32 zero = 0, n, off, pos;
+
+	wb = bpf_map_lookup_elem(&walks, &zero);
+	if (!rb || !wb || !rb->walk_mnt || !rb->walk_dentry)
+		return 0;
+	r = rec_of(rb);
+	slot &= SLOT_N - 1;
+	c = &wb->c;
+	c->mnt = rb->walk_mnt;
+	c->dentry = rb->walk_dentry;
+	fs = CAST(struct task_struct, t)->fs;
+	c->root_mnt = (__u64)fs->root.mnt;
+	c->root_dentry = (__u64)fs->root.dentry;
+	c->pos = EV_WALK_MAX;
+	c->done = c->trunc = c->pseudo = c->unreach = 0;
+	bpf_loop(EV_WALK_DEPTH, walk_step, NULL, 0);
+	if (!c->done || c->trunc) {
+		r->flags |= EVF_WALK_TRUNC;
+		r->sflags[slot] |= SF_TRUNC;
+	}
+	if (c->pseudo)
+		r->sflags[slot] |= SF_PSEUDO;
+	if (c->unreach)
+		r->sflags[slot] |= SF_UNREACH;
+	off = r->data_len;
+	if (off > REC_SOFT) {
+		r->flags |= EVF_TRUNC;
+		return 0;
+	}
+	pos = c->pos;
+	if (pos >= EV_WALK_MAX) {
+		/* the root itself */
+		r->data[off] = '/';
+		r->data[off + 1] = 0;
+		n = 1;
+	} else {
+		n = EV_WALK_MAX - pos;
+		if (n > EV_WALK_MAX - 1)
+			n = EV_WALK_MAX - 1;
+		bpf_probe_read_kernel(&r->data[off], n, &wb->b[pos & (EV_WALK_MAX - 1)]);
+		if (off + n < REC_CAP)  /* always: off <= REC_SOFT, n < EV_WALK_MAX */
+			r->data[off + n] = 0;
+	}
+	r->off[slot] = off;
+	r->len[slot] = n + 1;
+	r->data_len = off + n + 1;
+	return 0;
+}
+
+/* The path of the open file rb->file into slot; for SLOT_FILE also its
+ * dev/inode. */
+__noinline int pj_walk_file(struct rec_buf *rb, __u32 slot)
+{
+	struct ev_record *r;
+	struct inode *ino;
+	struct file *f;
+
+	if (!rb || !rb->file)
+		return 0;
+	r = rec_of(rb);
+	f = CAST(struct file, rb->file);
+	ino = f->f_inode;
+	if (ino && slot == SLOT_FILE) {
+		r->dev = ino->i_sb->s_dev;
+		r->ino = ino->i_ino;
+		r->i_mode = ino->i_mode;
+		r->flags |= EVF_FILE_VALID;
+	}
+	rb->walk_mnt = (__u64)f->f_path.mnt;
+	rb->walk_dentry = (__u64)f->f_path.dentry;
+	return pj_walk(rb, slot);
+}
+
+/* The directory a relative path in slot is resolved against (dirfd or
+ * cwd), walked into dslot; nothing for an absolute path. */
+static __always_inline void walk_dir_of(struct rec_buf *rb, const struct task_view *v, int slot,
+					int dslot, __u8 dirfd_arg)
+{
+	struct ev_record *r = rec_of(rb);
+	__u32 off = r->off[slot];
+	__s64 dfd = AT_FDCWD;
+	char c0;
+
+	if (!r->len[slot] || off > REC_SOFT)
+		return;
+	c0 = r->data[off];
+	if (c0 == '/')
+		return;
+	if (dirfd_arg)
+		dfd = (int)sc_arg(r->args, dirfd_arg);
+	if (dfd == AT_FDCWD) {
+		struct fs_struct *fs = CAST(struct fs_struct, v->fs);
+
+		rb->walk_mnt = (__u64)fs->pwd.mnt;
+		rb->walk_dentry = (__u64)fs->pwd.dentry;
+		pj_walk(rb, dslot);
+	} else {
+		rb->file = task_fd_file(v->files, dfd);
+		pj_walk_file(rb, dslot);
+	}
+}

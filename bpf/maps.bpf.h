@@ -1,0 +1,150 @@
+/* Every map and global variable of the monitor, in one place: each says who
+ * writes it and who reads it.  "User space" is src/observe/monitor.c
+ * through the skeleton (monitor.skel.h): the names of the maps and globals
+ * are its API and do not change. */
+#pragma once
+
+#include "helpers/common.bpf.h"
+
+/* ---- read-only data: set by user space before load --------------------- */
+
+/* The jail's cgroup v2 id: only its tasks are traced.
+ * Written: monitor_load.  Read: task_in_jail, pj_fork. */
+const volatile __u64 target_cgid = 0;
+
+/* Bulk records wake the reader only past this much unread data; the reader
+ * also polls on a timer (MONITOR_POLL_MS).  A wakeup per record costs an
+ * IPI, several microseconds in a VM.
+ * Written: monitor_load.  Read: rec_emit. */
+const volatile __u64 wakeup_bytes = 1 << 20;
+
+/* The capture plan: per native syscall number, what to copy and resolve.
+ * Written: monitor_load (plan_fill).  Read: pj_sys_enter, pj_sys_exit,
+ * pj_capture, pj_fold. */
+const volatile struct sc_spec specs[SC_NR_MAX] = {};
+
+/* ---- globals: set by user space at run time ---------------------------- */
+
+/* Kill on a rule hit.  Written: monitor_set_enforce.  Read: rule_kill. */
+__u32 enforce = 0;
+
+/* How many entries pip_only and denied_exec hold (0: skip the lookup).
+ * Written: monitor_protect_path, monitor_deny_exec.  Read: rule_pip_only,
+ * rule_denied_exec. */
+__u32 n_pip_only = 0;
+__u32 n_denied_exec = 0;
+
+/* The jailed command's first exec happened (it alone is trusted without
+ * looking at its argv).  init runs its commands one after the other, so
+ * two of its children never race for this.
+ * Written and read: trust_after_exec (pj_exec).  User space: never. */
+__u32 cmd_started = 0;
+
+/* ---- maps -------------------------------------------------------------- */
+
+/* The records.  Written: rec_emit, fold_flush.  Read: user space
+ * (ring_buffer__consume -> decode_record).  Sized before load
+ * (--buffer-mb). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+/* Per-CPU counters, enum pj_counter: [0] ring buffer full, [1] no task
+ * storage (both lost), [2] suppressed (pipjail's own setup), [3] kills,
+ * [4] folded repeats.  Written: counter_add.  Read: monitor_stats. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CNT_N);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* Files only pip may open, programs no one but pip may start, by inode.
+ * Written: monitor_protect_path, monitor_deny_exec.  Read: rule_pip_only,
+ * rule_denied_exec. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct pj_inode);
+	__type(value, __u32);
+} pip_only SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct pj_inode);
+	__type(value, __u32);
+} denied_exec SEC(".maps");
+
+/* User space's word on a process: host tgid -> 1 trusted, 0 untrusted.  It
+ * wins over the kernel's own classification until the process execs again.
+ * Written: monitor_set_trusted; deleted by trust_after_exec.  Read:
+ * trust_of. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} trust_set SEC(".maps");
+
+/* Per task (struct pending, include/events.h): the call in progress, what
+ * was copied at its entry, the marks (PJ_*), the cached pid-namespace ids
+ * and the folding state.  Written and read: every program.  User space:
+ * monitor_adopt_init writes the marks of an init cloned before attach. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pending);
+} pend SEC(".maps");
+
+/* The record being assembled (too big for the stack), and the arguments of
+ * the path resolution (kernel pointers, as numbers): global functions take
+ * them from here.  Written and read: the programs (rec_begin, pj_walk,
+ * pj_walk_file, argv_byte).  User space: never. */
+struct rec_buf {
+	__u64 walk_mnt, walk_dentry, file;
+	__u8 raw[sizeof(struct ev_record) + REC_CAP];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rec_buf);
+} recs SEC(".maps");
+
+/* The state of one path walk, kept in a per-CPU map value instead of on
+ * the stack: the verifier then sees unknown numbers in each bpf_loop step
+ * and checks the step once, instead of once per distinct value of the
+ * position and the flags (thousands of instructions per program). */
+struct walk_ctx {
+	__u64 mnt;          /* struct vfsmount * */
+	__u64 dentry;
+	__u64 root_mnt;
+	__u64 root_dentry;
+	__u32 pos;          /* the text is b[pos .. EV_WALK_MAX) */
+	__u32 done;
+	__u32 trunc;
+	__u32 pseudo;
+	__u32 unreach;
+};
+
+/* A path is built backwards from the end of this buffer. */
+#define WALK_BUF (EV_WALK_MAX + 512)
+struct walk_buf {
+	struct walk_ctx c;
+	union {
+		char b[WALK_BUF];
+		__u64 w[FOLD_PATH_MAX / 8];  /* a failed lookup's path, before any walk */
+	};
+};
+
+/* Written and read: pj_walk and walk_step; fold_same_path borrows it for
+ * a word-aligned copy before any walk.  User space: never. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct walk_buf);
+} walks SEC(".maps");
