@@ -137,22 +137,6 @@ void engine_set_baseline(struct engine *e, engine_baseline_fn fn, void *ctx)
 
 /* ---- events --------------------------------------------------------------------------- */
 
-static void count_kind(struct engine *e, const char *kind)
-{
-	for (unsigned i = 0; i < e->n_kinds; i++) {
-		if (!strcmp(e->kinds[i].name, kind)) {
-			e->kinds[i].n++;
-			return;
-		}
-	}
-	if (e->n_kinds < ENGINE_MAX_KINDS && strlen(kind) < sizeof(e->kinds[0].name)) {
-		snprintf(e->kinds[e->n_kinds].name, sizeof(e->kinds[0].name), "%s", kind);
-		e->kinds[e->n_kinds++].n = 1;
-	} else {
-		e->other_kinds++;
-	}
-}
-
 void engine_annotate(const struct engine *e, struct trace_event *ev)
 {
 	struct proc *pr = proc_get((struct engine *)e, ev->hpid);
@@ -172,7 +156,7 @@ void engine_event(struct engine *e, const struct trace_event *ev)
 	const char *kind = ev->kind ? ev->kind : "unknown";
 
 	e->events++;
-	count_kind(e, kind);
+	trace_count_kind(e->kinds, ENGINE_MAX_KINDS, &e->n_kinds, &e->other_kinds, kind);
 	if (!e->t_first || ev->t_mono_ns < e->t_first)
 		e->t_first = ev->t_mono_ns;
 	if (ev->t_mono_ns > e->t_last)

@@ -219,13 +219,9 @@ struct pkg {
 };
 /* What was counted, for the reports. */
 #define ENGINE_MAX_KINDS 48
-struct kind_count {
-	char name[32];
-	uint64_t n;
-};
 struct engine_counts {
 	uint64_t events;            /* judged */
-	const struct kind_count *kinds;   /* per event kind, the first ENGINE_MAX_KINDS */
+	const struct trace_kind_count *kinds;   /* per event kind, the first ENGINE_MAX_KINDS */
 	unsigned n_kinds;
 	uint64_t other_kinds;       /* events of kinds past those */
 	uint64_t refused;           /* calls refused by the kernel */

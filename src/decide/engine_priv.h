@@ -124,7 +124,7 @@ struct engine {
 	bool have_outcome;
 	char *trace_path;
 	uint64_t events;
-	struct kind_count kinds[ENGINE_MAX_KINDS];
+	struct trace_kind_count kinds[ENGINE_MAX_KINDS];
 	unsigned n_kinds;
 	uint64_t other_kinds;
 	uint64_t probes;          /* refused probing calls (recorded, not violations) */
