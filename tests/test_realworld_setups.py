@@ -37,7 +37,7 @@ import textwrap
 
 import pytest
 
-from lib import envtree
+from lib import envtree, host
 from lib import pj as pjlib
 from lib.mkwheel import make_wheel
 from lib.pj import SAFE_PATH, assert_clean, report_text, runuser, verdict_line, violations
@@ -714,13 +714,22 @@ def assert_no_anon_inode_files(trace):
     assert not bad, "pipes or anon inodes recorded as files:\n" + "\n".join(bad[:8])
 
 
+def assert_pipjail_survived(r):
+    assert r.returncode >= 0, \
+        f"pipjail itself died of signal {-r.returncode} (its monitor crashed)\n{r}"
+
+
 def test_dirfd_on_a_pipe_or_anon_inode_is_not_a_file(pj, workdir):
     """Issue 16 #5.  openat() with a pipe or eventfd as its dirfd, statx
     and fchmod of them: the monitor must survive (today pipjail itself dies
     of SIGSEGV in normalize_path, monitor.c: the dir is not absolute), and
     none is reported as a file named anon_inode."""
     trace = os.path.join(workdir, "t.jsonl")
-    r = pj.run("--trace", trace, "--", PYTHON, "-c", ANON_CODE, cwd=workdir)
+    snap = host.Snapshot(pj.user.uid)
+    r = pj.run("--trace", trace, "--", PYTHON, "-c", ANON_CODE, cwd=workdir,
+               check_leftovers=False)
+    assert_pipjail_survived(r)
+    pj.check_run(r, snap)
     assert r.returncode == 0 and "fds-ok" in r.stdout, r
     assert_clean(r)
     assert_no_anon_inode_files(trace)
@@ -741,9 +750,12 @@ def test_build_using_pipes_and_eventfds_is_clean(pj, workdir, test_user):
     own(dist, test_user)
     venv = sys_venv(os.path.join(workdir, "venv"), test_user)
     trace = os.path.join(workdir, "t.jsonl")
+    snap = host.Snapshot(pj.user.uid)
     r = pj.run("--trace", trace, "--", os.path.join(venv, "bin", "pip"), "install",
                "--no-index", "--no-build-isolation", "--no-cache-dir", "--find-links", dist,
-               "pjanon", cwd=workdir, timeout=TIMEOUT)
+               "pjanon", cwd=workdir, timeout=TIMEOUT, check_leftovers=False)
+    assert_pipjail_survived(r)
+    pj.check_run(r, snap)
     assert_clean_install(r, "a build using pipes and eventfds")
     assert_no_anon_inode_files(trace)
 
