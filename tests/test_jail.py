@@ -379,6 +379,15 @@ def test_io_uring_setup_fails_with_enosys(pj, escape):
 @pytest.mark.parametrize("call", ["int80", "x32"])
 def test_foreign_abi_syscall_is_killed(pj, escape, call):
     r = pj.run("--", escape, call)
+    if call == "int80" and not host.ia32_emulation():
+        # This kernel has no i386 entry (host.ia32_emulation probed it
+        # outside the jail): int 0x80 is a general protection fault, the
+        # helper's child dies of SIGSEGV before any system call, and there
+        # is nothing for seccomp or the trace to see.  The run is clean and
+        # ends with the helper's own status (3: cannot tell).
+        assert "int80: cannot tell: killed by SEGV" in r.stdout, r
+        assert_clean(r, 3)
+        return
     assert f"{call}: refused (killed by SIGSYS)" in r.stdout, r
     # seccomp killed the violator: "killed", exit 101.
     assert_violation(r, 101, "non-native-abi", "SIGSYS")
@@ -387,7 +396,9 @@ def test_foreign_abi_syscall_is_killed(pj, escape, call):
 def test_int80_kills_the_command_with_sigsys(pj):
     # The command itself makes the 32-bit call: seccomp kills it with
     # SIGSYS, and the run's verdict is the non-native-abi violation, the
-    # violator killed (101) by the kernel.
+    # violator killed (101) by the kernel.  On a kernel without the i386
+    # entry the CPU kills it first (SIGSEGV, no system call): a clean run
+    # whose command died of signal 11 (exit 128+11).
     code = ("import ctypes, mmap\n"
             "buf = mmap.mmap(-1, 4096, prot=mmap.PROT_READ|mmap.PROT_WRITE|mmap.PROT_EXEC)\n"
             "buf.write(bytes([0xb8, 20, 0, 0, 0, 0xcd, 0x80, 0xc3]))\n"  # mov eax,20; int 0x80; ret
@@ -396,6 +407,9 @@ def test_int80_kills_the_command_with_sigsys(pj):
             "print('survived')\n")
     r = pj.run("--", "/usr/bin/python3", "-c", code)
     assert "survived" not in r.stdout, r
+    if not host.ia32_emulation():
+        assert_clean(r, 128 + signal.SIGSEGV)
+        return
     assert_violation(r, 101, "non-native-abi", "SIGSYS", "python3")
 
 

@@ -169,3 +169,43 @@ def accepted(listener):
         return False
     conn.close()
     return True
+
+
+# ---------------------------------------------------------------- the kernel
+
+INT80_GETPID = (
+    "import ctypes, mmap, os\n"
+    "buf = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)\n"
+    "buf.write(bytes([0xb8, 20, 0, 0, 0, 0xcd, 0x80, 0xc3]))\n"  # mov eax, 20 (getpid); int 0x80; ret
+    "addr = ctypes.addressof(ctypes.c_char.from_buffer(buf))\n"
+    "print(ctypes.CFUNCTYPE(ctypes.c_int)(addr)(), os.getpid())\n"
+)
+_ia32 = None
+
+
+def ia32_emulation():
+    """Whether this kernel runs i386 system calls (`int 0x80`) made by a
+    64-bit process: CONFIG_IA32_EMULATION, and not turned off with
+    ia32_emulation=0 (or CONFIG_IA32_EMULATION_DEFAULT_DISABLED).  Probed by
+    doing it, once, outside any jail, rather than read from a kernel config
+    that may not be there: getpid through int 0x80 returns the pid where
+    the kernel offers the i386 entry; where it does not, the interrupt gate
+    is absent and the CPU's #GP kills the process with SIGSEGV before any
+    system call starts (so no seccomp filter and no syscall tracepoint ever
+    sees it)."""
+    global _ia32
+    if _ia32 is None:
+        import signal
+        import subprocess
+        p = subprocess.run(["/usr/bin/python3", "-c", INT80_GETPID], capture_output=True,
+                           text=True, timeout=60)
+        if p.returncode == 0:
+            got, pid = p.stdout.split()
+            assert got == pid, f"int 0x80 getpid returned {got}, not the pid {pid}"
+            _ia32 = True
+        elif p.returncode == -signal.SIGSEGV:
+            _ia32 = False
+        else:
+            raise AssertionError(f"the int 0x80 probe neither ran nor faulted: exit "
+                                 f"{p.returncode}\n{p.stdout}{p.stderr}")
+    return _ia32
