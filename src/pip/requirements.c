@@ -88,6 +88,8 @@ static char *expand_env(char *const *envp, const char *in)
 {
 	struct text out;
 
+	if (!strstr(in, "${"))
+		return xstrdup(in);
 	text_open(&out);
 	for (const char *p = in; *p;) {
 		size_t n = p[0] == '$' && p[1] == '{' ? strspn(p + 2, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") : 0;
@@ -120,13 +122,14 @@ static char **shell_words(const char *s)
 	size_t n = 0;
 
 	for (;;) {
-		struct text w;
+		char *w;
+		size_t k = 0;
 
 		while (word_break(*s))
 			s++;
 		if (!*s)
 			break;
-		text_open(&w);
+		w = xmalloc(strlen(s) + 1);   /* a word is never longer than what is left */
 		while (*s && !word_break(*s)) {
 			char q = *s;
 
@@ -134,19 +137,20 @@ static char **shell_words(const char *s)
 				for (s++; *s && *s != q; s++) {
 					if (q == '"' && *s == '\\' && (s[1] == '"' || s[1] == '\\'))
 						s++;
-					fputc(*s, w.f);
+					w[k++] = *s;
 				}
 				if (*s)
 					s++;
 			} else if (q == '\\' && s[1]) {
-				fputc(s[1], w.f);
+				w[k++] = s[1];
 				s += 2;
 			} else {
-				fputc(*s++, w.f);
+				w[k++] = *s++;
 			}
 		}
+		w[k] = '\0';
 		v = xrealloc(v, (n + 2) * sizeof(*v));
-		v[n++] = text_close(&w);
+		v[n++] = w;
 		v[n] = NULL;
 	}
 	return v;
@@ -261,6 +265,13 @@ static int parse(struct pip_req_reader *r, const char *file, const char *text, s
 			p += p[0] == '\r' && p + 1 < end && p[1] == '\n' ? 2 : 1;
 		lineno++;
 		more = n && s[n - 1] == '\\' && !comment_line(s, n);
+		if (!more && !joined.f) {
+			/* a line of its own: the common case */
+			autofree char *line = xasprintf("%.*s", (int)n, s);
+
+			rc = joined_line(r, file, lineno, line, constraint, depth);
+			continue;
+		}
 		if (!joined.f) {
 			first = lineno;
 			text_open(&joined);
