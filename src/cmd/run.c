@@ -233,7 +233,9 @@ static void parse(int argc, char **argv, char **envp, struct jail_config *cfg, s
 	if (optind >= argc)
 		die("no command given: pipjail [OPTIONS] -- COMMAND [ARG...], e.g. pipjail pip install foo");
 	cfg->argv = argv + optind;
-	opt->is_pip = pip_command_is_pip(cfg->argv);
+	/* pip, pip3, pip3.11, python -m pip: the rule the kernel and the
+	 * engine follow too (src/pip/command.c); not pipx, not pipenv. */
+	opt->is_pip = pip_argv_is_pip((const char *const *)cfg->argv);
 	cfg->net = parse_net(net_arg, opt->is_pip);
 	opt->allow_hosts = hosts.v;
 	opt->n_allow_hosts = hosts.n;
@@ -242,7 +244,7 @@ static void parse(int argc, char **argv, char **envp, struct jail_config *cfg, s
 		jail_config_bind(cfg, "--rw", rw.v[i], true);
 	for (size_t i = 0; i < ro.n; i++)
 		jail_config_bind(cfg, "--ro", ro.v[i], false);
-	venv = opt->is_pip ? pip_target_option(cfg->argv, cfg->user.home) : NULL;
+	venv = opt->is_pip ? pip_target_option((const char *const *)cfg->argv, cfg->user.home) : NULL;
 	if (!venv)
 		venv = pip_env_of_command(cfg->argv[0]);
 	if (venv) {

@@ -1,7 +1,7 @@
 /* The engine's insides, shared by the files of decide/: engine.c (life
- * cycle, events in), proctree.c (roles and packages), match.c (an event
- * against the rules), verdict.c (violations, actions, the verdict).  Not
- * for other layers: their door is engine.h. */
+ * cycle, events in), proctree.c (roles and packages), writers.c (who wrote
+ * a path), match.c (an event against the rules), verdict.c (violations,
+ * actions, the verdict).  Not for other layers: their door is engine.h. */
 #ifndef PIPJAIL_ENGINE_PRIV_H
 #define PIPJAIL_ENGINE_PRIV_H
 
@@ -138,9 +138,6 @@ struct proc *proc_get(struct engine *e, uint32_t hpid);
 struct proc *proc_lookup_or_new(struct engine *e, const struct trace_event *ev);
 void proctree_event(struct engine *e, const struct trace_event *ev, struct proc *pr);
 void proctree_free(struct engine *e);
-/* Remember who wrote, created, renamed onto or removed a path. */
-void writers_event(struct engine *e, const struct trace_event *ev);
-void writers_free(struct engine *e);
 /* A build of no known name writing <name>.egg-info or <name>-<v>.dist-info. */
 void proctree_learn_name(struct engine *e, struct proc *pr, const struct trace_event *ev);
 void proctree_apply_note(struct engine *e, const cJSON *note);
@@ -149,16 +146,10 @@ void proctree_emit_note(struct engine *e, const struct proc *pr, const char *sou
 char *proctree_chain(const struct engine *e, const struct proc *pr, uint32_t **pids, size_t *n);
 int pkg_intern(struct engine *e, const char *name, const char *version, const char *srcdir);
 void pkg_add_hook(struct pkg *k, const char *hook);
-/* Package metadata of a source tree (exposed for tests). */
-struct pkg_meta {
-	char name[128], version[64];
-	const char *source;
-};
-/* Parse metadata files' text (tests): 0 when a name was found. */
-int meta_from_pkginfo(const char *text, struct pkg_meta *m);
-int meta_from_pyproject(const char *text, struct pkg_meta *m);
-int meta_from_setupcfg(const char *text, struct pkg_meta *m);
-int meta_from_dirname(const char *dir, struct pkg_meta *m);
+
+/* writers.c: remember who wrote, created, renamed onto or removed a path. */
+void writers_event(struct engine *e, const struct trace_event *ev);
+void writers_free(struct engine *e);
 
 /* match.c */
 /* Judge ev; role is the role whose rules apply (for an exec: the caller's,

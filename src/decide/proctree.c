@@ -20,8 +20,7 @@
 #include <sys/syscall.h>
 
 #include "base/base.h"
-
-#define META_MAX_BYTES (64 * 1024)
+#include "pip/pip.h"
 
 /* ---- the table --------------------------------------------------------------- */
 
@@ -229,199 +228,7 @@ void pkg_add_hook(struct pkg *k, const char *hook)
 	k->hooks[k->n_hooks++] = xstrdup(hook);
 }
 
-/* ---- package metadata ------------------------------------------------------------ */
-
-static void copy_trim(char *dst, size_t len, const char *s, size_t n)
-{
-	while (n && (*s == ' ' || *s == '\t')) {
-		s++;
-		n--;
-	}
-	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		n--;
-	if (n >= 2 && (s[0] == '"' || s[0] == '\'') && s[n - 1] == s[0]) {
-		s++;
-		n -= 2;
-	}
-	if (n >= len)
-		n = len - 1;
-	/* Names and versions are short and printable: anything else is cut. */
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '"' || s[i] == '\\') {
-			n = i;
-			break;
-		}
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-}
-
-/* Iterate lines: returns the next line start and its length in *n. */
-static const char *next_line(const char **cur, size_t *n)
-{
-	const char *s = *cur, *nl;
-
-	if (!*s)
-		return NULL;
-	nl = strchr(s, '\n');
-	*n = nl ? (size_t)(nl - s) : strlen(s);
-	*cur = nl ? nl + 1 : s + *n;
-	return s;
-}
-
-int meta_from_pkginfo(const char *text, struct pkg_meta *m)
-{
-	const char *cur = text, *l;
-	size_t n;
-
-	m->name[0] = m->version[0] = '\0';
-	while ((l = next_line(&cur, &n))) {
-		if (n == 0 || (n == 1 && l[0] == '\r'))
-			break;  /* end of the headers */
-		if (n > 5 && !strncmp(l, "Name:", 5) && !m->name[0])
-			copy_trim(m->name, sizeof(m->name), l + 5, n - 5);
-		else if (n > 8 && !strncmp(l, "Version:", 8) && !m->version[0])
-			copy_trim(m->version, sizeof(m->version), l + 8, n - 8);
-	}
-	m->source = "PKG-INFO";
-	return m->name[0] ? 0 : -1;
-}
-
-/* key = value lines of one [section] (TOML and INI alike for these keys). */
-static int meta_from_section(const char *text, const char *section, struct pkg_meta *m)
-{
-	const char *cur = text, *l;
-	size_t n, slen = strlen(section);
-	bool in = false;
-
-	m->name[0] = m->version[0] = '\0';
-	while ((l = next_line(&cur, &n))) {
-		size_t i = 0, k;
-
-		while (i < n && (l[i] == ' ' || l[i] == '\t'))
-			i++;
-		if (i < n && l[i] == '[') {
-			in = n - i >= slen && !strncmp(l + i, section, slen);
-			continue;
-		}
-		if (!in)
-			continue;
-		for (k = i; k < n && l[k] != '=' && l[k] != ':'; k++)
-			;
-		if (k >= n)
-			continue;
-		{
-			size_t kend = k;
-
-			while (kend > i && (l[kend - 1] == ' ' || l[kend - 1] == '\t'))
-				kend--;
-			if (kend - i == 4 && !strncmp(l + i, "name", 4) && !m->name[0])
-				copy_trim(m->name, sizeof(m->name), l + k + 1, n - k - 1);
-			else if (kend - i == 7 && !strncmp(l + i, "version", 7) && !m->version[0])
-				copy_trim(m->version, sizeof(m->version), l + k + 1, n - k - 1);
-		}
-	}
-	/* setup.cfg's "version = attr: pkg.__version__" or "file: VERSION" is
-	 * not a version. */
-	if (!strncmp(m->version, "attr:", 5) || !strncmp(m->version, "file:", 5))
-		m->version[0] = '\0';
-	return m->name[0] ? 0 : -1;
-}
-
-int meta_from_pyproject(const char *text, struct pkg_meta *m)
-{
-	int r = meta_from_section(text, "[project]", m);
-
-	m->source = "pyproject.toml";
-	return r;
-}
-
-int meta_from_setupcfg(const char *text, struct pkg_meta *m)
-{
-	int r = meta_from_section(text, "[metadata]", m);
-
-	m->source = "setup.cfg";
-	return r;
-}
-
-/* setup.py: a literal name="..." / version="..." keyword, when there is one. */
-static int meta_from_setuppy(const char *text, struct pkg_meta *m)
-{
-	static const char *const keys[] = { "name", "version" };
-
-	m->name[0] = m->version[0] = '\0';
-	for (int k = 0; k < 2; k++) {
-		const char *s = text;
-		char *dst = k ? m->version : m->name;
-		size_t dlen = k ? sizeof(m->version) : sizeof(m->name);
-
-		while ((s = strstr(s, keys[k]))) {
-			const char *p = s + strlen(keys[k]);
-			char q;
-			const char *end;
-
-			if (s > text && (s[-1] == '_' || (s[-1] >= 'a' && s[-1] <= 'z'))) {
-				s = p;
-				continue;
-			}
-			while (*p == ' ')
-				p++;
-			if (*p != '=') {
-				s = p;
-				continue;
-			}
-			p++;
-			while (*p == ' ')
-				p++;
-			q = *p;
-			if ((q != '"' && q != '\'') || !(end = strchr(p + 1, q)) || end - p > 100) {
-				s = p;
-				continue;
-			}
-			copy_trim(dst, dlen, p + 1, (size_t)(end - p - 1));
-			break;
-		}
-	}
-	m->source = "setup.py";
-	return m->name[0] ? 0 : -1;
-}
-
-/* pip's unpack directories: "<name>_<32 hex>" (newer pip), "<name>" under
- * pip-install-*, "<name>-<version>" for a local tree; "pip-req-build-*"
- * says nothing. */
-int meta_from_dirname(const char *dir, struct pkg_meta *m)
-{
-	const char *base = strrchr(dir, '/');
-	size_t n;
-
-	m->name[0] = m->version[0] = '\0';
-	m->source = "directory name";
-	base = base ? base + 1 : dir;
-	n = strlen(base);
-	if (!n || !strncmp(base, "pip-", 4) || !strncmp(base, "tmp", 3))
-		return -1;
-	if (n > 33 && base[n - 33] == '_') {
-		bool hex = true;
-
-		for (size_t i = n - 32; i < n; i++)
-			if (!((base[i] >= '0' && base[i] <= '9') || (base[i] >= 'a' && base[i] <= 'f')))
-				hex = false;
-		if (hex) {
-			copy_trim(m->name, sizeof(m->name), base, n - 33);
-			return m->name[0] ? 0 : -1;
-		}
-	}
-	{
-		const char *dash = strrchr(base, '-');
-
-		if (dash && dash > base && dash[1] >= '0' && dash[1] <= '9') {
-			copy_trim(m->name, sizeof(m->name), base, (size_t)(dash - base));
-			copy_trim(m->version, sizeof(m->version), dash + 1, strlen(dash + 1));
-			return 0;
-		}
-	}
-	copy_trim(m->name, sizeof(m->name), base, n);
-	return 0;
-}
+/* ---- a build's metadata, read in the jail ------------------------------------------ */
 
 /* Read a small file of the jail, confined to the jail's root. */
 static char *read_in_jail(int rootfd, const char *dir, const char *name)
@@ -444,28 +251,27 @@ static char *read_in_jail(int rootfd, const char *dir, const char *name)
 	}
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return NULL;
-	buf = xmalloc(META_MAX_BYTES + 1);
-	n = read_all(fd, buf, META_MAX_BYTES);
+	buf = xmalloc(PIP_META_MAX_BYTES + 1);
+	n = read_all(fd, buf, PIP_META_MAX_BYTES);
 	if (n < 0) {
 		free(buf);
 		return NULL;
 	}
 	buf[n] = '\0';
-	if (memchr(buf, '\0', (size_t)n))
-		buf[strlen(buf)] = '\0';
 	return buf;
 }
 
-static int meta_live(uint32_t hpid, const char *dir, struct pkg_meta *m)
+/* The first of the tree's metadata files that names the project. */
+static int meta_live(uint32_t hpid, const char *dir, struct pip_meta *m)
 {
 	static const struct {
 		const char *file;
-		int (*parse)(const char *, struct pkg_meta *);
+		int (*parse)(const char *, struct pip_meta *);
 	} order[] = {
-		{ "PKG-INFO", meta_from_pkginfo },
-		{ "pyproject.toml", meta_from_pyproject },
-		{ "setup.cfg", meta_from_setupcfg },
-		{ "setup.py", meta_from_setuppy },
+		{ "PKG-INFO", pip_meta_from_pkginfo },
+		{ "pyproject.toml", pip_meta_from_pyproject },
+		{ "setup.cfg", pip_meta_from_setupcfg },
+		{ "setup.py", pip_meta_from_setuppy },
 	};
 	char root[64];
 	autoclose int rootfd = -1;
@@ -481,68 +287,6 @@ static int meta_live(uint32_t hpid, const char *dir, struct pkg_meta *m)
 			return 0;
 	}
 	return -1;
-}
-
-/* The jailed command's requirement when it names exactly one:
- * "pip install ./demo-1.0.tar.gz" -> demo 1.0, "pip install foo==2" -> foo 2. */
-static int meta_from_argv(char *const *argv, struct pkg_meta *m)
-{
-	const char *req = NULL;
-	bool after_cmd = false;
-	int count = 0;
-	char buf[256];
-
-	m->name[0] = m->version[0] = '\0';
-	m->source = "the command line";
-	for (size_t i = 0; argv && argv[i]; i++) {
-		const char *a = argv[i];
-
-		if (!after_cmd) {
-			after_cmd = !strcmp(a, "install") || !strcmp(a, "wheel") || !strcmp(a, "download");
-			continue;
-		}
-		if (a[0] == '-') {
-			/* options with a value */
-			if (!strcmp(a, "-r") || !strcmp(a, "-c") || !strcmp(a, "-t") || !strcmp(a, "-d") ||
-			    !strcmp(a, "-i") || !strcmp(a, "-w") || !strcmp(a, "-f") ||
-			    !strcmp(a, "--requirement") || !strcmp(a, "--index-url") ||
-			    !strcmp(a, "--extra-index-url") || !strcmp(a, "--find-links") ||
-			    !strcmp(a, "--target") || !strcmp(a, "--prefix") || !strcmp(a, "--root") ||
-			    !strcmp(a, "--dest") || !strcmp(a, "--wheel-dir") || !strcmp(a, "--constraint"))
-				i += argv[i + 1] ? 1 : 0;
-			if (!strcmp(a, "-r") || !strcmp(a, "--requirement"))
-				count += 2;  /* a file of requirements: not one name */
-			continue;
-		}
-		req = a;
-		count++;
-	}
-	if (count != 1 || !req)
-		return -1;
-	{
-		const char *base = strrchr(req, '/');
-		size_t n;
-
-		base = base ? base + 1 : req;
-		snprintf(buf, sizeof(buf), "%s", base);
-		n = strlen(buf);
-		if (n > 7 && !strcmp(buf + n - 7, ".tar.gz"))
-			buf[n - 7] = '\0';
-		else if (n > 4 && (!strcmp(buf + n - 4, ".zip") || !strcmp(buf + n - 4, ".tgz")))
-			buf[n - 4] = '\0';
-		n = strcspn(buf, "=<>!~;[ @");
-		if (buf[n] == '=' && buf[n + 1] == '=') {
-			copy_trim(m->version, sizeof(m->version), buf + n + 2, strlen(buf + n + 2));
-			buf[n] = '\0';
-			copy_trim(m->name, sizeof(m->name), buf, strlen(buf));
-			return m->name[0] ? 0 : -1;
-		}
-		buf[n] = '\0';
-	}
-	if (meta_from_dirname(buf, m) < 0)
-		return -1;
-	m->source = "the command line";
-	return 0;
 }
 
 /* ---- classification ---------------------------------------------------------------- */
@@ -568,19 +312,6 @@ static bool is_python(const char *path)
 	return b && (!strncmp(b, "python", 6) || !strncmp(b, "pypy", 4));
 }
 
-/* pip, pip3, pip3.11 */
-static bool is_pip_name(const char *path)
-{
-	const char *b = base_name(path);
-
-	if (!b || strncmp(b, "pip", 3))
-		return false;
-	for (b += 3; *b; b++)
-		if (!((*b >= '0' && *b <= '9') || *b == '.'))
-			return false;
-	return true;
-}
-
 static const char *const hooks[] = {
 	"get_requires_for_build_wheel", "prepare_metadata_for_build_wheel", "build_wheel",
 	"build_editable", "get_requires_for_build_editable", "prepare_metadata_for_build_editable",
@@ -589,21 +320,30 @@ static const char *const hooks[] = {
 
 enum cls { CLS_OTHER, CLS_PIP, CLS_BUILD };
 
-/* What an exec runs: pip, a build hook (with its name in hook), or other. */
-static enum cls classify(const struct trace_event *ev, char *hook, size_t hooklen)
+/* "setup.py CMD": the first word from argv[first] on that is not an option. */
+static enum cls setup_py_hook(const char *const *argv, size_t argc, size_t first, char *hook,
+			      size_t hooklen)
+{
+	size_t j;
+
+	for (j = first; j < argc && argv[j][0] == '-'; j++)
+		;
+	snprintf(hook, hooklen, "setup.py %.40s", j < argc ? argv[j] : "");
+	return CLS_BUILD;
+}
+
+/* A build hook run by an interpreter: pyproject_hooks' _in_process.py
+ * HOOK, setuptools' "python -c <shim naming setup.py> CMD", or "python
+ * setup.py CMD". */
+static enum cls build_hook(const struct trace_event *ev, char *hook, size_t hooklen)
 {
 	const char *const *argv = ev->argv;
 	size_t argc = 0;
 
-	hook[0] = '\0';
 	while (argv && argv[argc])
 		argc++;
-	if (is_pip_name(ev->abs) || is_pip_name(ev->path))
-		return CLS_PIP;
-	if (!argc)
+	if (!argc || (!is_python(argv[0]) && !is_python(ev->abs) && !is_python(ev->file)))
 		return CLS_OTHER;
-	if (!is_python(argv[0]) && !is_python(ev->abs) && !is_python(ev->file))
-		return is_pip_name(argv[0]) ? CLS_PIP : CLS_OTHER;
 	for (size_t i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -617,21 +357,11 @@ static enum cls classify(const struct trace_event *ev, char *hook, size_t hookle
 			snprintf(hook, hooklen, "%.*s", k < ARRAY_SIZE(hooks) ? 64 : 48, h);
 			return CLS_BUILD;
 		}
-		if (!strcmp(a, "-m") && i + 1 < argc) {
-			if (!strcmp(argv[i + 1], "pip") || !strncmp(argv[i + 1], "pip.", 4))
-				return CLS_PIP;
+		if (!strcmp(a, "-m"))
 			return CLS_OTHER;
-		}
-		if (!strcmp(a, "-c") && i + 1 < argc) {
-			size_t j;
-
-			if (!strstr(argv[i + 1], "setup.py"))
-				return CLS_OTHER;
-			for (j = i + 2; j < argc && argv[j][0] == '-'; j++)
-				;
-			snprintf(hook, hooklen, "setup.py %.40s", j < argc ? argv[j] : "");
-			return CLS_BUILD;
-		}
+		if (!strcmp(a, "-c") && i + 1 < argc)
+			return strstr(argv[i + 1], "setup.py") ? setup_py_hook(argv, argc, i + 2, hook, hooklen)
+							       : CLS_OTHER;
 		if (a[0] == '-') {
 			/* interpreter options with a value */
 			if ((!strcmp(a, "-W") || !strcmp(a, "-X")) && i + 1 < argc)
@@ -639,23 +369,21 @@ static enum cls classify(const struct trace_event *ev, char *hook, size_t hookle
 			continue;
 		}
 		/* the script */
-		if (!strcmp(base_name(a), "setup.py")) {
-			size_t j;
-
-			for (j = i + 1; j < argc && argv[j][0] == '-'; j++)
-				;
-			snprintf(hook, hooklen, "setup.py %.40s", j < argc ? argv[j] : "");
-			return CLS_BUILD;
-		}
-		/* pip installing build dependencies runs itself as
-		 * `python .../pip/__pip-runner__.py install ...` (pip >= 22.3), or
-		 * `python .../site-packages/pip install ...` (older pips). */
-		if (is_pip_name(a) || ends_with(a, "/pip/__main__.py") ||
-		    ends_with(a, "/pip/__pip-runner__.py") || ends_with(a, "/site-packages/pip"))
-			return CLS_PIP;
+		if (!strcmp(base_name(a), "setup.py"))
+			return setup_py_hook(argv, argc, i + 1, hook, hooklen);
 		return CLS_OTHER;
 	}
 	return CLS_OTHER;
+}
+
+/* What an exec runs: pip (the one rule, src/pip/command.c, which the
+ * kernel follows too), a build hook (with its name in hook), or other. */
+static enum cls classify(const struct trace_event *ev, char *hook, size_t hooklen)
+{
+	hook[0] = '\0';
+	if (pip_argv_is_pip(ev->argv))
+		return CLS_PIP;
+	return build_hook(ev, hook, hooklen);
 }
 
 /* Trailing blanks of "setup.py " when no command followed. */
@@ -701,7 +429,7 @@ static void move_to_pkg(struct engine *e, struct proc *pr, int pkg)
 static void attribute_build(struct engine *e, struct proc *pr, const struct trace_event *ev,
 			    const char *hook)
 {
-	struct pkg_meta m = { .source = "unknown" };
+	struct pip_meta m = { .source = "unknown" };
 	bool found = false;
 	int k;
 
@@ -710,9 +438,9 @@ static void attribute_build(struct engine *e, struct proc *pr, const struct trac
 	if (ev->cwd && e->live)
 		found = meta_live(ev->hpid, ev->cwd, &m) == 0;
 	if (!found && ev->cwd)
-		found = meta_from_dirname(ev->cwd, &m) == 0;
+		found = pip_meta_from_dirname(ev->cwd, &m) == 0;
 	if (!found)
-		found = meta_from_argv(e->argv, &m) == 0;
+		found = pip_meta_from_argv((const char *const *)e->argv, &m) == 0;
 	if (!found)
 		m.source = "unknown";
 	set_str(&pr->package, found ? m.name : NULL);
@@ -885,40 +613,9 @@ void proctree_apply_note(struct engine *e, const cJSON *note)
 
 /* ---- names learned from what a build writes ------------------------------------------ */
 
-/* "<name>.egg-info" or "<name>-<version>.dist-info" in path: setuptools'
- * egg_info and every backend's metadata hook write one.  For builds that
- * nothing else named (a replay without notes, a tree read too late). */
-static bool meta_from_written(const char *path, struct pkg_meta *m)
-{
-	const char *s = path;
-
-	m->name[0] = m->version[0] = '\0';
-	m->source = "metadata written";
-	while (s && *s) {
-		const char *start = *s == '/' ? s + 1 : s, *end = strchr(start, '/');
-		size_t n = end ? (size_t)(end - start) : strlen(start);
-
-		if (n > 9 && !strncmp(start + n - 9, ".egg-info", 9)) {
-			copy_trim(m->name, sizeof(m->name), start, n - 9);
-			return m->name[0] != '\0';
-		}
-		if (n > 10 && !strncmp(start + n - 10, ".dist-info", 10)) {
-			const char *dash = memchr(start, '-', n - 10);
-
-			if (!dash)
-				return false;
-			copy_trim(m->name, sizeof(m->name), start, (size_t)(dash - start));
-			copy_trim(m->version, sizeof(m->version), dash + 1, (size_t)(start + n - 10 - dash - 1));
-			return m->name[0] != '\0';
-		}
-		s = end;
-	}
-	return false;
-}
-
 void proctree_learn_name(struct engine *e, struct proc *pr, const struct trace_event *ev)
 {
-	struct pkg_meta m;
+	struct pip_meta m;
 	struct pkg *k;
 	int idx = pr->pkg;
 
@@ -927,7 +624,7 @@ void proctree_learn_name(struct engine *e, struct proc *pr, const struct trace_e
 	if (strcmp(ev->kind, "mkdir") &&
 	    !(strcmp(ev->kind, "open") == 0 && (trace_open_bits(ev->flags) & (TOB_CREAT | TOB_WRONLY))))
 		return;
-	if (!meta_from_written(ev->abs, &m))
+	if (pip_meta_from_written(ev->abs, &m) < 0)
 		return;
 	k = &e->pkgs[idx];
 	free(k->name);
@@ -999,196 +696,4 @@ char *proctree_chain(const struct engine *e, const struct proc *pr, uint32_t **p
 	*pids_out = pids;
 	*n_out = n;
 	return s;
-}
-
-/* ---- who wrote a path ------------------------------------------------------------ */
-
-static uint64_t path_hash(const char *p, size_t len)
-{
-	return fnv1a(FNV1A_INIT, p, len);
-}
-
-static struct writer *writer_find(const struct engine *e, const char *p, size_t len, uint64_t h)
-{
-	if (!e->wbuckets_n)
-		return NULL;
-	for (struct writer *w = e->wbuckets[h & (e->wbuckets_n - 1)]; w; w = w->chain)
-		if (w->hash == h && w->len == len && !memcmp(w->path, p, len))
-			return w;
-	return NULL;
-}
-
-static void age_unlink(struct engine *e, struct writer *w)
-{
-	if (w->older)
-		w->older->newer = w->newer;
-	else
-		e->woldest = w->newer;
-	if (w->newer)
-		w->newer->older = w->older;
-	else
-		e->wnewest = w->older;
-	w->older = w->newer = NULL;
-}
-
-static void age_append(struct engine *e, struct writer *w)
-{
-	w->older = e->wnewest;
-	w->newer = NULL;
-	if (e->wnewest)
-		e->wnewest->newer = w;
-	else
-		e->woldest = w;
-	e->wnewest = w;
-}
-
-/* Forget the oldest entry: the table is full. */
-static void writer_evict_oldest(struct engine *e)
-{
-	struct writer *w = e->woldest, **pp;
-
-	if (!w)
-		return;
-	age_unlink(e, w);
-	for (pp = &e->wbuckets[w->hash & (e->wbuckets_n - 1)]; *pp != w; pp = &(*pp)->chain)
-		;
-	*pp = w->chain;
-	e->n_writers--;
-	e->writer_bytes -= w->len;
-	if (!e->writers_evicted++)
-		debugx(1, "engine: more than %zu written paths (or %u bytes of them): forgetting the oldest",
-		       e->writers_max, ENGINE_WRITERS_MAX_BYTES);
-	free(w);
-}
-
-static void writer_grow(struct engine *e)
-{
-	size_t n = e->wbuckets_n ? e->wbuckets_n * 2 : 1024;
-	struct writer **b = xcalloc(n, sizeof(*b));
-
-	for (size_t i = 0; i < e->wbuckets_n; i++) {
-		struct writer *w = e->wbuckets[i], *next;
-
-		for (; w; w = next) {
-			next = w->chain;
-			w->chain = b[w->hash & (n - 1)];
-			b[w->hash & (n - 1)] = w;
-		}
-	}
-	free(e->wbuckets);
-	e->wbuckets = b;
-	e->wbuckets_n = n;
-}
-
-static void writer_set(struct engine *e, const char *path, uint32_t hpid, bool renamed)
-{
-	size_t len;
-	uint64_t h;
-	struct writer *w;
-
-	if (!path || path[0] != '/' || !hpid)
-		return;
-	len = strlen(path);
-	h = path_hash(path, len);
-	w = writer_find(e, path, len, h);
-	if (w) {
-		/* Written again: now the newest. */
-		age_unlink(e, w);
-		age_append(e, w);
-		w->hpid = hpid;
-		w->renamed = renamed;
-		return;
-	}
-	while (e->n_writers && (e->n_writers >= e->writers_max ||
-				e->writer_bytes + len > ENGINE_WRITERS_MAX_BYTES))
-		writer_evict_oldest(e);
-	if (e->n_writers + 1 > e->wbuckets_n)
-		writer_grow(e);
-	w = xmalloc(sizeof(*w) + len + 1);
-	w->hash = h;
-	w->hpid = hpid;
-	w->renamed = renamed;
-	w->len = len;
-	memcpy(w->path, path, len + 1);
-	w->chain = e->wbuckets[h & (e->wbuckets_n - 1)];
-	e->wbuckets[h & (e->wbuckets_n - 1)] = w;
-	age_append(e, w);
-	e->n_writers++;
-	e->writer_bytes += len;
-}
-
-/* The path an fd-or-path event names: abs, and the file really reached
- * when that is another name (a symlink on the way). */
-static void writer_set_both(struct engine *e, const struct trace_event *ev)
-{
-	writer_set(e, ev->abs, ev->hpid, false);
-	if (ev->file && (!ev->abs || strcmp(ev->file, ev->abs)))
-		writer_set(e, ev->file, ev->hpid, false);
-}
-
-void writers_event(struct engine *e, const struct trace_event *ev)
-{
-	const char *k = ev->kind;
-
-	/* Only calls that happened: a refused or failed call changed nothing. */
-	if (!k || ev->refused || (ev->has_ret && ev->ret < 0))
-		return;
-	if (!strcmp(k, "open")) {
-		if (trace_open_bits(ev->flags) & TOB_WRITES)
-			writer_set_both(e, ev);
-	} else if (!strcmp(k, "mkdir") || !strcmp(k, "mknod") || !strcmp(k, "symlink") ||
-		   !strcmp(k, "unlink") || !strcmp(k, "rmdir")) {
-		writer_set(e, ev->abs, ev->hpid, false);
-	} else if (!strcmp(k, "truncate")) {
-		writer_set_both(e, ev);
-	} else if (!strcmp(k, "link")) {
-		writer_set(e, ev->abs2, ev->hpid, false);
-	} else if (!strcmp(k, "rename")) {
-		/* The old name is gone (a removal), the new one is what was moved. */
-		writer_set(e, ev->abs, ev->hpid, false);
-		writer_set(e, ev->abs2, ev->hpid, true);
-	}
-}
-
-uint32_t engine_writer_of(const struct engine *e, const char *abs_path)
-{
-	size_t len;
-	struct writer *w;
-
-	if (!e || !abs_path || abs_path[0] != '/')
-		return 0;
-	len = strlen(abs_path);
-	w = writer_find(e, abs_path, len, path_hash(abs_path, len));
-	if (w)
-		return w->hpid;
-	/* No write under this name: it may have come inside a directory that
-	 * was written elsewhere and renamed into place.  The nearest ancestor
-	 * with an entry says; only a rename makes it the answer. */
-	while (len > 1) {
-		while (len > 0 && abs_path[len - 1] != '/')
-			len--;
-		if (len > 1)
-			len--;  /* drop the '/' */
-		if (len <= 1)
-			break;
-		w = writer_find(e, abs_path, len, path_hash(abs_path, len));
-		if (w)
-			return w->renamed ? w->hpid : 0;
-	}
-	return 0;
-}
-
-void writers_free(struct engine *e)
-{
-	struct writer *w = e->woldest, *next;
-
-	for (; w; w = next) {
-		next = w->newer;
-		free(w);
-	}
-	free(e->wbuckets);
-	e->wbuckets = NULL;
-	e->wbuckets_n = 0;
-	e->woldest = e->wnewest = NULL;
-	e->n_writers = e->writer_bytes = 0;
 }

@@ -1,9 +1,8 @@
 /* HOST[:PORT] allow rules for the egress proxy, and the hosts of pip's own
- * index configuration.  See hostrule.h for the syntax. */
+ * index configuration (which src/pip/ finds).  See hostrule.h for the
+ * syntax. */
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -392,465 +391,53 @@ void hostrules_describe(const struct hostrules *rs, char *buf, size_t len)
 	}
 }
 
-/* ---- pip's configuration ------------------------------------------------ */
-
-enum pip_key { KEY_NONE, KEY_INDEX, KEY_EXTRA, KEY_FIND_LINKS, KEY_NO_INDEX };
+/* ---- pip's index configuration --------------------------------------------- */
 
 struct pipscan {
 	struct hostrules *rs;
-	const struct pip_config_src *src;
 	bool index_seen, no_index;
 	char *err;
 	size_t errlen;
 };
 
-static const char *env_get(char *const *envp, const char *name)
+/* One setting of pip's (src/pip/index.c): every URL it names.  index-url
+ * is one value (a space in it is an error); the others are lists,
+ * whitespace-separated as pip splits them. */
+static int add_setting(void *ctx, const struct pip_index_setting *set)
 {
-	size_t n = strlen(name);
-
-	for (; envp && *envp; envp++)
-		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
-			return *envp + n + 1;
-	return NULL;
-}
-
-static bool truthy(const char *v)
-{
-	return v && (strcasecmp(v, "1") == 0 || strcasecmp(v, "true") == 0 ||
-		     strcasecmp(v, "yes") == 0 || strcasecmp(v, "on") == 0);
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-/* Every whitespace-separated URL of value. */
-static int add_urls(struct pipscan *s, enum pip_key key, const char *value, const char *source)
-{
-	autofree char *copy = xstrdup(value);
+	struct pipscan *s = ctx;
+	autofree char *copy = NULL;
 	char *save = NULL;
 
-	if (key == KEY_NO_INDEX) {
-		if (truthy(value))
+	if (set->opt == PIP_OPT_NO_INDEX) {
+		if (!set->value || pip_config_truthy(set->value))
 			s->no_index = true;
 		return 0;
 	}
-	/* index-url is one value (a space in it is an error); the others are
-	 * lists, whitespace-separated as pip splits them. */
-	if (key == KEY_INDEX) {
-		char *u = trim(copy);
+	copy = xstrdup(set->value);
+	if (set->opt == PIP_OPT_INDEX_URL) {
+		char *u = copy, *e;
 
 		s->index_seen = true;
-		return *u ? hostrules_add_url(s->rs, u, source, s->err, s->errlen) : 0;
+		while (isspace((unsigned char)*u))
+			u++;
+		for (e = u + strlen(u); e > u && isspace((unsigned char)e[-1]); e--)
+			e[-1] = '\0';
+		return *u ? hostrules_add_url(s->rs, u, set->where, s->err, s->errlen) : 0;
 	}
 	for (char *u = strtok_r(copy, " \t\r\n", &save); u; u = strtok_r(NULL, " \t\r\n", &save))
-		if (hostrules_add_url(s->rs, u, source, s->err, s->errlen) < 0)
+		if (hostrules_add_url(s->rs, u, set->where, s->err, s->errlen) < 0)
 			return -1;
-	return 0;
-}
-
-/* pip normalises option names: "index_url", "--index-url", "Index-URL". */
-static enum pip_key key_of(const char *raw)
-{
-	char k[64];
-	size_t i;
-
-	while (*raw == '-')
-		raw++;
-	for (i = 0; raw[i] && i + 1 < sizeof(k); i++)
-		k[i] = raw[i] == '_' ? '-' : (char)tolower((unsigned char)raw[i]);
-	k[i] = '\0';
-	if (strcmp(k, "index-url") == 0 || strcmp(k, "i") == 0)
-		return KEY_INDEX;
-	if (strcmp(k, "extra-index-url") == 0)
-		return KEY_EXTRA;
-	if (strcmp(k, "find-links") == 0 || strcmp(k, "f") == 0)
-		return KEY_FIND_LINKS;
-	if (strcmp(k, "no-index") == 0)
-		return KEY_NO_INDEX;
-	return KEY_NONE;
-}
-
-static const char *key_name(enum pip_key k)
-{
-	switch (k) {
-	case KEY_INDEX: return "index-url";
-	case KEY_EXTRA: return "extra-index-url";
-	case KEY_FIND_LINKS: return "find-links";
-	case KEY_NO_INDEX: return "no-index";
-	default: return "?";
-	}
-}
-
-static FILE *open_config(const struct pipscan *s, const char *path)
-{
-	int fd = s->src->open_file ? s->src->open_file(path, s->src->ctx)
-				   : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	FILE *f;
-
-	if (fd < 0)
-		return NULL;
-	f = fdopen(fd, "r");
-	if (!f)
-		close(fd);
-	return f;
-}
-
-
-/* Apply one "key = value" of a pip.conf section that pip install reads. */
-static int conf_apply(struct pipscan *s, const char *path, unsigned line, const char *section,
-		      const char *key, const char *value)
-{
-	enum pip_key k = key_of(key);
-	autofree char *where = NULL;
-
-	if (k == KEY_NONE)
-		return 0;
-	if (strcmp(section, "global") && strcmp(section, "install") &&
-	    strcmp(section, "download") && strcmp(section, "wheel"))
-		return 0;
-	where = xasprintf("%s:%u [%s] %s", path, line, section, key_name(k));
-	return add_urls(s, k, value, where);
-}
-
-/* An INI file as Python's configparser reads it: [section], key = value or
- * key: value, indented continuation lines, # and ; comments.  A missing or
- * unreadable file is skipped (pip skips it too). */
-static int scan_pip_conf(struct pipscan *s, const char *path)
-{
-	FILE *f = open_config(s, path);
-	char *line = NULL, section[64] = "", key[64] = "";
-	size_t cap = 0;
-	unsigned lineno = 0, key_line = 0;
-	autofree char *value = NULL;
-	int rc = 0;
-
-	if (!f)
-		return 0;
-	debugx(2, "proxy: reading pip configuration %s", path);
-	while (getline(&line, &cap, f) >= 0) {
-		char *t = trim(line);
-
-		lineno++;
-		/* A continuation line extends the current value. */
-		if (key[0] && value && isspace((unsigned char)line[0]) && *t && *t != '#' && *t != ';') {
-			char *nv = xasprintf("%s %s", value, t);
-
-			free(value);
-			value = nv;
-			continue;
-		}
-		if (key[0] && value) {
-			if (conf_apply(s, path, key_line, section, key, value) < 0) {
-				rc = -1;
-				break;
-			}
-			key[0] = '\0';
-			free(value);
-			value = NULL;
-		}
-		if (*t == '\0' || *t == '#' || *t == ';')
-			continue;
-		if (*t == '[') {
-			char *end = strchr(t, ']');
-
-			snprintf(section, sizeof(section), "%.*s", end ? (int)(end - t - 1) : 0, t + 1);
-			lower(section);
-			continue;
-		}
-		size_t klen = strcspn(t, "=:");
-
-		if (t[klen] == '\0')
-			continue;    /* not a key line; configparser would fail, pip too */
-		t[klen] = '\0';
-		snprintf(key, sizeof(key), "%s", trim(t));
-		value = xstrdup(trim(t + klen + 1));
-		key_line = lineno;
-	}
-	if (rc == 0 && key[0] && value && conf_apply(s, path, key_line, section, key, value) < 0)
-		rc = -1;
-	free(line);
-	fclose(f);
-	return rc;
-}
-
-static int scan_requirements(struct pipscan *s, const char *path, const char *base_dir, int depth);
-
-/* One option of pip's command line or of a requirements file.  *used: how
- * many of args were consumed (1 or 2). */
-static int scan_option(struct pipscan *s, char *const *args, const char *where, const char *dir,
-		       int depth, int *used)
-{
-	const char *a = args[0], *val = NULL, *eq;
-	char name[64];
-	enum pip_key k;
-	autofree char *src = NULL;
-
-	*used = 1;
-	if (a[0] != '-' || a[1] == '\0')
-		return 0;
-	if (a[1] == '-') {
-		eq = strchr(a, '=');
-		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
-		if (eq)
-			val = eq + 1;
-	} else {
-		/* Short options: -i URL, -iURL, -f URL, -r FILE, -c FILE. */
-		snprintf(name, sizeof(name), "-%c", a[1]);
-		if (a[2])
-			val = a + 2;
-	}
-	bool req = strcmp(name, "-r") == 0 || strcmp(name, "--requirement") == 0 ||
-		   strcmp(name, "-c") == 0 || strcmp(name, "--constraint") == 0;
-
-	k = key_of(name);
-	if (strcmp(name, "-i") && strcmp(name, "-f") && name[1] != '-' && !req)
-		return 0;    /* another short option (or a bundle such as -qq) */
-	if (k == KEY_NONE && !req)
-		return 0;
-	if (k == KEY_NO_INDEX) {
-		s->no_index = true;
-		return 0;
-	}
-	if (!val) {
-		val = args[1];
-		if (!val)
-			return 0;    /* pip reports the missing value itself */
-		*used = 2;
-	}
-	if (req) {
-		if (strstr(val, "://"))
-			return 0;    /* a requirements URL: pip fetches it; not followed */
-		return scan_requirements(s, val, dir, depth + 1);
-	}
-	src = xasprintf("%s%s%s", where, *where ? " " : "", name);
-	return add_urls(s, k, val, src);
-}
-
-/* Expand ${NAME} as pip does in requirements files. */
-static char *expand_env(const struct pipscan *s, const char *in)
-{
-	size_t cap = strlen(in) + 1, n = 0;
-	char *out = xmalloc(cap);
-
-	for (const char *p = in; *p;) {
-		const char *add = p, *end;
-		size_t alen = 1;
-		char var[128];
-
-		if (p[0] == '$' && p[1] == '{' && (end = strchr(p + 2, '}')) &&
-		    (size_t)(end - p - 2) < sizeof(var)) {
-			snprintf(var, sizeof(var), "%.*s", (int)(end - p - 2), p + 2);
-			add = env_get(s->src->envp, var);
-			if (!add)
-				add = "";
-			alen = strlen(add);
-			p = end + 1;
-		} else {
-			p++;
-		}
-		if (n + alen + 1 > cap) {
-			cap = (n + alen + 1) * 2;
-			out = xrealloc(out, cap);
-		}
-		memcpy(out + n, add, alen);
-		n += alen;
-	}
-	out[n] = '\0';
-	return out;
-}
-
-static int scan_requirements(struct pipscan *s, const char *path, const char *base_dir, int depth)
-{
-	autofree char *full = NULL, *dir = NULL, *logical = NULL;
-	char *line = NULL, *slash;
-	size_t cap = 0;
-	unsigned lineno = 0, start = 0;
-	FILE *f;
-	int rc = 0;
-
-	if (depth > 10)
-		return 0;    /* a loop of -r files: pip reports it */
-	full = path[0] == '/' || !base_dir ? xstrdup(path) : xasprintf("%s/%s", base_dir, path);
-	dir = xstrdup(full);
-	slash = strrchr(dir, '/');
-	if (slash)
-		*slash = '\0';
-	else {
-		free(dir);
-		dir = base_dir ? xstrdup(base_dir) : NULL;
-	}
-	f = open_config(s, full);
-	if (!f)
-		return 0;    /* pip reports a missing file */
-	while (getline(&line, &cap, f) >= 0) {
-		size_t len = strlen(line);
-
-		lineno++;
-		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (!logical)
-			start = lineno;
-		if (len && line[len - 1] == '\\') {
-			line[len - 1] = '\0';
-			char *nl = xasprintf("%s%s", logical ? logical : "", line);
-
-			free(logical);
-			logical = nl;
-			continue;
-		}
-		char *joined = xasprintf("%s%s", logical ? logical : "", line);
-
-		free(logical);
-		logical = NULL;
-		/* A comment starts a line or follows whitespace. */
-		for (char *c = joined; *c; c++) {
-			if (*c == '#' && (c == joined || isspace((unsigned char)c[-1]))) {
-				*c = '\0';
-				break;
-			}
-		}
-		autofree char *expanded = expand_env(s, joined);
-		autofree char *where = xasprintf("%s:%u", full, start);
-		char *args[3] = { NULL }, *save = NULL;
-
-		free(joined);
-		args[0] = strtok_r(expanded, " \t", &save);
-		args[1] = args[0] ? strtok_r(NULL, " \t", &save) : NULL;
-		if (args[0]) {
-			int used;
-
-			if (scan_option(s, args, where, dir, depth, &used) < 0) {
-				rc = -1;
-				break;
-			}
-		}
-	}
-	free(line);
-	free(logical);
-	logical = NULL;
-	fclose(f);
-	return rc;
-}
-
-static bool is_pip_program(const char *arg)
-{
-	const char *b = strrchr(arg, '/');
-
-	b = b ? b + 1 : arg;
-	if (strncmp(b, "pip", 3) != 0)
-		return false;
-	for (b += 3; *b; b++)
-		if (!isdigit((unsigned char)*b) && *b != '.')
-			return false;
-	return true;
-}
-
-static int scan_argv(struct pipscan *s)
-{
-	char *const *argv = s->src->argv;
-	size_t i = 0;
-
-	if (!argv)
-		return 0;
-	/* Find pip: "pip ...", "/venv/bin/pip3 ...", "python3 -m pip ...". */
-	for (; argv[i]; i++) {
-		if (is_pip_program(argv[i])) {
-			i++;
-			break;
-		}
-		if (strcmp(argv[i], "-m") == 0 && argv[i + 1] && strcmp(argv[i + 1], "pip") == 0) {
-			i += 2;
-			break;
-		}
-	}
-	while (argv[i] && strcmp(argv[i], "--") != 0) {
-		int used;
-
-		if (scan_option(s, &argv[i], "", s->src->cwd, 0, &used) < 0)
-			return -1;
-		i += (size_t)used;
-	}
-	return 0;
-}
-
-static int scan_env(struct pipscan *s)
-{
-	static const struct { const char *name; enum pip_key key; } vars[] = {
-		{ "PIP_INDEX_URL", KEY_INDEX }, { "PIP_EXTRA_INDEX_URL", KEY_EXTRA },
-		{ "PIP_FIND_LINKS", KEY_FIND_LINKS }, { "PIP_NO_INDEX", KEY_NO_INDEX },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
-		const char *v = env_get(s->src->envp, vars[i].name);
-
-		if (v && add_urls(s, vars[i].key, v, vars[i].name) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* pip's files, in its order: PIP_CONFIG_FILE (os.devnull: no other file),
- * the system files, the user files, $VIRTUAL_ENV/pip.conf. */
-static int scan_conf_files(struct pipscan *s)
-{
-	static const char *const system_default[] = { "/etc/xdg/pip/pip.conf", "/etc/pip.conf", NULL };
-	const char *const *sys = s->src->system_files ? s->src->system_files : system_default;
-	const char *cf = env_get(s->src->envp, "PIP_CONFIG_FILE");
-	const char *xdg = env_get(s->src->envp, "XDG_CONFIG_HOME");
-	const char *venv = env_get(s->src->envp, "VIRTUAL_ENV");
-	const char *home = s->src->home;
-
-	if (cf && *cf) {
-		if (strcmp(cf, "/dev/null") == 0)
-			return 0;
-		if (scan_pip_conf(s, cf) < 0)
-			return -1;
-	}
-	for (; *sys; sys++)
-		if (scan_pip_conf(s, *sys) < 0)
-			return -1;
-	if (home) {
-		autofree char *legacy = xasprintf("%s/.pip/pip.conf", home);
-
-		if (scan_pip_conf(s, legacy) < 0)
-			return -1;
-	}
-	if (xdg && xdg[0] == '/') {
-		autofree char *p = xasprintf("%s/pip/pip.conf", xdg);
-
-		if (scan_pip_conf(s, p) < 0)
-			return -1;
-	} else if (home) {
-		autofree char *p = xasprintf("%s/.config/pip/pip.conf", home);
-
-		if (scan_pip_conf(s, p) < 0)
-			return -1;
-	}
-	if (venv && *venv) {
-		autofree char *p = xasprintf("%s/pip.conf", venv);
-
-		if (scan_pip_conf(s, p) < 0)
-			return -1;
-	}
 	return 0;
 }
 
 int hostrules_add_pip_config(struct hostrules *rs, const struct pip_config_src *src,
 			     char *err, size_t errlen)
 {
-	struct pipscan s = { .rs = rs, .src = src, .err = err, .errlen = errlen };
+	struct pipscan s = { .rs = rs, .err = err, .errlen = errlen };
 	struct hostrule r;
 
-	if (scan_conf_files(&s) < 0 || scan_env(&s) < 0 || scan_argv(&s) < 0)
+	if (pip_index_settings(src, add_setting, &s) != 0)
 		return -1;
 	if (s.index_seen || s.no_index)
 		return 0;

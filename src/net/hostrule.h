@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pip/pip.h"
+
 struct hostrule {
 	char *host;        /* lower case, no brackets, no trailing dot; "*" for any;
 	                    * for a wildcard the suffix without "*": ".example.org" */
@@ -78,31 +80,12 @@ const char *hostrule_authority(const char *auth, size_t len, uint16_t default_po
 void hostrule_clear(struct hostrule *r);
 void hostrules_free(struct hostrules *rs);
 
-/* Where pip's configuration is read from.  Everything may be NULL. */
-struct pip_config_src {
-	char *const *argv;   /* the jailed command: "pip install -i URL ...",
-	                      * "python3 -m pip ...": options after the pip
-	                      * program or "-m pip" are read */
-	char *const *envp;   /* environment pip will see (PIP_*, VIRTUAL_ENV,
-	                      * XDG_CONFIG_HOME, PIP_CONFIG_FILE) */
-	const char *home;    /* the home whose pip.conf pip will read */
-	const char *cwd;     /* for relative requirement file paths */
-	/* Opens a configuration or requirements file; NULL: open(2).  Lets
-	 * the caller read with the invoking user's rights.  Returns an fd or
-	 * -1 with errno. */
-	int (*open_file)(const char *path, void *ctx);
-	void *ctx;
-	/* The pip.conf files outside home and $VIRTUAL_ENV, in pip's order;
-	 * NULL: /etc/xdg/pip/pip.conf, /etc/pip.conf.  Tests point it at temp
-	 * files. */
-	const char *const *system_files;
-};
-
-/* Add the hosts of pip's index configuration: --index-url/-i,
- * --extra-index-url, --find-links/-f (also inside -r/-c requirement
- * files), PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS (space
- * separated), and the pip.conf files pip reads ([global], [install],
- * [download], [wheel]: index-url, extra-index-url, find-links).  When no
+/* Add the hosts of pip's index configuration, every setting that
+ * pip_index_settings() finds: --index-url/-i, --extra-index-url,
+ * --find-links/-f (also inside -r/-c requirement files), PIP_INDEX_URL,
+ * PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS (space separated), and the pip.conf
+ * files pip reads ([global], [install], [download], [wheel]: index-url,
+ * extra-index-url, find-links).  When no
  * index URL is configured anywhere and --no-index is not given, pip uses
  * PyPI: pypi.org:443 and files.pythonhosted.org:443 are added.
  * The union of every place is allowed (a superset of the effective

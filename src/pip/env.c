@@ -117,26 +117,24 @@ char *pip_cache_dir(const struct jail_user *u)
 
 /* pip's own --target/-t, --prefix, --root and --user name where it
  * installs; they win over the venv of the interpreter. */
-char *pip_target_option(char *const *a, const char *home)
+char *pip_target_option(const char *const *argv, const char *home)
 {
+	size_t start = pip_argv_start(argv);
+	struct pip_args it;
+	struct pip_arg a;
 
-	for (size_t i = 1; a[i]; i++) {
-		static const char *const opts[] = { "--target", "-t", "--prefix", "--root" };
-
-		if (strcmp(a[i], "--user") == 0)
+	pip_args_init(&it, start ? argv + start : NULL, false);
+	while (pip_args_next(&it, &a)) {
+		if (a.opt == PIP_OPT_USER)
 			return xasprintf("%s/.local", home);
-		for (size_t j = 0; j < ARRAY_SIZE(opts); j++) {
-			size_t n = strlen(opts[j]);
-
-			if (strcmp(a[i], opts[j]) == 0 && a[i + 1]) {
-				if (access(a[i + 1], F_OK) < 0)
-					die("%s %s: the directory does not exist; create it first so that "
-					    "pipjail can stage the install into it", opts[j], a[i + 1]);
-				return xstrdup(a[i + 1]);
-			}
-			if (strncmp(a[i], opts[j], n) == 0 && a[i][n] == '=' && opts[j][1] == '-')
-				return xstrdup(a[i] + n + 1);
-		}
+		if (a.opt != PIP_OPT_TARGET && a.opt != PIP_OPT_PREFIX && a.opt != PIP_OPT_ROOT)
+			continue;
+		if (!a.value)
+			return NULL;    /* pip says the value is missing */
+		if (access(a.value, F_OK) < 0)
+			die("%s %s: the directory does not exist; create it first so that "
+			    "pipjail can stage the install into it", a.name, a.value);
+		return xstrdup(a.value);
 	}
 	return NULL;
 }

@@ -241,6 +241,26 @@ static int read_row(const char *buf, size_t len, size_t *pos, struct field f[3],
 	return 1;
 }
 
+/* A new, zeroed row at the end of out (*cap: its room); NULL with a
+ * message naming the rows ("rows", "lines") beyond RECORD_MAX_ROWS. */
+static struct record_entry *record_add(struct record *out, size_t *cap, const char *rows,
+				       char *err, size_t errlen)
+{
+	struct record_entry *e;
+
+	if (out->n >= RECORD_MAX_ROWS) {
+		set_err(err, errlen, "more than %u %s", RECORD_MAX_ROWS, rows);
+		return NULL;
+	}
+	if (out->n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		out->e = xrealloc(out->e, *cap * sizeof(*out->e));
+	}
+	e = &out->e[out->n++];
+	memset(e, 0, sizeof(*e));
+	return e;
+}
+
 int record_parse(const char *buf, size_t len, struct record *out, char *err, size_t errlen)
 {
 	struct field f[3];
@@ -265,16 +285,8 @@ int record_parse(const char *buf, size_t len, struct record *out, char *err, siz
 			set_err(err, errlen, "row %zu: empty path", row);
 			goto out;
 		}
-		if (out->n >= RECORD_MAX_ROWS) {
-			set_err(err, errlen, "more than %u rows", RECORD_MAX_ROWS);
+		if (!(e = record_add(out, &cap, "rows", err, errlen)))
 			goto out;
-		}
-		if (out->n == cap) {
-			cap = cap ? cap * 2 : 64;
-			out->e = xrealloc(out->e, cap * sizeof(*out->e));
-		}
-		e = &out->e[out->n++];
-		memset(e, 0, sizeof(*e));
 		e->path = xstrdup(f[0].buf);
 		if (nf > 1)
 			parse_hash(f[1].buf, f[1].len, e);
@@ -321,16 +333,8 @@ int record_parse_lines(const char *buf, size_t len, struct record *out, char *er
 			set_err(err, errlen, "line %zu: longer than %u bytes", row, RECORD_MAX_FIELD);
 			goto fail;
 		}
-		if (out->n >= RECORD_MAX_ROWS) {
-			set_err(err, errlen, "more than %u lines", RECORD_MAX_ROWS);
+		if (!(e = record_add(out, &cap, "lines", err, errlen)))
 			goto fail;
-		}
-		if (out->n == cap) {
-			cap = cap ? cap * 2 : 64;
-			out->e = xrealloc(out->e, cap * sizeof(*out->e));
-		}
-		e = &out->e[out->n++];
-		memset(e, 0, sizeof(*e));
 		e->path = xasprintf("%.*s", (int)n, buf + pos);
 		pos = end + 1;
 	}

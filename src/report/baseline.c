@@ -11,8 +11,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "report/ci.h"
 #include "decide/engine.h"
+#include "pip/pip.h"
 #include "base/base.h"
 
 struct bentry {
@@ -252,7 +252,7 @@ static void hex_sha256(const char *s, char hex[65])
 void baseline_key_of(const struct engine *e, const struct violation_record *v,
 		     struct baseline_key *k)
 {
-	k->package = v->package ? ci_normalize_name(v->package) : xstrdup("");
+	k->package = v->package ? pip_normalize_name(v->package) : xstrdup("");
 	k->evidence = baseline_normalize_for(e, v->evidence);
 	hex_sha256(k->evidence, k->hash);
 }
@@ -334,7 +334,7 @@ struct baseline *baseline_parse(const char *text, size_t len, const char *name, 
 			goto fail;
 		}
 		en = &b->v[b->n++];
-		en->package = cJSON_IsString(pkg) ? ci_normalize_name(pkg->valuestring) : xstrdup("");
+		en->package = cJSON_IsString(pkg) ? pip_normalize_name(pkg->valuestring) : xstrdup("");
 		en->rule = xstrdup(rule->valuestring);
 		memcpy(en->hash, hash->valuestring, 65);
 		i++;

@@ -1,44 +1,25 @@
-/* pipjail in CI: requirements files, GitHub Actions workflow commands and
- * step summary, and the --sarif/--baseline/--write-baseline wiring. */
+/* pipjail in CI: GitHub Actions workflow commands and step summary, and
+ * the --sarif/--baseline/--write-baseline wiring of a run.  Where packages
+ * came from is origins.c's, what a finding says findings.c's. */
 #include "report/ci.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "report/baseline.h"
 #include "decide/engine.h"
+#include "report/findings.h"
+#include "report/origins.h"
 #include "report/report.h"
 #include "report/sarif.h"
 #include "base/base.h"
 
-#define REQ_MAX_BYTES (1u << 20)
-#define REQ_MAX_FILES 32
-#define REQ_MAX_DEPTH 8
 #define SUMMARY_EVIDENCE_MAX 300
 
 /* ---- names and escaping ------------------------------------------------------ */
-
-char *ci_normalize_name(const char *name)
-{
-	size_t n = strlen(name), o = 0;
-	char *out = xmalloc(n + 1);
-
-	for (size_t i = 0; i < n; i++) {
-		if (name[i] == '-' || name[i] == '_' || name[i] == '.') {
-			if (!o || out[o - 1] != '-')
-				out[o++] = '-';
-		} else {
-			out[o++] = (char)tolower((unsigned char)name[i]);
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
 
 static char *escape(const char *s, bool property)
 {
@@ -76,617 +57,20 @@ bool ci_github_actions(void)
 	return v && !strcmp(v, "true");
 }
 
-/* ---- the rules ---------------------------------------------------------------- */
-
-#define UNWANTED " If you have reviewed the package and accept this, record the finding in a " \
-		 "baseline (pipjail --write-baseline FILE, then --baseline FILE): it is then " \
-		 "reported but not counted."
-
-static const struct ci_rule rules[] = {
-	{ "decoy-read", "DecoyRead", "read a decoy secret",
-	  "A process of the install opened a decoy secret: one of the fake credentials pipjail "
-	  "puts where real ones live (~/.ssh/id_rsa, ~/.aws/credentials, ~/.pypirc, ...). "
-	  "Installing a package has no reason to read credentials; credential stealers start "
-	  "this way.",
-	  "Treat the package as hostile: remove it (or the requirement that pulls it in), pin a "
-	  "version you have reviewed, and report it to the index. No profile rule allows reading "
-	  "a decoy." UNWANTED, "9.0" },
-	{ "decoy-access", "DecoyAccess", "touched a decoy secret",
-	  "A process of the install linked, renamed, changed or otherwise used a decoy secret "
-	  "file (a fake credential pipjail puts where real ones live).",
-	  "Treat the package as hostile: remove it, pin a reviewed version, report it. No profile "
-	  "rule allows touching a decoy." UNWANTED, "8.0" },
-	{ "decoy-token", "DecoyToken", "used the value of a decoy secret",
-	  "The value of a decoy credential (a fake token pipjail puts in the environment and in "
-	  "decoy files) appeared in a program's arguments, a DNS query or a path: the package "
-	  "read a credential and is passing it on, usually to send it out.",
-	  "Treat the package as hostile: remove it, pin a reviewed version, report it to the "
-	  "index." UNWANTED, "9.5" },
-	{ "file-read", "FileRead", "read a file the profile does not allow",
-	  "A process of the install opened a file that the profile's read rules for its role "
-	  "(pip, build, tool, import) do not allow.",
-	  "If the read is legitimate (a build reading a header or a configuration file it "
-	  "needs), allow the path for that role in the project's profile (.pipjail.json: "
-	  "roles.ROLE.read.allow, see docs/profiles.md). Otherwise remove the package."
-	  UNWANTED, "6.5" },
-	{ "file-write", "FileWrite", "wrote where the profile does not allow",
-	  "A process of the install created, changed or removed a file where the profile's "
-	  "write rules for its role do not allow it (outside the build and temp directories).",
-	  "If the write is legitimate, allow the path in the project's profile (.pipjail.json: "
-	  "roles.ROLE.write.allow). A build that writes into your home or environment is "
-	  "tampering with it: remove the package." UNWANTED, "7.0" },
-	{ "exec", "Exec", "ran a program the profile does not allow",
-	  "A process of the install started a program that the profile's exec rules for the "
-	  "calling role do not allow (curl, wget, nc, a shell where none is expected, ...).",
-	  "If the build needs the program (a compiler, git for a VCS requirement), allow it in "
-	  "the project's profile (.pipjail.json: roles.ROLE.exec.allow). Otherwise remove the "
-	  "package." UNWANTED, "7.5" },
-	{ "network", "Network", "used the network",
-	  "A process of the install connected (or sent a datagram) to an address the profile "
-	  "does not allow. In pipjail only pip reaches its index, through pipjail's proxy; a "
-	  "build that connects out is fetching or sending something.",
-	  "If the package legitimately needs a service, allow the endpoint in the project's "
-	  "profile (roles.ROLE.network.connect); to let pip itself reach another package host, "
-	  "pass --allow-host HOST. Otherwise remove the package." UNWANTED, "8.0" },
-	{ "refused-call", "RefusedCall", "made a refused system call",
-	  "A process of the install made a system call that the jail refuses because it is "
-	  "only useful to leave the jail or reach other processes (ptrace, mount, unshare, bpf, "
-	  "keyctl, TIOCSTI, ...).",
-	  "No profile allows these calls: remove the package and report it." UNWANTED, "8.5" },
-	{ "non-native-abi", "NonNativeAbi", "made a 32-bit system call",
-	  "A process of the install made a system call through the 32-bit (non-native) ABI, a "
-	  "way to slip past system call filters.",
-	  "No profile allows it: remove the package and report it." UNWANTED, "8.5" },
-	{ "undeclared-file", "UndeclaredFile", "installed a file no RECORD names",
-	  "The staged install holds a file that no installed distribution's RECORD lists: "
-	  "something wrote into the environment beside what pip installed (a .pth file or a "
-	  "changed module planted by a build). Nothing was committed.",
-	  "Look at the file the evidence names. A package that writes outside its own wheel "
-	  "is tampering with the environment: remove it." UNWANTED, "7.0" },
-	{ "proxy", "EgressProxy", "was refused by the egress proxy",
-	  "A request through pipjail's egress proxy asked for a host that is not one of pip's "
-	  "configured indexes (--index-url, --extra-index-url, --find-links, pip.conf) nor "
-	  "allowed with --allow-host.",
-	  "If the host is a legitimate package source, add it to pip's configuration or pass "
-	  "--allow-host HOST to pipjail; otherwise find which requirement names it." UNWANTED,
-	  "6.0" },
-	{ "staging", "Staging", "could not be checked after staging",
-	  "pipjail could not read the staged install back to check it against the RECORD "
-	  "files, so nothing was committed.",
-	  "The evidence says what failed (disk full, permissions). Run again; report a bug if it "
-	  "stays." UNWANTED, "5.0" },
-};
-
-const struct ci_rule ci_rule_unknown = {
-	NULL, "PipjailRule", "broke a rule of the profile",
-	"A violation of the pipjail profile the run was held against.",
-	"See the evidence and the profile rule it names (docs/profiles.md); allow it in the "
-	"project's profile if it is legitimate, else remove the package." UNWANTED, "7.0",
-};
-
-const struct ci_rule *ci_rules(size_t *n)
-{
-	*n = ARRAY_SIZE(rules);
-	return rules;
-}
-
-const struct ci_rule *ci_rule(const char *id)
-{
-	for (size_t i = 0; id && i < ARRAY_SIZE(rules); i++)
-		if (!strcmp(rules[i].id, id))
-			return &rules[i];
-	return NULL;
-}
-
-char *ci_message(const struct engine *e, const struct violation_record *v,
-		 const struct ci_location *loc)
-{
-	const struct ci_rule *r = ci_rule(v->rule);
-	char *buf = NULL, outcome[256];
-	size_t size = 0;
-	FILE *out = open_memstream(&buf, &size);
-
-	if (!out)
-		die_errno("open_memstream");
-	fprintf(out, "%s%s%s", v->package ? v->package : "pip", v->version ? " " : "",
-		v->version ? v->version : "");
-	if (v->hook)
-		fprintf(out, " (%s)", v->hook);
-	fprintf(out, " %s", r ? r->title : ci_rule_unknown.title);
-	if (v->evidence)
-		fprintf(out, ": %s", v->evidence);
-	if (v->chain)
-		fprintf(out, "\nchain: %s", v->chain);
-	if (v->detail)
-		fprintf(out, "\nrule: %s", v->detail);
-	fprintf(out, "\ndone: %s", report_outcome(e, v, outcome, sizeof(outcome)));
-	if (loc && loc->file && loc->transitive && v->package)
-		fprintf(out, "\n%s is not named in %s: it came in as a dependency", v->package,
-			loc->file);
-	if (fclose(out) != 0)
-		die_errno("open_memstream");
-	return buf;
-}
-
-/* ---- requirements files ------------------------------------------------------- */
-
-struct reqline {
-	char *file;               /* as shown */
-	unsigned line;
-	char *name;               /* PEP 503 */
-};
-
-struct ci_origins {
-	char *base;
-	char **files;             /* requirements files read (absolute), in order */
-	char **shown;             /* the same as shown */
-	size_t n_files;
-	struct reqline *lines;
-	size_t n_lines;
-	struct reqline *artifacts;    /* sdists/wheels on the command line (line 0) */
-	size_t n_artifacts;
-	ci_open_fn open_fn;
-	void *ctx;
-};
-
-static const char *const archive_suffixes[] = { ".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz",
-						".tar.xz", ".tar" };
-
-static bool has_suffix(const char *s, size_t n, const char *suf)
-{
-	size_t m = strlen(suf);
-
-	return n >= m && !strncmp(s + n - m, suf, m);
-}
-
-/* The project name of an sdist or wheel file name (the part after the last
- * '/', before any '#' or '?'), malloc'd and normalised; NULL when it is not one. */
-static char *archive_name(const char *path)
-{
-	const char *b = strrchr(path, '/');
-	size_t n;
-	char *copy, *dash;
-
-	b = b ? b + 1 : path;
-	n = strcspn(b, "#?");
-	for (size_t i = 0; i < ARRAY_SIZE(archive_suffixes); i++) {
-		if (!has_suffix(b, n, archive_suffixes[i]))
-			continue;
-		copy = xasprintf("%.*s", (int)(n - strlen(archive_suffixes[i])), b);
-		/* a wheel: name-version-...; an sdist: name-version */
-		dash = !strcmp(archive_suffixes[i], ".whl") ? strchr(copy, '-') : strrchr(copy, '-');
-		if (!dash || dash == copy) {
-			free(copy);
-			return NULL;
-		}
-		*dash = '\0';
-		{
-			char *norm = ci_normalize_name(copy);
-
-			free(copy);
-			return norm;
-		}
-	}
-	return NULL;
-}
-
-/* a/b/../c -> a/c, ./ dropped; path is absolute. */
-static char *lexical_clean(const char *path)
-{
-	autofree char *copy = xstrdup(path);
-	char *out = xmalloc(strlen(path) + 2), *save = NULL;
-	size_t o = 0;
-
-	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(c, "."))
-			continue;
-		if (!strcmp(c, "..")) {
-			while (o > 0 && out[--o] != '/')
-				;
-			continue;
-		}
-		out[o++] = '/';
-		memcpy(out + o, c, strlen(c));
-		o += strlen(c);
-	}
-	if (!o)
-		out[o++] = '/';
-	out[o] = '\0';
-	return out;
-}
-
-static char *absolute(const char *dir, const char *path)
-{
-	autofree char *joined = path[0] == '/' ? xstrdup(path) : xasprintf("%s/%s", dir, path);
-
-	return lexical_clean(joined);
-}
-
-static char *shown_path(const struct ci_origins *o, const char *abs)
-{
-	size_t n = strlen(o->base);
-
-	if (!strcmp(o->base, "/"))
-		return xstrdup(abs + 1);
-	if (!strncmp(abs, o->base, n) && abs[n] == '/')
-		return xstrdup(abs + n + 1);
-	return xstrdup(abs);
-}
-
-static void add_line(struct reqline **v, size_t *n, const char *file, unsigned line, char *name)
-{
-	*v = xrealloc(*v, (*n + 1) * sizeof(**v));
-	(*v)[(*n)++] = (struct reqline){ .file = xstrdup(file), .line = line, .name = name };
-}
-
-#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
-
-static char *normalized_prefix(const char *s, size_t n)
-{
-	autofree char *name = xasprintf("%.*s", (int)n, s);
-
-	return ci_normalize_name(name);
-}
-
-/* The project a requirement line names (malloc'd, normalised), or NULL:
- * "name[extra]>=1 ; marker", "name @ url", a URL or path to an sdist or
- * wheel, "...#egg=name". */
-static char *requirement_name(const char *s)
-{
-	const char *egg = strstr(s, "#egg=");
-	size_t n = strspn(s, NAME_CHARS), end;
-	autofree char *tok = NULL;
-
-	if (egg && strspn(egg + 5, NAME_CHARS))
-		return normalized_prefix(egg + 5, strspn(egg + 5, NAME_CHARS));
-	/* a name, then the end, extras, a version, a marker or "@ url" */
-	if (n && isalnum((unsigned char)s[0]) && (!s[n] || strchr(" \t[(<>=!~;@,", s[n])))
-		return normalized_prefix(s, n);
-	/* a URL or a path */
-	end = strcspn(s, " \t;");
-	tok = xasprintf("%.*s", (int)end, s);
-	return archive_name(tok);
-}
-
-static char *read_small(int fd, size_t max)
-{
-	char *buf = xmalloc(max + 1);
-	ssize_t n = read_all(fd, buf, max);
-
-	if (n < 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-/* "-r X", "-rX", "--requirement X", "--requirement=X" at a[*i]: the file,
- * *i moved past its value.  NULL when a[*i] is not one. */
-static const char *req_option(const char *const *a, size_t *i)
-{
-	const char *s = a[*i];
-
-	if ((!strcmp(s, "-r") || !strcmp(s, "--requirement")) && a[*i + 1])
-		return a[++*i];
-	if (!strncmp(s, "--requirement=", 14))
-		return s + 14;
-	if (!strncmp(s, "-r", 2) && s[2] && s[1] != '-')
-		return s + 2;
-	return NULL;
-}
-
-static void read_reqfile(struct ci_origins *o, const char *abs, int depth);
-
-/* One logical line (continuations joined) of a requirements file. */
-static void parse_req_line(struct ci_origins *o, const char *abs, const char *shown, char *line,
-			   unsigned lineno, int depth)
-{
-	char *hash = line, *s = line, *end;
-
-	/* comments: "#" at the start or after whitespace */
-	while ((hash = strchr(hash, '#'))) {
-		if (hash == line || isspace((unsigned char)hash[-1])) {
-			*hash = '\0';
-			break;
-		}
-		hash++;
-	}
-	while (isspace((unsigned char)*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	if (!*s)
-		return;
-	if (s[0] == '-') {
-		/* options: only -r matters (a nested file, relative to this one) */
-		const char *f = NULL;
-
-		if (!strncmp(s, "--requirement", 13) && (s[13] == '=' || isspace((unsigned char)s[13])))
-			f = s + 14;
-		else if (!strncmp(s, "-r", 2))
-			f = s + 2;
-		if (f) {
-			autofree char *dir = xstrdup(abs);
-			autofree char *nested = NULL;
-			char *fend, *slash = strrchr(dir, '/');
-
-			while (isspace((unsigned char)*f) || *f == '=')
-				f++;
-			fend = (char *)f + strcspn(f, " \t");
-			*fend = '\0';
-			if (slash)
-				*slash = '\0';
-			if (*f && slash) {   /* a file read from disk: abs is absolute */
-				nested = absolute(*dir ? dir : "/", f);
-				read_reqfile(o, nested, depth + 1);
-			}
-		}
-		return;
-	}
-	{
-		char *name = requirement_name(s);
-
-		if (name)
-			add_line(&o->lines, &o->n_lines, shown, lineno, name);
-	}
-}
-
-/* Split text into logical lines (a trailing backslash continues a line;
- * the line number is the first one's) and parse each. */
-static void parse_text(struct ci_origins *o, const char *abs, const char *shown, const char *text,
-		       int depth)
-{
-	const char *p = text;
-	unsigned lineno = 0;
-
-	while (*p) {
-		char *buf = NULL;
-		size_t size = 0;
-		FILE *acc = open_memstream(&buf, &size);
-		unsigned first = lineno + 1;
-
-		if (!acc)
-			die_errno("open_memstream");
-		for (;;) {
-			size_t n = strcspn(p, "\n");
-			size_t keep = n;
-
-			lineno++;
-			if (keep && p[keep - 1] == '\r')
-				keep--;
-			if (keep && p[keep - 1] == '\\') {
-				fwrite(p, 1, keep - 1, acc);
-				p += n + (p[n] == '\n');
-				if (*p)
-					continue;
-			} else {
-				fwrite(p, 1, keep, acc);
-				p += n + (p[n] == '\n');
-			}
-			break;
-		}
-		if (fclose(acc) != 0)
-			die_errno("open_memstream");
-		parse_req_line(o, abs, shown, buf, first, depth);
-		free(buf);
-	}
-}
-
-static void read_reqfile(struct ci_origins *o, const char *abs, int depth)
-{
-	autofree char *text = NULL, *shown = NULL;
-	autoclose int fd = -1;
-	struct stat st;
-
-	if (depth > REQ_MAX_DEPTH || o->n_files >= REQ_MAX_FILES || !o->open_fn)
-		return;
-	for (size_t i = 0; i < o->n_files; i++)
-		if (!strcmp(o->files[i], abs))
-			return;
-	/* O_NONBLOCK: a FIFO named as a requirements file must not hang us */
-	fd = o->open_fn(abs, o->ctx);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size > (off_t)REQ_MAX_BYTES) {
-		debugx(1, "requirements file %s: not read (%s)", abs,
-		       fd < 0 ? strerror(errno) : "not a regular file of at most 1 MiB");
-		return;
-	}
-	text = read_small(fd, REQ_MAX_BYTES);
-	if (!text)
-		return;
-	shown = shown_path(o, abs);
-	o->files = xrealloc(o->files, (o->n_files + 1) * sizeof(*o->files));
-	o->shown = xrealloc(o->shown, (o->n_files + 1) * sizeof(*o->shown));
-	o->files[o->n_files] = xstrdup(abs);
-	o->shown[o->n_files++] = xstrdup(shown);
-	parse_text(o, abs, shown, text, depth);
-}
-
-static char *base_dir(const char *cwd)
-{
-	static const char *const vars[] = { "GITHUB_WORKSPACE", "CI_PROJECT_DIR" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(vars); i++) {
-		const char *v = getenv(vars[i]);
-
-		if (v && v[0] == '/')
-			return lexical_clean(v);
-	}
-	return lexical_clean(cwd && cwd[0] == '/' ? cwd : "/");
-}
-
-struct ci_origins *ci_origins_new(const char *const *argv, const char *cwd, ci_open_fn open_fn,
-				  void *ctx)
-{
-	struct ci_origins *o = xcalloc(1, sizeof(*o));
-	const char *dir = cwd && cwd[0] == '/' ? cwd : "/";
-	size_t i = 1;
-
-	o->base = base_dir(cwd);
-	o->open_fn = open_fn;
-	o->ctx = ctx;
-	/* only pip's own arguments, after "install" */
-	while (argv && argv[0] && argv[i] && strcmp(argv[i], "install"))
-		i++;
-	for (; argv && argv[0] && argv[i]; i++) {
-		const char *f = req_option(argv, &i);
-		char *name;
-
-		if (f) {
-			autofree char *abs = absolute(dir, f);
-
-			read_reqfile(o, abs, 0);
-		} else if (argv[i][0] != '-' && (name = archive_name(argv[i]))) {
-			autofree char *abs = NULL, *shown = NULL;
-
-			if (strstr(argv[i], "://")) {
-				shown = xstrdup(argv[i]);
-			} else {
-				abs = absolute(dir, argv[i]);
-				shown = shown_path(o, abs);
-			}
-			add_line(&o->artifacts, &o->n_artifacts, shown, 0, name);
-		}
-	}
-	return o;
-}
-
-struct ci_origins *ci_origins_from_text(const char *file, const char *text)
-{
-	struct ci_origins *o = xcalloc(1, sizeof(*o));
-
-	o->base = xstrdup("/");
-	o->files = xcalloc(1, sizeof(*o->files));
-	o->shown = xcalloc(1, sizeof(*o->shown));
-	o->files[0] = xstrdup(file);
-	o->shown[0] = xstrdup(file);
-	o->n_files = 1;
-	parse_text(o, file, file, text, 0);
-	return o;
-}
-
-static void free_lines(struct reqline *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].file);
-		free(v[i].name);
-	}
-	free(v);
-}
-
-void ci_origins_free(struct ci_origins *o)
-{
-	if (!o)
-		return;
-	for (size_t i = 0; i < o->n_files; i++) {
-		free(o->files[i]);
-		free(o->shown[i]);
-	}
-	free(o->files);
-	free(o->shown);
-	free_lines(o->lines, o->n_lines);
-	free_lines(o->artifacts, o->n_artifacts);
-	free(o->base);
-	free(o);
-}
-
-const char *ci_origins_base(const struct ci_origins *o)
-{
-	return o->base;
-}
-
-bool ci_locate(const struct ci_origins *o, const char *package, struct ci_location *loc)
-{
-	autofree char *norm = package ? ci_normalize_name(package) : NULL;
-
-	memset(loc, 0, sizeof(*loc));
-	if (!o)
-		return false;
-	for (size_t i = 0; norm && i < o->n_lines; i++) {
-		if (!strcmp(o->lines[i].name, norm)) {
-			loc->file = o->lines[i].file;
-			loc->line = o->lines[i].line;
-			loc->requirement = true;
-			return true;
-		}
-	}
-	for (size_t i = 0; norm && i < o->n_artifacts; i++) {
-		if (!strcmp(o->artifacts[i].name, norm)) {
-			loc->file = o->artifacts[i].file;
-			return true;
-		}
-	}
-	if (o->n_files) {
-		loc->file = o->shown[0];
-		loc->transitive = norm != NULL;
-		return true;
-	}
-	return false;
-}
-
-/* ---- stable order --------------------------------------------------------------- */
-
-struct sortkey {
-	char *package, *evidence;
-	const char *rule;
-	size_t i;
-};
-
-static int sortkey_cmp(const void *a, const void *b)
-{
-	const struct sortkey *x = a, *y = b;
-	int c = strcmp(x->package, y->package);
-
-	if (!c)
-		c = strcmp(x->rule, y->rule);
-	if (!c)
-		c = strcmp(x->evidence, y->evidence);
-	if (!c)
-		c = x->i < y->i ? -1 : x->i > y->i;
-	return c;
-}
-
-size_t *ci_sorted_violations(const struct engine *e, size_t *n)
-{
-	size_t total = engine_n_violations(e);
-	struct sortkey *k = xcalloc(total + 1, sizeof(*k));
-	size_t *idx = xcalloc(total + 1, sizeof(*idx));
-
-	for (size_t i = 0; i < total; i++) {
-		const struct violation_record *v = engine_violation(e, i);
-
-		k[i].package = v->package ? ci_normalize_name(v->package) : xstrdup("");
-		k[i].evidence = baseline_normalize_for(e, v->evidence);
-		k[i].rule = v->rule;
-		k[i].i = i;
-	}
-	qsort(k, total, sizeof(*k), sortkey_cmp);
-	for (size_t i = 0; i < total; i++) {
-		idx[i] = k[i].i;
-		free(k[i].package);
-		free(k[i].evidence);
-	}
-	free(k);
-	*n = total;
-	return idx;
-}
-
 /* ---- GitHub Actions ------------------------------------------------------------- */
 
-void ci_annotations_print(const struct engine *e, const struct ci_origins *o, FILE *out)
+void ci_annotations_print(const struct engine *e, const struct origins *o, FILE *out)
 {
 	size_t n;
-	autofree size_t *idx = ci_sorted_violations(e, &n);
+	autofree size_t *idx = findings_sorted(e, &n);
 
 	for (size_t j = 0; j < n; j++) {
 		const struct violation_record *v = engine_violation(e, idx[j]);
-		struct ci_location loc;
+		struct origin loc;
 		autofree char *msg = NULL, *emsg = NULL, *title = NULL, *etitle = NULL;
 
-		ci_locate(o, v->package, &loc);
-		msg = ci_message(e, v, &loc);
+		origins_locate(o, v->package, &loc);
+		msg = finding_message(e, v, &loc);
 		emsg = ci_escape_data(msg);
 		title = xasprintf("pipjail %s%s", v->rule, v->baselined ? " (baselined)" : "");
 		etitle = ci_escape_property(title);
@@ -748,7 +132,7 @@ static void md_code(FILE *out, const char *text, bool in_table, size_t max)
 		fputc('`', out);
 }
 
-static void summary_table(const struct engine *e, const struct ci_origins *o, FILE *out,
+static void summary_table(const struct engine *e, const struct origins *o, FILE *out,
 			  const size_t *idx, size_t n, bool baselined)
 {
 	char outcome[256];
@@ -756,7 +140,7 @@ static void summary_table(const struct engine *e, const struct ci_origins *o, FI
 	fputs("| package | rule | from | evidence | done |\n| --- | --- | --- | --- | --- |\n", out);
 	for (size_t j = 0; j < n; j++) {
 		const struct violation_record *v = engine_violation(e, idx[j]);
-		struct ci_location loc;
+		struct origin loc;
 		autofree char *label = xasprintf("%s%s%s", v->package ? v->package : "pip",
 						 v->version ? " " : "", v->version ? v->version : "");
 		autofree char *rule = xasprintf("%s%s%s", v->rule, v->hook ? " in " : "",
@@ -764,7 +148,7 @@ static void summary_table(const struct engine *e, const struct ci_origins *o, FI
 
 		if (v->baselined != baselined)
 			continue;
-		ci_locate(o, v->package, &loc);
+		origins_locate(o, v->package, &loc);
 		fputs("| ", out);
 		md_code(out, label, true, 200);
 		fputs(" | ", out);
@@ -786,13 +170,13 @@ static void summary_table(const struct engine *e, const struct ci_origins *o, FI
 	}
 }
 
-void ci_summary_print(const struct engine *e, const struct ci_origins *o, FILE *out,
+void ci_summary_print(const struct engine *e, const struct origins *o, FILE *out,
 		      int exit_code)
 {
 	const struct profile *p = engine_profile(e);
 	const char *verdict = engine_verdict(e);
 	size_t n, counted = engine_n_violations(e) - engine_n_baselined(e);
-	autofree size_t *idx = ci_sorted_violations(e, &n);
+	autofree size_t *idx = findings_sorted(e, &n);
 
 	fprintf(out, "### pipjail: %s %s\n\n", verdict,
 		!strcmp(verdict, "clean") ? "✓" : !strcmp(verdict, "violation") ? "✗" : "⚠");
@@ -909,7 +293,7 @@ fail:
 }
 
 static void write_summary(const struct ci_run *c, const struct engine *e,
-			  const struct ci_origins *o, int code)
+			  const struct origins *o, int code)
 {
 	char *buf = NULL;
 	size_t size = 0;
@@ -928,11 +312,11 @@ static void write_summary(const struct ci_run *c, const struct engine *e,
 void ci_run_finish(struct ci_run *c, const struct engine *e, const char *const *argv,
 		   const char *cwd, int exit_code)
 {
-	struct ci_origins *o;
+	struct origins *o;
 
 	if (!c)
 		return;
-	o = ci_origins_new(argv, cwd, open_reqfile, (void *)c->opts.user);
+	o = origins_new(argv, cwd, open_reqfile, (void *)c->opts.user);
 	resume_commands(c);
 	if (ci_github_actions()) {
 		fflush(stdout);
@@ -950,7 +334,7 @@ void ci_run_finish(struct ci_run *c, const struct engine *e, const char *const *
 	}
 	if (c->write_fd >= 0 && baseline_write_fd(e, c->write_fd) < 0)
 		warn_errno("--write-baseline %s", c->opts.write_baseline_path);
-	ci_origins_free(o);
+	origins_free(o);
 }
 
 bool ci_run_baselines(const struct ci_run *c, const char *rule)

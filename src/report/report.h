@@ -42,7 +42,9 @@ const char *report_outcome(const struct engine *e, const struct violation_record
 /* The rest of the layer's public side. */
 #include "report/baseline.h"
 #include "report/ci.h"
+#include "report/findings.h"
 #include "report/html.h"
+#include "report/origins.h"
 #include "report/sarif.h"
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "report/baseline.h"
+#include "report/findings.h"
 #include "decide/engine.h"
 #include "report/report.h"
 #include "base/base.h"
@@ -45,7 +46,7 @@ static cJSON *text_obj(const char *text)
 	return o;
 }
 
-static cJSON *rule_json(const struct ci_rule *r, const char *id)
+static cJSON *rule_json(const struct finding_rule *r, const char *id)
 {
 	cJSON *o = cJSON_CreateObject(), *cfg, *props, *tags;
 	autofree char *shortd = xasprintf("A package %s", r->title);
@@ -86,7 +87,7 @@ static cJSON *rules_json(const struct engine *e, const size_t *idx, size_t n,
 			 struct rule_table *t)
 {
 	size_t nk;
-	const struct ci_rule *known = ci_rules(&nk);
+	const struct finding_rule *known = finding_rules(&nk);
 	cJSON *a = cJSON_CreateArray();
 
 	t->ids = xcalloc(nk + n + 1, sizeof(*t->ids));
@@ -100,7 +101,7 @@ static cJSON *rules_json(const struct engine *e, const size_t *idx, size_t n,
 		if (rule_index(t, id) >= 0)
 			continue;
 		t->ids[t->n++] = id;
-		cJSON_AddItemToArray(a, rule_json(&ci_rule_unknown, id));
+		cJSON_AddItemToArray(a, rule_json(&finding_rule_unknown, id));
 	}
 	return a;
 }
@@ -111,7 +112,7 @@ static void add_opt_str(cJSON *o, const char *k, const char *v)
 		cJSON_AddStringToObject(o, k, v);
 }
 
-static cJSON *location_json(const struct violation_record *v, const struct ci_location *loc)
+static cJSON *location_json(const struct violation_record *v, const struct origin *loc)
 {
 	cJSON *l = cJSON_CreateObject();
 
@@ -144,13 +145,13 @@ static cJSON *result_json(const struct engine *e, const struct violation_record 
 			  const struct sarif_ctx *ctx, const struct rule_table *t)
 {
 	cJSON *r = cJSON_CreateObject(), *msg, *locs, *fp, *props;
-	struct ci_location loc;
+	struct origin loc;
 	struct baseline_key k;
 	autofree char *text = NULL, *fingerprint = NULL;
 	char outcome[256];
 
-	ci_locate(ctx->origins, v->package, &loc);
-	text = ci_message(e, v, &loc);
+	origins_locate(ctx->origins, v->package, &loc);
+	text = finding_message(e, v, &loc);
 	cJSON_AddStringToObject(r, "ruleId", v->rule);
 	cJSON_AddNumberToObject(r, "ruleIndex", rule_index(t, v->rule));
 	cJSON_AddStringToObject(r, "kind", "fail");
@@ -218,7 +219,7 @@ cJSON *sarif_json(const struct engine *e, const struct sarif_ctx *ctx)
 	cJSON *log = cJSON_CreateObject(), *runs, *run, *tool, *driver, *results, *props;
 	struct rule_table t = { 0 };
 	size_t n;
-	autofree size_t *idx = ci_sorted_violations(e, &n);
+	autofree size_t *idx = findings_sorted(e, &n);
 
 	cJSON_AddStringToObject(log, "$schema", SARIF_SCHEMA);
 	cJSON_AddStringToObject(log, "version", SARIF_VERSION);
@@ -239,7 +240,7 @@ cJSON *sarif_json(const struct engine *e, const struct sarif_ctx *ctx)
 	if (ctx->origins) {
 		cJSON *bases = cJSON_AddObjectToObject(run, "originalUriBaseIds");
 		cJSON *root = cJSON_AddObjectToObject(bases, "%SRCROOT%");
-		const char *b = ci_origins_base(ctx->origins);
+		const char *b = origins_base(ctx->origins);
 		autofree char *dir = xasprintf("%s%s", b, strcmp(b, "/") ? "/" : "");
 		autofree char *uri = path_uri(dir);
 

@@ -9,8 +9,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "report/ci.h"
 #include "decide/engine.h"
+#include "report/origins.h"
 
 #define SARIF_VERSION "2.1.0"
 #define SARIF_SCHEMA  "https://json.schemastore.org/sarif-2.1.0.json"
@@ -19,7 +19,7 @@
 #define SARIF_FINGERPRINT "pipjailFinding/v1"
 
 struct sarif_ctx {
-	const struct ci_origins *origins;  /* NULL: no requirements files known */
+	const struct origins *origins;     /* NULL: no requirements files known */
 	const char *const *argv;           /* the jailed command, NULL: unknown */
 	int exit_code;                     /* pipjail's */
 	bool baseline;                     /* a baseline was used: results say new or unchanged */

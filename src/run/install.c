@@ -1,6 +1,6 @@
 /* The staged install around pip: the target environment is an overlay in
- * the jail (src/mounts.c) whose upper layer is a staging directory outside
- * it (src/stage.c).  After pip, and while the jail still stands, a fresh
+ * the jail (src/jail/mounts.c) whose upper layer is a staging directory
+ * outside it (src/stage/).  After pip, and while the jail still stands, a fresh
  * interpreter of the staged environment imports what was installed (role
  * import): many payloads run at import or at start-up, not in setup.py.
  * Then every staged file is held against the RECORDs, and the stage is
@@ -21,7 +21,7 @@
 #include "base/base.h"
 
 /* The import check of one distribution.  The first line is the marker by
- * which src/proctree.c gives the process role import and the distribution
+ * which src/decide/proctree.c gives the process role import and the distribution
  * (live and in replay); the name and version follow it, then the code. */
 #define IMPORT_CHECK_CODE                                                            \
 	"import importlib, sys\n"                                                    \
@@ -92,24 +92,17 @@ static void job_add(struct import_job *j, char *mod)
 	j->mods[j->n++] = mod;
 }
 
-/* "Name:" and "Version:" of a METADATA or PKG-INFO file (the header part). */
+/* The distribution's name and version, from its METADATA or PKG-INFO
+ * headers (src/pip/metadata.c); "-" stays for what is not there. */
 static void read_meta(int dirfd, const char *file, struct import_job *j)
 {
-	char buf[8192], *line, *save = NULL;
-	int fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n = fd >= 0 ? read_all(fd, buf, sizeof(buf) - 1) : -1;
+	struct pip_meta m;
 
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
+	if (pip_meta_read_at(dirfd, file, &m) < 0)
 		return;
-	buf[n] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line && *line; line = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(line, "Name:", 5) == 0)
-			sscanf(line + 5, " %127s", j->name);
-		else if (strncmp(line, "Version:", 8) == 0)
-			sscanf(line + 8, " %63s", j->version);
-	}
+	snprintf(j->name, sizeof(j->name), "%s", m.name);
+	if (m.version[0])
+		snprintf(j->version, sizeof(j->version), "%s", m.version);
 }
 
 /* The modules a new *.dist-info declares (its RECORD's top-level entries)

@@ -12,7 +12,7 @@
 #include "jail/jail.h"
 
 struct run_opts {
-	bool is_pip;                     /* the command is pip (src/pip/: pip_command_is_pip) */
+	bool is_pip;                     /* the command is pip (src/pip/: pip_argv_is_pip) */
 	unsigned long long timeout_s;    /* 0: none */
 	unsigned long long buffer_mb;    /* the monitor's ring buffer */
 	const char *trace_path;          /* --trace FILE */

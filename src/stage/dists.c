@@ -12,7 +12,6 @@
 
 #include "stage/internal.h"
 
-#define PKGINFO_MAX_READ (64u << 10)
 
 /* ---- path map ---- */
 
@@ -94,51 +93,18 @@ int dists_find(const struct stage *s, const char *dist_info, bool from_upper)
 	return -1;
 }
 
-/* Copy a metadata value (a name, a version) that came from the package:
- * printable ASCII only, cut at anything else, never empty ("?" then). */
-static char *clean_value(const char *v, size_t n, size_t max)
-{
-	size_t k = 0;
-
-	while (n && (*v == ' ' || *v == '\t')) {
-		v++;
-		n--;
-	}
-	while (k < n && k < max && (unsigned char)v[k] > 0x20 && (unsigned char)v[k] < 0x7f)
-		k++;
-	return k ? xasprintf("%.*s", (int)k, v) : xstrdup("?");
-}
-
-/* Name and version from an .egg-info's PKG-INFO (its headers, up to the
- * first blank line), each left NULL when absent. */
+/* The name and version an egg-info's PKG-INFO gives (pip/ reads it the
+ * way pip does: headers only, bounded, never following a symlink). */
 static void egg_pkginfo(int dfd, const char *egg_info, char **name, char **version)
 {
 	autofree char *p = xasprintf("%s/PKG-INFO", egg_info);
-	autoclose int fd = openat(dfd, p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	autofree char *buf = NULL;
-	struct stat st;
-	ssize_t n;
-	char *line, *next;
+	struct pip_meta m;
 
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+	if (pip_meta_read_at(dfd, p, &m) < 0)
 		return;
-	buf = xmalloc(PKGINFO_MAX_READ + 1);
-	n = read_all(fd, buf, PKGINFO_MAX_READ);
-	if (n < 0)
-		return;
-	buf[n] = '\0';
-	/* The headers end at the first empty line; the description follows. */
-	for (line = buf; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		if (line[0] == '\r' || line[0] == '\0')
-			break;
-		if (!*name && strncmp(line, "Name:", 5) == 0)
-			*name = clean_value(line + 5, strlen(line + 5), 128);
-		else if (!*version && strncmp(line, "Version:", 8) == 0)
-			*version = clean_value(line + 8, strlen(line + 8), 64);
-	}
+	*name = xstrdup(m.name);
+	if (m.version[0])
+		*version = xstrdup(m.version);
 }
 
 /* Load the RECORD of dist_info (relative to the target) from upper or the

@@ -425,32 +425,6 @@ static void test_writers(void)
 	profile_free(p);
 }
 
-static void test_meta(void)
-{
-	struct pkg_meta m;
-
-	CHECK(meta_from_pkginfo("Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.0.post1\n\nName: body\n", &m) == 0,
-	      "PKG-INFO");
-	CHECK_STR_EQ(m.name, "demo-pkg");
-	CHECK_STR_EQ(m.version, "1.0.post1");
-	CHECK(meta_from_pyproject("[build-system]\nrequires = [\"x\"]\nname = \"wrong\"\n\n[project]\n"
-				  "name = \"tomlpkg\"\nversion = '2.0'\n[tool.x]\nname = \"no\"\n", &m) == 0, "pyproject");
-	CHECK_STR_EQ(m.name, "tomlpkg");
-	CHECK_STR_EQ(m.version, "2.0");
-	CHECK(meta_from_setupcfg("[metadata]\nname = cfgpkg\nversion = attr: cfgpkg.__version__\n", &m) == 0,
-	      "setup.cfg");
-	CHECK_STR_EQ(m.name, "cfgpkg");
-	CHECK_STR_EQ(m.version, "");
-	CHECK(meta_from_pyproject("[project]\ndynamic = [\"version\"]\n", &m) < 0, "no name: no package");
-	CHECK(meta_from_dirname("/tmp/pip-install-x/demo_0123456789abcdef0123456789abcdef", &m) == 0 &&
-	      !strcmp(m.name, "demo"), "pip's name_hash dir");
-	CHECK(meta_from_dirname("/tmp/pip-req-build-abc", &m) < 0, "pip-req-build says nothing");
-	CHECK(meta_from_dirname("/src/foo-bar-1.2.3", &m) == 0 && !strcmp(m.name, "foo-bar") &&
-	      !strcmp(m.version, "1.2.3"), "name-version dir");
-	CHECK(meta_from_pkginfo("Name: a\"b\\c\n", &m) == 0 && !strcmp(m.name, "a"),
-	      "odd characters are cut: %s", m.name);
-}
-
 /* Live attribution reads the tree through /proc/<pid>/root, never a FIFO. */
 static void test_live_meta(void)
 {
@@ -488,7 +462,6 @@ int main(void)
 {
 	if (!fixture_begin("engine"))
 		return 1;
-	test_meta();
 	test_clean();
 	test_violations(true);
 	test_violations(false);

@@ -41,6 +41,10 @@ static int parse_case(char *line, unsigned char *buf, size_t cap, size_t *len)
 	line[strcspn(line, "\n")] = 0;
 	if (!line[0] || line[0] == '#')
 		return -1;
+	if (!strcmp(line, "0")) {
+		*len = 0;               /* an empty argv */
+		return 0;
+	}
 	tab = strchr(line, '\t');
 	if (!tab || tab != line + 1 || (line[0] != '0' && line[0] != '1'))
 		die("is_pip_cases.txt: a case is 0 or 1, a TAB, then the argv words: \"%s\"", line);

@@ -1,4 +1,4 @@
-/* CI output: workflow-command escaping, PEP 503 names, requirements files,
+/* CI output: workflow-command escaping, requirements files (origins),
  * the baseline's evidence normalisation and hashing, and the engine with a
  * baseline (a known finding is reported, not counted, not acted on; a new
  * one still fails), with the SARIF and JSON reports that follow. */
@@ -13,7 +13,6 @@
 
 #include "report/baseline.h"
 #include "report/ci.h"
-#include "decide/engine_priv.h"
 #include "decide/engine.h"
 #include "report/report.h"
 #include "report/sarif.h"
@@ -24,7 +23,7 @@ static char bundled[PATH_MAX + 16];
 static char tmpdir[PATH_MAX];
 static uint64_t clock_ns = 1000000000;
 
-/* ---- escaping and names ----------------------------------------------------------- */
+/* ---- escaping -------------------------------------------------------------- */
 
 static void test_escape(void)
 {
@@ -40,26 +39,12 @@ static void test_escape(void)
 	CHECK_STR_EQ(utf8, "pip → build_wheel");
 }
 
-static void test_names(void)
-{
-	static const char *const cases[][2] = {
-		{ "Evil.Pkg", "evil-pkg" }, { "evil_pkg", "evil-pkg" }, { "EVIL--PKG", "evil-pkg" },
-		{ "a._-b", "a-b" }, { "requests", "requests" }, { "Zope.Interface", "zope-interface" },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		autofree char *n = ci_normalize_name(cases[i][0]);
-
-		CHECK_STR_EQ(n, cases[i][1]);
-	}
-}
-
 /* ---- requirements files -------------------------------------------------------------- */
 
-static void expect_at(const struct ci_origins *o, const char *pkg, unsigned line)
+static void expect_at(const struct origins *o, const char *pkg, unsigned line)
 {
-	struct ci_location loc;
-	bool found = ci_locate(o, pkg, &loc);
+	struct origin loc;
+	bool found = origins_locate(o, pkg, &loc);
 
 	CHECK(found && loc.requirement && loc.line == line && loc.file &&
 	      !strcmp(loc.file, "requirements.txt"),
@@ -87,8 +72,8 @@ static void test_requirements(void)
 		"#commented-out\n"                                  /* 15 */
 		"git+https://127.0.0.1/y.git\n"                     /* 16: no name */
 		"last-one";                                         /* 17: no newline at the end */
-	struct ci_origins *o = ci_origins_from_text("requirements.txt", text);
-	struct ci_location loc;
+	struct origins *o = origins_from_text("requirements.txt", text);
+	struct origin loc;
 
 	expect_at(o, "requests", 2);
 	expect_at(o, "evil_pkg", 4);
@@ -100,15 +85,15 @@ static void test_requirements(void)
 	expect_at(o, "from-egg", 12);
 	expect_at(o, "indented_pkg", 14);
 	expect_at(o, "last_one", 17);
-	CHECK(ci_locate(o, "git", &loc) && loc.transitive, "a VCS URL is not a package named git");
+	CHECK(origins_locate(o, "git", &loc) && loc.transitive, "a VCS URL is not a package named git");
 	/* not named: it came in as a dependency; the file as a whole */
-	CHECK(ci_locate(o, "commented-out", &loc) && loc.transitive && !loc.requirement &&
+	CHECK(origins_locate(o, "commented-out", &loc) && loc.transitive && !loc.requirement &&
 	      loc.line == 0, "a package no line names is a dependency of the file");
-	CHECK(ci_locate(o, "transitive-dep", &loc) && loc.transitive, "a dependency");
-	ci_origins_free(o);
+	CHECK(origins_locate(o, "transitive-dep", &loc) && loc.transitive, "a dependency");
+	origins_free(o);
 
 	/* no requirements file: nothing to point at, unless an artifact was named */
-	CHECK(!ci_locate(NULL, "x", &loc), "no origins, no location");
+	CHECK(!origins_locate(NULL, "x", &loc), "no origins, no location");
 }
 
 /* -r on the command line and inside a file (relative to that file), and
@@ -132,8 +117,8 @@ static void test_requirements_files(void)
 	autofree char *loop = xasprintf("%s/reqs/loop.txt", tmpdir);
 	const char *argv[] = { "/venv/bin/pip", "install", "--no-index", "-r", "requirements.txt",
 			       "./dist/Sdist_Pkg-1.0.tar.gz", "-rmissing.txt", NULL };
-	struct ci_origins *o;
-	struct ci_location loc;
+	struct origins *o;
+	struct origin loc;
 
 	CHECK(mkdir(sub, 0755) == 0, "mkdir %s", sub);
 	write_text(top, "alpha\n-r reqs/base.txt\nbeta\n");
@@ -141,40 +126,40 @@ static void test_requirements_files(void)
 	write_text(loop, "-r base.txt\ndelta\n");
 	unsetenv("GITHUB_WORKSPACE");
 	unsetenv("CI_PROJECT_DIR");
-	o = ci_origins_new(argv, tmpdir, open_plain, NULL);
-	CHECK_STR_EQ(ci_origins_base(o), tmpdir);
-	CHECK(ci_locate(o, "alpha", &loc) && !strcmp(loc.file, "requirements.txt") && loc.line == 1,
+	o = origins_new(argv, tmpdir, open_plain, NULL);
+	CHECK_STR_EQ(origins_base(o), tmpdir);
+	CHECK(origins_locate(o, "alpha", &loc) && !strcmp(loc.file, "requirements.txt") && loc.line == 1,
 	      "alpha at requirements.txt:1 (%s:%u)", loc.file, loc.line);
-	CHECK(ci_locate(o, "beta", &loc) && !strcmp(loc.file, "requirements.txt") && loc.line == 3,
+	CHECK(origins_locate(o, "beta", &loc) && !strcmp(loc.file, "requirements.txt") && loc.line == 3,
 	      "beta at requirements.txt:3");
-	CHECK(ci_locate(o, "gamma", &loc) && !strcmp(loc.file, "reqs/base.txt") && loc.line == 1,
+	CHECK(origins_locate(o, "gamma", &loc) && !strcmp(loc.file, "reqs/base.txt") && loc.line == 1,
 	      "gamma in the nested file, relative to the base (%s:%u)", loc.file, loc.line);
-	CHECK(ci_locate(o, "delta", &loc) && !strcmp(loc.file, "reqs/loop.txt") && loc.line == 2,
+	CHECK(origins_locate(o, "delta", &loc) && !strcmp(loc.file, "reqs/loop.txt") && loc.line == 2,
 	      "a loop of -r ends (%s:%u)", loc.file, loc.line);
-	CHECK(ci_locate(o, "sdist-pkg", &loc) && !strcmp(loc.file, "dist/Sdist_Pkg-1.0.tar.gz") &&
+	CHECK(origins_locate(o, "sdist-pkg", &loc) && !strcmp(loc.file, "dist/Sdist_Pkg-1.0.tar.gz") &&
 	      !loc.requirement && !loc.transitive,
 	      "an sdist on the command line is the artifact (%s)", loc.file);
-	CHECK(ci_locate(o, "zeta", &loc) && loc.transitive && !strcmp(loc.file, "requirements.txt"),
+	CHECK(origins_locate(o, "zeta", &loc) && loc.transitive && !strcmp(loc.file, "requirements.txt"),
 	      "an unnamed package points at the first requirements file");
-	ci_origins_free(o);
+	origins_free(o);
 
 	/* $GITHUB_WORKSPACE is the base when set: paths are relative to the repository */
 	setenv("GITHUB_WORKSPACE", sub, 1);
-	o = ci_origins_new(argv, tmpdir, open_plain, NULL);
-	CHECK(ci_locate(o, "alpha", &loc) && loc.file[0] == '/', "outside the workspace: absolute (%s)",
+	o = origins_new(argv, tmpdir, open_plain, NULL);
+	CHECK(origins_locate(o, "alpha", &loc) && loc.file[0] == '/', "outside the workspace: absolute (%s)",
 	      loc.file);
-	CHECK(ci_locate(o, "gamma", &loc) && !strcmp(loc.file, "base.txt"), "inside: relative (%s)",
+	CHECK(origins_locate(o, "gamma", &loc) && !strcmp(loc.file, "base.txt"), "inside: relative (%s)",
 	      loc.file);
-	ci_origins_free(o);
+	origins_free(o);
 	unsetenv("GITHUB_WORKSPACE");
 
 	/* not pip install: -r is not a requirements file (rm -r DIR) */
 	{
 		const char *rm[] = { "/bin/rm", "-r", "requirements.txt", NULL };
 
-		o = ci_origins_new(rm, tmpdir, open_plain, NULL);
-		CHECK(!ci_locate(o, "alpha", &loc), "only pip install's -r is read");
-		ci_origins_free(o);
+		o = origins_new(rm, tmpdir, open_plain, NULL);
+		CHECK(!origins_locate(o, "alpha", &loc), "only pip install's -r is read");
+		origins_free(o);
 	}
 }
 
@@ -562,7 +547,6 @@ int main(void)
 	if (!mkdtemp(tmpdir))
 		return 1;
 	test_escape();
-	test_names();
 	test_requirements();
 	test_requirements_files();
 	test_normalize();

@@ -1,0 +1,99 @@
+/* Is this exec pip?  The user-space side of the one rule, run on every case
+ * of is_pip_cases.txt (the kernel's side runs the same file), and where
+ * pip's own arguments start in a command line. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pip/pip.h"
+#include "../unit.h"
+#include "base/base.h"
+
+/* The cases file beside this test's source, found from the binary
+ * (build/tests/test_command: three levels below the repository). */
+static char *cases_path(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		die_errno("/proc/self/exe");
+	exe[n] = '\0';
+	for (int i = 0; i < 3 && (slash = strrchr(exe, '/')); i++)
+		*slash = '\0';
+	return xasprintf("%s/tests/unit/pip/is_pip_cases.txt", exe);
+}
+
+static void test_cases(void)
+{
+	autofree char *path = cases_path();
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0, lineno = 0, cases = 0;
+	ssize_t len;
+
+	CHECK(f != NULL, "%s: %m", path);
+	if (!f)
+		return;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		const char *words[64];
+		size_t n = 0;
+		char *save = line, *w;
+		bool want;
+
+		lineno++;
+		if (len && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (!len || line[0] == '#')
+			continue;
+		want = line[0] == '1';
+		CHECK((line[0] == '0' || line[0] == '1') && (line[1] == '\0' || line[1] == '\t'),
+		      "%s:%zu: a case starts with 0 or 1 and a TAB", path, lineno);
+		strsep(&save, "\t");
+		while (save && n + 1 < ARRAY_SIZE(words) && (w = strsep(&save, "\t")))
+			words[n++] = w;
+		words[n] = NULL;
+		CHECK(pip_argv_is_pip(words) == want, "%s:%zu: %s is %spip", path, lineno,
+		      n ? words[0] : "(empty argv)", want ? "" : "not ");
+		cases++;
+	}
+	free(line);
+	fclose(f);
+	CHECK(cases >= 50, "%zu cases read from %s", cases, path);
+}
+
+static void test_names(void)
+{
+	CHECK(pip_name_is_pip("/a/b/pip3.11"), "pip3.11");
+	CHECK(!pip_name_is_pip("/a/pip/x"), "a directory named pip is not the word");
+	CHECK(!pip_name_is_pip(""), "empty");
+}
+
+static void test_start(void)
+{
+	static const struct { const char *argv[8]; size_t start; } cases[] = {
+		{ { "pip", "install", "x" }, 1 },
+		{ { "/venv/bin/python3", "/venv/bin/pip", "install" }, 2 },
+		{ { "python3", "-m", "pip", "install" }, 3 },
+		{ { "python3", "-I", "-m", "pip", "install" }, 4 },
+		{ { "python3", "/x/pip/__pip-runner__.py", "install" }, 2 },
+		{ { "/bin/rm", "-r", "requirements.txt" }, 0 },
+		{ { "pipx", "install", "pip" }, 3 },
+		{ { NULL }, 0 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+		CHECK_INT_EQ(pip_argv_start(cases[i].argv), cases[i].start);
+	CHECK_INT_EQ(pip_argv_start(NULL), 0);
+}
+
+int main(void)
+{
+	test_cases();
+	test_names();
+	test_start();
+	return unit_summary("test_command");
+}
