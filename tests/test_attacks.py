@@ -438,6 +438,8 @@ def proxy_senders(trace, request_lines):
     except (OSError, ValueError):
         return []
     out = []
+    # What was forwarded first: that is what got out.
+    notes.sort(key=lambda n: n.get("outcome") != "forwarded")
     for n in notes:
         if (n.get("path") or "").split("?", 1)[0] in paths or n.get("method") == "CONNECT":
             out.append(f"{n.get('method')} {(n.get('path') or n.get('host') or '')[:48]}: "
