@@ -68,10 +68,25 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_HEAD(self):
         self.do_GET()
 
+    def _raw(self, body=b""):
+        """The request as it arrived: line, headers, body (what a leak
+        check searches)."""
+        return (self.requestline + "\r\n" + str(self.headers)).encode(errors="replace") + body
+
+    def do_POST(self):
+        # Nothing is served by POST/PUT; what was sent is kept for the checks.
+        n = min(int(self.headers.get("Content-Length") or 0), 1 << 20)
+        body = self.rfile.read(n) if n > 0 else b""
+        path = urllib.parse.urlsplit(self.path).path
+        self.server.index._record(self.command, path, self.client_address, self._raw(body))
+        return self._send(405, "method not allowed\n", "text/plain")
+
+    do_PUT = do_POST
+
     def do_GET(self):
         index = self.server.index
         path = urllib.parse.urlsplit(self.path).path
-        index._record(self.command, path, self.client_address)
+        index._record(self.command, path, self.client_address, self._raw())
         if path in ("/simple", "/simple/"):
             if path == "/simple":
                 return self._redirect("/simple/")
@@ -138,6 +153,7 @@ class IndexServer:
         self._lock = threading.Lock()
         self._hashes = {}
         self._log = []
+        self._raw = []
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.index = self
         self.port = self._server.server_address[1]
@@ -168,9 +184,16 @@ class IndexServer:
             self._hashes[key] = h.hexdigest()
         return h.hexdigest()
 
-    def _record(self, method, path, client):
+    def _record(self, method, path, client, raw=b""):
         with self._lock:
             self._log.append((method, path, client[0]))
+            self._raw.append(raw)
+
+    def raw_requests(self):
+        """[bytes] every request so far as it arrived: the request line (with
+        the query string), the headers and a POST/PUT body."""
+        with self._lock:
+            return list(self._raw)
 
     def requests(self):
         """[(method, path, client address)] so far."""

@@ -83,11 +83,13 @@ class Pipjail:
         assert not left, "pipjail left things behind:\n  " + "\n  ".join(left) + f"\n{res}"
 
     def run(self, *args, sudo=True, env=None, cwd=None, timeout=60, input=None,
-            prefix=(), check_leftovers=True, binary=None):
+            prefix=(), check_leftovers=True, binary=None, pass_fds=()):
         """Run `prefix... pipjail args...`; returns a Result.
 
         sudo=True: as root with SUDO_UID/SUDO_GID of the test user (the
         command must run as that user); sudo=False: plain root.
+        pass_fds: descriptors of the caller that pipjail inherits (at the
+        same numbers), as from a shell or a CI runner that leaks some.
         """
         argv = list(prefix) + [binary or self.binary] + [str(a) for a in args]
         snap = host.Snapshot(self.user.uid)
@@ -95,7 +97,7 @@ class Pipjail:
         proc = subprocess.Popen(argv, env=self.env(sudo, env), cwd=cwd or "/",
                                 stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                errors="replace")
+                                errors="replace", pass_fds=tuple(pass_fds))
         try:
             out, err = proc.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -108,21 +110,27 @@ class Pipjail:
             self.check_run(res, snap)
         return res
 
-    def run_pty(self, *args, sudo=True, env=None, cwd=None, timeout=60):
+    def run_pty(self, *args, sudo=True, env=None, cwd=None, timeout=60, respond=(),
+                check_leftovers=True):
         """Run pipjail with a pty as its controlling terminal and its stdin,
         stdout and stderr, as in an interactive shell.  Returns a Result whose
-        stdout holds everything written to the terminal."""
+        stdout holds everything written to the terminal.  respond: what the
+        user types (see pty_run)."""
         argv = [self.binary] + [str(a) for a in args]
         snap = host.Snapshot(self.user.uid)
         res = pty_run(argv, env=self.env(sudo, {"TERM": "xterm", **(env or {})}), cwd=cwd,
-                      timeout=timeout)
-        self.check_run(res, snap)
+                      timeout=timeout, respond=respond)
+        if check_leftovers:
+            self.check_run(res, snap)
         return res
 
 
-def pty_run(argv, env, cwd=None, timeout=60):
+def pty_run(argv, env, cwd=None, timeout=60, respond=()):
     """Run argv in a new session whose controlling terminal (and stdin,
-    stdout, stderr) is a fresh pty; collect everything written to it."""
+    stdout, stderr) is a fresh pty; collect everything written to it.
+    respond: [(trigger, reply)] bytes: once the terminal has shown trigger,
+    reply is typed into it (once each), as a user answering a prompt."""
+    pending = [(bytes(t), bytes(a)) for t, a in respond]
     master, slave = pty.openpty()
 
     def take_terminal():
@@ -149,6 +157,10 @@ def pty_run(argv, env, cwd=None, timeout=60):
                 if not chunk:
                     break
                 out += chunk
+                for t, a in list(pending):
+                    if t in out:
+                        os.write(master, a)
+                        pending.remove((t, a))
             elif proc.poll() is not None:
                 break
         rc = proc.wait(timeout=10)
