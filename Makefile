@@ -91,6 +91,18 @@ $(BUILD)/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The jail's preload library (src/preload/, see its README): plain libc,
+# never built with the sanitizers (it is loaded into every program pip
+# starts in the jail), and embedded into pipjail (src/run/preload.c), which
+# writes it into the jail before the command starts.
+PRELOAD_SRCS := src/preload/preload.c src/pip/anchor.c src/jail/landlock_core.c
+$(BUILD)/pipjail-preload.so: $(PRELOAD_SRCS) $(wildcard src/preload/*.h src/pip/*.h src/jail/*.h)
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -Iinclude -fPIC -shared \
+		-fvisibility=hidden -Wl,--no-undefined -Wl,-z,now -o $@ $(PRELOAD_SRCS)
+$(BUILD)/run/preload.o: $(BUILD)/pipjail-preload.so
+$(BUILD)/run/preload.o: CFLAGS += -DPIPJAIL_PRELOAD_SO='"$(CURDIR)/$(BUILD)/pipjail-preload.so"'
+
 # Only the monitor includes the skeleton: editing the BPF program rebuilds
 # it alone (the first build needs the skeleton before -MMD has listed it).
 $(BUILD)/observe/monitor.o: $(SKELS)

@@ -180,9 +180,14 @@ static __always_inline void walk_dir_of(struct rec_buf *rb, const struct task_vi
 
 		rb->walk_mnt = (__u64)fs->pwd.mnt;
 		rb->walk_dentry = (__u64)fs->pwd.dentry;
+		rb->dir_dev[dslot == SLOT_DIR ? 0 : 1] =
+			CAST(struct dentry, rb->walk_dentry)->d_sb->s_dev;
 		pj_walk(rb, dslot);
 	} else {
 		rb->file = task_fd_file(v->files, dfd);
+		if (rb->file)
+			rb->dir_dev[dslot == SLOT_DIR ? 0 : 1] =
+				CAST(struct file, rb->file)->f_path.dentry->d_sb->s_dev;
 		pj_walk_file(rb, dslot);
 	}
 }

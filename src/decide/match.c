@@ -411,6 +411,9 @@ static void on_file(struct engine *e, struct proc *pr, const struct trace_event 
 		return;
 	if (!path)
 		path = file;  /* fd-based calls: the file behind the fd */
+	/* pipjail's own files, which the loader of every process reads */
+	if (!is_write && path && (!strcmp(path, JAIL_PRELOAD) || !strcmp(path, JAIL_ANCHORS)))
+		return;
 	/* /proc/self/fd/N names the file behind a descriptor (glibc's
 	 * fchmodat(AT_SYMLINK_NOFOLLOW) goes through it): judge that file.
 	 * When the monitor could not tell which file it is, the descriptor's
@@ -596,10 +599,10 @@ void match_event(struct engine *e, struct proc *pr, const struct trace_event *ev
 	 * pipjail's doing, not the command's. */
 	if (!k || role == ROLE_NONE || role >= ROLE_COUNT)
 		return;
-	/* pip's own helpers (a program pip started outside any build: git for
-	 * a VCS URL, lsb_release for its user agent) answer to pip's rules. */
-	if (role == ROLE_TOOL && pr->pkg < 0 && !(pr->hook && !strcmp(pr->hook, "import")))
-		role = ROLE_PIP;
+	/* A program pip started outside any build (lsb_release for its user
+	 * agent) is not pip: pip's rules are for what the kernel trusts as pip
+	 * (pip itself and its helpers, git: helpers/trust.bpf.h), and a tool
+	 * answers to a tool's rules whoever started it. */
 	size_t before = e->n_viols;
 
 	if (ev->refused || !strcmp(k, "seccomp_refused")) {

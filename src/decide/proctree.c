@@ -140,12 +140,18 @@ struct proc *proc_lookup_or_new(struct engine *e, const struct trace_event *ev)
 	if (pr)
 		return pr;
 	/* Not seen before (its fork was lost, or it was there before tracing):
-	 * take what its parent has. */
+	 * take what its parent has.  Once the command runs, a process of no
+	 * known parent is pip only when the kernel says so (its trust is
+	 * inherited at fork in the kernel, whatever the ring buffer lost);
+	 * otherwise it is held to a tool's rules, never ignored. */
 	pr = proc_new(e, ev->hpid);
 	pr->info.pid = ev->pid;
 	parent = proc_get(e, ev->hppid);
 	if (parent && parent != pr)
 		inherit(e, pr, parent);
+	/* an orphan reparented to the init would inherit "none" */
+	if (e->top_seen && pr->info.role == ROLE_NONE)
+		pr->info.role = ev->kernel_trusted ? ROLE_PIP : ROLE_TOOL;
 	pr->info.hppid = ev->hppid;
 	set_str(&pr->comm, ev->comm);
 	set_str(&pr->exe, ev->exe);
@@ -378,10 +384,15 @@ static enum cls build_hook(const struct trace_event *ev, char *hook, size_t hook
 
 /* What an exec runs: pip (the one rule, src/pip/command.c, which the
  * kernel follows too), a build hook (with its name in hook), or other. */
+/* What an exec runs: pip itself only when the kernel says so (its trust
+ * follows the exec of pip's own entry points by pip, decided in the
+ * kernel from anchors no package can change: bpf/helpers/trust.bpf.h;
+ * user space never makes a process pip by its name or its parent), else a
+ * build hook (by its argv: a label, never a trust), else anything. */
 static enum cls classify(const struct trace_event *ev, char *hook, size_t hooklen)
 {
 	hook[0] = '\0';
-	if (pip_argv_is_pip(ev->argv))
+	if (ev->kernel_trusted)
 		return CLS_PIP;
 	return build_hook(ev, hook, hooklen);
 }
@@ -500,6 +511,12 @@ static void on_exec(struct engine *e, struct proc *pr, const struct trace_event 
 		attribute_build(e, pr, ev, hook);
 		e->top_seen = true;
 		return;
+	}
+	if (parent_role == ROLE_NONE && e->top_seen && !import_marker(ev) &&
+	    e->next_top_role == ROLE_NONE && !ev->kernel_trusted) {
+		/* A process of no known parent (its fork record was lost) after
+		 * the command started: never the command, never pip. */
+		parent_role = ROLE_TOOL;
 	}
 	if (parent_role == ROLE_NONE && (e->next_top_role != ROLE_NONE || import_marker(ev))) {
 		/* A later command of init's, announced by the supervisor (live) or

@@ -336,6 +336,8 @@ static void kernel_rule_fields(const struct ev_record *r, struct trace_event *ev
 		ev->kernel_rule = "pip_only";
 	else if (r->flags & EVF_DENIED_EXEC)
 		ev->kernel_rule = "denied_exec";
+	else if (r->flags & EVF_ENV_WRITE)
+		ev->kernel_rule = "env_write";
 	ev->killed_in_kernel = r->flags & EVF_KILLED;
 	ev->kernel_trusted = r->flags & EVF_TRUSTED;
 	ev->repeat = r->repeat;

@@ -370,15 +370,58 @@ int monitor_set_enforce(struct monitor *m, bool on)
 	return 0;
 }
 
-int monitor_set_trusted(struct monitor *m, pid_t hpid, bool trusted)
+static int inode_set_add(struct bpf_map *map, __u32 *count, const struct stat *v, size_t n)
 {
-	__u32 key = (__u32)hpid, val = trusted;
+	__u32 one = 1;
 
-	if (hpid <= 0) {
-		errno = EINVAL;
-		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct pj_inode k = inode_key(&v[i]);
+
+		if (bpf_map_update_elem(bpf_map__fd(map), &k, &one, BPF_ANY) < 0)
+			return -1;
 	}
-	return bpf_map_update_elem(bpf_map__fd(m->skel->maps.trust_set), &key, &val, BPF_ANY) < 0 ? -1 : 0;
+	/* the count lets the programs skip the lookup while a map is empty */
+	__atomic_add_fetch(count, (__u32)n, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+_Static_assert(MONITOR_ENTRY_MAX == PIP_ENTRY_MAX, "monitor.h and events.h agree");
+
+int monitor_set_anchors(struct monitor *m, const struct monitor_anchors *a)
+{
+	struct monitor_bpf *sk = m->skel;
+	__u32 one = 1;
+
+	for (size_t i = 0; i < a->n_entries; i++) {
+		struct pj_entry k = { 0 };
+
+		if (strlen(a->entries[i]) >= sizeof(k.path)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(k.path, a->entries[i], strlen(a->entries[i]));
+		if (bpf_map_update_elem(bpf_map__fd(sk->maps.pip_entry), &k, &one, BPF_ANY) < 0)
+			return -1;
+		debugx(1, "monitor: pip's entry point %s", a->entries[i]);
+	}
+	if (inode_set_add(sk->maps.pip_tool, &sk->bss->n_pip_tool, a->tools, a->n_tools) < 0 ||
+	    inode_set_add(sk->maps.pip_interp, &sk->bss->n_pip_interp, a->interps, a->n_interps) < 0)
+		return -1;
+	if (a->env_path && a->env_dev) {
+		size_t n = strlen(a->env_path);
+
+		if (n >= sizeof(sk->bss->env_path)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(sk->bss->env_path, a->env_path, n + 1);
+		sk->bss->env_path_len = (__u32)n;
+		__atomic_store_n(&sk->bss->env_dev,
+				 ((uint64_t)major(a->env_dev) << 20) | minor(a->env_dev), __ATOMIC_SEQ_CST);
+	}
+	debugx(1, "monitor: %zu interpreter(s), %zu helper program(s) of pip; environment guard %s",
+	       a->n_interps, a->n_tools, a->env_dev ? a->env_path : "off");
+	return 0;
 }
 
 void monitor_close(struct monitor *m)

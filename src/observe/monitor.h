@@ -109,10 +109,25 @@ int monitor_deny_exec(struct monitor *m, const char *path);
 /* Kill on a rule hit (true: enforce mode) or only record it (false, the
  * default). */
 int monitor_set_enforce(struct monitor *m, bool on);
-/* User space's word on a process (host pid): trusted (role pip) or not.
- * It wins over the kernel's classification until that process execs, and
- * is inherited by the children it forks from now on. */
-int monitor_set_trusted(struct monitor *m, pid_t hpid, bool trusted);
+/* The anchors of trust (role pip) and of the environment guard (see
+ * bpf/helpers/trust.bpf.h and rules.bpf.h), registered once the jail is
+ * built and before the command runs, from the jail's own view: the files
+ * by (device, inode) as stat(2) gives them there, the paths as the jail's
+ * processes name them.  Returns 0, or -1 with errno (EOVERFLOW: too many,
+ * ENAMETOOLONG: a path of PIP_ENTRY_MAX bytes or more). */
+/* The longest entry-point path the kernel compares, with its NUL. */
+#define MONITOR_ENTRY_MAX 256
+struct monitor_anchors {
+	const struct stat *interps;      /* the environment's interpreters */
+	size_t n_interps;
+	const struct stat *tools;        /* pip's helper programs (git and its helpers) */
+	size_t n_tools;
+	const char *const *entries;      /* pip's entry points, absolute, as pip passes them */
+	size_t n_entries;
+	dev_t env_dev;                   /* the environment's overlay; 0: no environment */
+	const char *env_path;            /* its path in the jail; NULL: none */
+};
+int monitor_set_anchors(struct monitor *m, const struct monitor_anchors *a);
 
 /* The cgroup v2 id of a cgroup directory (its inode number on cgroup2fs).
  * 0, or -1 with errno. */

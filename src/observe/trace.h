@@ -79,9 +79,11 @@ struct trace_event {
 	bool truncated;            /* a string was cut at its bound */
 
 	/* Kernel rules and folding (the monitor): see docs/trace-format.md */
-	const char *kernel_rule;   /* "pip_only" / "denied_exec": an untrusted task broke it; NULL: none */
+	const char *kernel_rule;   /* "pip_only" / "denied_exec" / "env_write": an untrusted task
+	                            * broke it; NULL: none */
 	bool killed_in_kernel;     /* the kernel sent SIGKILL on return from this call (enforce mode) */
-	bool kernel_trusted;       /* exec: the kernel classified the program as pip (trusted) */
+	bool kernel_trusted;       /* the kernel held the task as pip (trusted) at this event
+	                            * (exec: after it; fork: the child) */
 	uint32_t repeat;           /* identical failed lookups folded into this event (0: none) */
 
 	/* Attribution from the decision engine (engine_annotate): NULL when unknown. */

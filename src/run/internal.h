@@ -78,6 +78,14 @@ void sink_handle(struct run *r, int fd);    /* an fd of the event loop was ready
 void sink_finish(struct run *r);            /* after the jail: captures into the verdict */
 void sink_free(struct run *r);
 
+/* preload.c: the preload library's bytes (src/preload/) */
+extern const unsigned char pj_preload_so[], pj_preload_so_end[];
+
+/* anchors.c: the anchors of trust and of the environment guard, once the
+ * jail is built and before the command runs: registered in the kernel and
+ * written into the jail with the preload library.  Dies on failure. */
+void anchors_arm(struct run *r);
+
 /* supervisor.c */
 void run_epoll_add(struct run *r, int fd);
 

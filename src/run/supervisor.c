@@ -475,6 +475,7 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 	if (loader_join(&ld) < 0 || !built || start_monitor(r, pidfd, fork_ts) < 0)
 		goto out;
 	*monitor_ns = monitor_load_ns(r->mon);
+	anchors_arm(r);
 	policy_arm_kernel(r);
 	if (send_run(r, r->cfg->argv) < 0)
 		goto out;
