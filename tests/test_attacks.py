@@ -12,10 +12,14 @@ case.json:
      "build": "no-isolation" | "isolated" | "legacy",   (default no-isolation)
      "pipjail_args": [...],                  (before the command)
      "exclusive": true,                      (bombs: run with nothing else)
-     "expect": {"action": "killed" | "refused" | "reported" | "prevented",
+     "after": ["python", "activate", "pip", "import:MOD", "tokens"],
+                                             what must not fire the payload later
+     "expect": {"action": "killed" | "refused" | "reported" | "prevented"
+                           | "not-committed",
                 "rules": ["decoy-read"],     every one must be in the report
                 "hook": "build_wheel",       the hook of the first violation of a rule
-                "package": "name" | null,    (default: the case's package; null: pip)
+                "package": "name" | null | "*",  (default: the case's package;
+                                             null: pip; "*": any)
                 "evidence": "regex",         a violation of the first rule matches it
                 "exit": 101,                 pipjail's exit status
                 "output": "regex"},          pip's output shows it (prevented cases)
@@ -26,7 +30,27 @@ with zipfile and a correct RECORD) on the host, never run there. Placeholders
 in file contents: @@PORT@@ (a TCP listener the test runs on the host's
 127.0.0.1, unreachable from the jail), @@PORT2@@ (a listener on 127.0.0.2),
 @@MARK@@ (a token unique to the run: marker files and processes carry it),
-@@NAME@@ (the package name).
+@@NAME@@ (the package name), @@AFTER@@ (the marker file a persistence payload
+writes whenever it runs: /tmp/pjafter-<mark>; in the jail that is the jail's
+own /tmp).  In a wheel case, files under <dist>-<version>.data/ are the
+wheel's data (purelib, platlib, data, scripts, headers); scripts get the
+executable bit.
+
+"after" holds a persistent payload to what it must not do once the install
+is over.  Each step runs as the test user on the host, on the environment as
+pipjail left it (committed or not), then the marker @@AFTER@@ must not exist
+and the listeners must not have been reached: "python" starts the
+environment's interpreter (`bin/python -c pass`), "activate" sources
+bin/activate in bash, "pip" runs the environment's pip against an empty
+file:// index (`python -m pip download`: pip.conf is read, the site.py of
+the interpreter runs), "import:MOD" imports MOD with the environment's
+interpreter, "tokens" scans every file of the environment for the run's
+decoy tokens (plain, hex, base64 at any alignment, URL-encoded; the run
+then writes a trace, whose header holds them).
+
+"not-committed" is the loosest action: the verdict is not clean, pipjail
+exits non-zero and at least one violation names the package (the venv's
+tree hash, checked for every case, says nothing was committed).
 
 Every case asserts: the verdict names the package, hook, rule and action;
 the host is untouched (the test user's home with its planted real secrets,
@@ -52,12 +76,13 @@ import subprocess
 import tarfile
 import threading
 import time
+import urllib.parse
 import zipfile
 
 import pytest
 
 from lib import host
-from lib.pj import REPO, SANITIZER_MARKS
+from lib.pj import REPO, SANITIZER_MARKS, runuser
 from lib.sdist import MTIME, make_sdist
 
 pytestmark = pytest.mark.corpus
@@ -67,7 +92,8 @@ ATTACKS = os.path.join(TESTS, "attacks")
 RESULTS = os.path.join(REPO, "build", "attack-results.json")
 WHEELS = "/usr/share/python-wheels"
 PYTHON = "/usr/bin/python3"
-ACTIONS = ("killed", "refused", "reported", "prevented")
+ACTIONS = ("killed", "refused", "reported", "prevented", "not-committed")
+AFTER_STEPS = ("python", "activate", "pip", "tokens")
 ACTS = ("setup.py", "cmdclass-build", "cmdclass-install", "backend", "import")
 VICTIM = "pjvictim"  # an innocent package installed in the base venv
 RACED = "kill failed (the process was already gone)"
@@ -96,6 +122,9 @@ class Case:
         self.expect = s["expect"]
         self.xfail = s.get("xfail")
         self.note = s.get("note")
+        self.after = s.get("after", [])
+        assert all(a in AFTER_STEPS or a.startswith("import:") for a in self.after), \
+            f"{name}: after {self.after!r}"
         assert self.acts in ACTS, f"{name}: acts {self.acts!r}"
         assert self.expect["action"] in ACTIONS, f"{name}: action {self.expect['action']!r}"
         assert self.dist in ("sdist", "wheel") and \
@@ -159,7 +188,9 @@ def make_wheel(dir, name, version, files):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for rel in sorted(files):
             zi = zipfile.ZipInfo(rel, time.gmtime(MTIME)[:6])
-            zi.external_attr = 0o644 << 16
+            # .data/scripts keep their executable bit, as wheel builders do.
+            mode = 0o755 if re.match(r"[^/]+\.data/scripts/", rel) else 0o644
+            zi.external_attr = (stat.S_IFREG | mode) << 16
             z.writestr(zi, files[rel])
     return path
 
@@ -370,6 +401,100 @@ def stray_processes(marks):
     return found
 
 
+# ---------------------------------------------------------------- after the install
+
+AFTER_WHAT = {"python": "the next start of the environment's python",
+              "activate": "the next `source bin/activate`",
+              "pip": "the next run of the environment's pip"}
+
+
+def token_patterns(token):
+    """What a decoy token looks like when a thief encodes it: plain, hex
+    (both cases), URL-encoded, base64 (standard and URL-safe) at each of the
+    three alignments it can have inside a longer encoded blob."""
+    t = token.encode()
+    out = {"plain": [t], "hex": [t.hex().encode(), t.hex().upper().encode()],
+           "url": [urllib.parse.quote(token, safe="").encode()], "base64": []}
+    for skip in range(3):
+        part = t[skip:]
+        part = part[:len(part) // 3 * 3]
+        if len(part) >= 12:
+            out["base64"] += [base64.b64encode(part), base64.urlsafe_b64encode(part)]
+    return out
+
+
+def decoy_tokens(trace):
+    """[(where, token)] of a run, from its trace's header."""
+    with open(trace) as f:
+        header = json.loads(f.readline())
+    return [(d["where"], d["token"]) for d in header.get("decoys", [])]
+
+
+def find_tokens(root, tokens):
+    """Every (file, decoy, encoding) of a decoy token found under root."""
+    pats = [(where, enc, p) for where, tok in tokens
+            for enc, ps in token_patterns(tok).items() for p in ps]
+    found = []
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            full = os.path.join(dirpath, n)
+            if os.path.islink(full) or not os.path.isfile(full):
+                continue
+            with open(full, "rb") as f:
+                data = f.read()
+            for where, enc, p in pats:
+                if p in data:
+                    found.append((os.path.relpath(full, root), where, enc))
+                    break
+    return found
+
+
+def after_install(case, venv, marker, user, workdir, listeners, trace):
+    """Run the case's "after" steps on the environment as pipjail left it;
+    returns the problems (the payload ran, a listener was reached, a token
+    is in the environment)."""
+    problems = []
+    py = os.path.join(venv, "bin", "python")
+    index = os.path.join(workdir, "after-index")
+    out = os.path.join(workdir, "after-out")
+    for d in (index, out):
+        os.makedirs(d, exist_ok=True)
+        os.chown(d, user.uid, user.gid)
+    for step in case.after:
+        if step == "tokens":
+            hits = find_tokens(venv, decoy_tokens(trace))
+            if hits:
+                problems.append("decoy tokens are in the environment: " + ", ".join(
+                    f"{f} ({where}, {enc})" for f, where, enc in hits[:10]))
+            continue
+        reached = sum(len(lst.hits) for lst in listeners)
+        if step == "python":
+            argv = [py, "-c", "pass"]
+        elif step == "activate":
+            argv = ["bash", "-c", f". {venv}/bin/activate"]
+        elif step == "pip":
+            argv = [py, "-m", "pip", "download", "--disable-pip-version-check", "--no-deps",
+                    "--no-cache-dir", "--timeout", "3", "--retries", "0",
+                    "--index-url", "file://" + index, "-d", out, "pjatk-after-probe"]
+        else:
+            argv = [py, "-c", f"import {step.split(':', 1)[1]}"]
+        what = AFTER_WHAT.get(step, f"the next `import {step.split(':', 1)[-1]}`")
+        try:
+            r = runuser(user, *argv, env={"PYTHONDONTWRITEBYTECODE": "1"}, timeout=60)
+        except subprocess.TimeoutExpired:
+            problems.append(f"{what} did not return within 60 s")
+            continue
+        time.sleep(0.3)
+        if os.path.lexists(marker):
+            problems.append(f"the payload ran at {what}: {marker} appeared "
+                            f"(exit {r.returncode})")
+            os.unlink(marker)
+        now = [h for lst in listeners for h in lst.hits]
+        if len(now) > reached:
+            problems.append(f"{what} reached the attacker's listener: {now[reached:]}")
+    return problems
+
+
 @pytest.mark.parametrize("name", case_params())
 def test_attack(pj, name, workdir, test_user, planted_secrets, attack_bases, request):
     case = Case(name)
@@ -382,8 +507,10 @@ def test_attack(pj, name, workdir, test_user, planted_secrets, attack_bases, req
     try:
         dist = os.path.join(workdir, "dist")
         os.mkdir(dist)
+        after_marker = f"/tmp/pjafter-{mark}"
         subst = {"@@PORT@@": str(l1.port), "@@PORT2@@": str(l2.port), "@@MARK@@": mark,
-                 "@@NAME@@": case.package, "@@HOSTPID@@": str(victim.pid)}
+                 "@@NAME@@": case.package, "@@HOSTPID@@": str(victim.pid),
+                 "@@AFTER@@": after_marker}
         files = case.files(subst)
         if case.dist == "wheel":
             make_wheel(dist, case.package, case.version, files)
@@ -400,6 +527,8 @@ def test_attack(pj, name, workdir, test_user, planted_secrets, attack_bases, req
             f.write("the user's project\n")
         _chown_tree(workdir, test_user)
         report = os.path.join(workdir, "report.json")
+        trace = os.path.join(workdir, "trace.jsonl")
+        trace_args = ["--trace", trace] if "tokens" in case.after else []
 
         env_before = tree_hash(venv)
         base_before = tree_hash(attack_bases["pep517"], content=False)
@@ -407,7 +536,7 @@ def test_attack(pj, name, workdir, test_user, planted_secrets, attack_bases, req
         host_before = host_state(test_user)
         snap = host.Snapshot(test_user.uid)
         t0 = time.monotonic()
-        r = pj.run("--report", report, *case.pipjail_args, "--",
+        r = pj.run("--report", report, *trace_args, *case.pipjail_args, "--",
                    *pip_command(case, venv, dist), cwd=project, timeout=300,
                    env={"PYTHONDONTWRITEBYTECODE": "1"}, check_leftovers=False)
         elapsed = time.monotonic() - t0
@@ -446,7 +575,12 @@ def test_attack(pj, name, workdir, test_user, planted_secrets, attack_bases, req
             problems.append(f"a host process of the user was killed ({victim.returncode})")
         if l1.hits or l2.hits:
             problems.append(f"the host's listeners were reached: {l1.hits + l2.hits}")
+        # Last: what the environment does later (it may leave a marker).
+        problems += after_install(case, venv, after_marker, test_user, workdir, (l1, l2),
+                                  trace)
     finally:
+        if os.path.lexists(after_marker):
+            os.unlink(after_marker)
         l1.close()
         l2.close()
         if victim.poll() is None:
@@ -479,7 +613,7 @@ def judge(case, r, rep, problems):
     failures = list(problems)
     want_pkg = exp.get("package", case.package)
     violations = (rep or {}).get("violations", [])
-    ours = [v for v in violations if v.get("package") == want_pkg]
+    ours = [v for v in violations if want_pkg == "*" or v.get("package") == want_pkg]
     seen_rules = sorted({v["rule"] for v in ours})
     outcomes = sorted({v.get("outcome", "") for v in ours})
     first = {}
@@ -518,6 +652,14 @@ def judge(case, r, rep, problems):
     elif action == "reported":
         if not any("reported" in v.get("outcome", "") for v in ours):
             failures.append(f"no violation of {want_pkg} was reported (outcomes {outcomes})")
+    elif action == "not-committed":
+        if not ours:
+            failures.append(f"no violation of {want_pkg} (got: "
+                            f"{[(v.get('package'), v['rule'], v['evidence']) for v in violations]})")
+        if rep and rep.get("verdict") == "clean":
+            failures.append("the verdict is clean")
+        if r.returncode == 0:
+            failures.append("pipjail exited 0")
     elif action == "refused":
         if not any("refused" in v.get("outcome", "") or v.get("call_failed") for v in ours):
             failures.append(f"no violation of {want_pkg} was refused (outcomes {outcomes})")
