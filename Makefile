@@ -120,7 +120,7 @@ $(BUILD)/tests/%.bpf.o: tests/unit/observe/%.bpf.c $(BUILD)/vmlinux.h
 $(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/tests/test_is_pip: $(BUILD)/tests/is_pip.skel.h
+$(BUILD)/tests/test_pip_exec: $(BUILD)/tests/pip_exec.skel.h
 
 -include $(OBJS:.o=.d) $(SKELS:.skel.h=.bpf.d) $(TEST_SKELS:.skel.h=.bpf.d)
 

@@ -77,19 +77,17 @@ static void test_violations(bool enforce)
 	bad_part(e);
 	second_package(e);
 
-	v = find(e, "exec");
-	CHECK(v != NULL, "curl under a build is an exec violation");
+	/* The default profile judges what curl does (its connect, the token in
+	 * its argv), not that it ran. */
+	CHECK(find(e, "exec") == NULL, "running curl is no violation by itself");
+	v = find(e, "network");
+	CHECK(v != NULL, "curl's connect under a build is a network violation");
 	if (v) {
 		CHECK_STR_EQ(v->chain, "pip → build_wheel → sh → curl");
 		CHECK_STR_EQ(v->package, "demo");
 		CHECK_STR_EQ(v->hook, "build_wheel");
 		CHECK(v->role == ROLE_TOOL, "sh (a tool) ran curl: role %s", role_name(v->role));
-		CHECK(v->detail && strstr(v->detail, "roles.tool.exec (same_as): roles.build.exec.deny[") &&
-		      strstr(v->detail, "\"curl\""),
-		      "the rule is named: %s", v->detail);
 		CHECK(v->profile_file && strstr(v->profile_file, "default.json"), "the rule's file");
-		CHECK(v->evidence && strstr(v->evidence, "/usr/bin/curl") && strstr(v->evidence, "127.0.0.1:8080"),
-		      "the evidence shows the command: %s", v->evidence);
 		CHECK(v->action == ACTION_KILL_PROCESS, "kill-process");
 		CHECK(v->done == enforce, "killed only when enforcing");
 		CHECK(v->hpid == 1005 && v->n_pids == 4 && v->pids[0] == 2 && v->pids[3] == 6,
@@ -257,9 +255,11 @@ static void test_field_cases(void)
 	engine_event(e, &ev);
 	CHECK(engine_proc(e, 4010) && engine_proc(e, 4010)->package &&
 	      !strcmp(engine_proc(e, 4010)->package, "my_pkg"), "named from the egg-info it wrote");
-	/* a script the build wrote: its interpreter (sh) is allowed, the script is not */
+	/* an exec is judged by the program named, not by its interpreter: a
+	 * script held in memory alone (memfd) run by sh is refused, though sh
+	 * is allowed */
 	ev = base("exec", 4010, 5, 0);
-	ev.path = ev.abs = "/tmp/x/run.sh";
+	ev.path = ev.abs = "/memfd:payload (deleted)";
 	ev.file = "/usr/bin/dash";
 	ev.argv = script;
 	ev.cwd = "/tmp/pip-req-build-q";
@@ -277,8 +277,10 @@ static void test_field_cases(void)
 		open_ev(e, 4020, 20, HOME "/.ssh/known_hosts", "O_RDONLY", 3);
 		CHECK(find(e, "file-read") && find(e, "file-read")->role == ROLE_IMPORT,
 		      "an import reading ~/.ssh is caught under the import rules");
+		/* only the next command: a later one of init's is no import check,
+		 * and not pip either unless the kernel trusts it */
 		spawn(e, 4000, 1, 4021, 21, "/venv/bin/pip", "/work", pip_argv);
-		CHECK(engine_proc(e, 4021) && engine_proc(e, 4021)->role == ROLE_PIP, "only the next command");
+		CHECK(engine_proc(e, 4021) && engine_proc(e, 4021)->role == ROLE_TOOL, "only the next command");
 	}
 	if (find(e, "exec"))
 		CHECK_STR_EQ(find(e, "exec")->package, "my_pkg");

@@ -16,6 +16,10 @@
  *      cannot make a process trusted (there is no such call)
  *   6. exec of a denied program: killed before it runs (no marker); in
  *      audit mode (enforce off) it runs and the event still names the rule
+ *   7. the environment guard's second wall: an untrusted change to the
+ *      environment (by absolute name, by a file opened for writing, by a
+ *      directory fd of it) is killed before its next instruction, and the
+ *      jail is poisoned: a bystander dies at its next system call
  *
  * The binary doubles as the programs those tests start: with "--do ACTION"
  * among its arguments it runs ACTION (see child_main). */
@@ -24,6 +28,7 @@
 #include <linux/sched.h>
 #include <math.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -1306,6 +1311,164 @@ out:
 	recs_free(&rs);
 }
 
+/* ---- 7. the environment guard's second wall ----------------------------------- */
+
+/* What the untrusted children of env_guard_parent saw: each kind of change
+ * (by name: 0 absolute mkdir, 1 open for writing, 2 relative mkdir in a
+ * directory of the environment) must die before its next instruction, and
+ * the jail is then poisoned: a bystander dies at its next system call. */
+struct guard_shm {
+	volatile int32_t read_ok;         /* a read-only open in the environment survived */
+	volatile int32_t survived[3];     /* a change went on past its call */
+	volatile int32_t status[3];
+	volatile int32_t bystander;       /* 1: the parent lived on after the poison */
+};
+static struct guard_shm *gshm;
+static char guard_env[PATH_MAX];
+
+static void guard_change(int kind)
+{
+	char p[PATH_MAX + 16];
+	int fd;
+
+	if (kind == 0) {
+		snprintf(p, sizeof(p), "%s/planted", guard_env);
+		mkdir(p, 0755);
+	} else if (kind == 1) {
+		snprintf(p, sizeof(p), "%s/evil.pth", guard_env);
+		fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		(void)fd;
+	} else {
+		fd = open(guard_env, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		mkdirat(fd, "planted2", 0755);
+	}
+	gshm->survived[kind] = 1;
+	_exit(0);
+}
+
+static void guard_change_one(void *kind)
+{
+	guard_change((int)(intptr_t)kind);
+}
+
+static void env_guard_parent(void *unused)
+{
+	char readme[PATH_MAX + 16];
+	int fd, st;
+	pid_t c;
+
+	(void)unused;
+	snprintf(readme, sizeof(readme), "%s/README", guard_env);
+	fd = open(readme, O_RDONLY | O_CLOEXEC);
+	gshm->read_ok = fd >= 0;
+	{
+		int kind = 0;
+
+		if ((c = fork()) == 0)
+			guard_change(kind);
+		waitpid(c, &st, 0);   /* poisoned by kind 0: dies on its return */
+		gshm->status[kind] = st;
+		gshm->bystander = 1;
+		_exit(0);
+	}
+	_exit(0);
+}
+
+static void test_env_guard(void)
+{
+	char tmpl[] = "/tmp/pipjail-test-guard.XXXXXX", err[512], readme[PATH_MAX + 16];
+	char *dir = mkdtemp(tmpl), *cg;
+	struct recs rs = {};
+	struct monitor *m = NULL;
+	struct stat st;
+	uint64_t cgid;
+	int status, gofd;
+	pid_t pid;
+
+	if (!dir)
+		die_errno("mkdtemp");
+	snprintf(guard_env, sizeof(guard_env), "%s/env", dir);
+	/* the environment: a file system of its own, as the overlay is */
+	if (mkdir(guard_env, 0777) < 0 || mount("tmpfs", guard_env, "tmpfs", 0, "mode=0777") < 0)
+		die_errno("mounting a tmpfs on %s", guard_env);
+	snprintf(readme, sizeof(readme), "%s/README", guard_env);
+	if (write_file(readme, "hello\n") < 0 || stat(guard_env, &st) < 0)
+		die_errno("%s", readme);
+	gshm = mmap(NULL, sizeof(*gshm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (gshm == MAP_FAILED)
+		die_errno("mmap");
+	cg = cg_make("guard", &cgid);
+	struct monitor_opts mo = { .cgroup_id = cgid, .buffer_mb = 4, .on_event = on_event, .ctx = &rs };
+	if (monitor_open(&m, &mo, err, sizeof(err)) < 0) {
+		CHECK(0, "monitor_open: %s", err);
+		goto out;
+	}
+	{
+		struct monitor_anchors a = { .env_dev = st.st_dev, .env_path = guard_env };
+
+		CHECK_INT_EQ(monitor_set_anchors(m, &a), 0);
+	}
+	CHECK_INT_EQ(monitor_set_enforce(m, true), 0);
+	pid = spawn_in(cg, &gofd, env_guard_parent, NULL);
+	go(gofd);
+	status = run_until_exit(m, pid);
+	CHECK(gshm->read_ok == 1, "a read-only open in the environment is left alone");
+	CHECK(!gshm->survived[0], "an absolute mkdir in the environment: killed before its next "
+	      "instruction");
+	/* the parent, blocked in waitpid meanwhile, dies on that call's return */
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && gshm->bystander == 0,
+	      "the jail was poisoned: a bystander died at its next system call (status 0x%x)", status);
+	{
+		const struct rec *hit = NULL, *x = NULL;
+
+		for (size_t i = 0; i < rs.n; i++)
+			if (eq(rs.v[i].kernel_rule, "env_write"))
+				hit = &rs.v[i];
+		for (size_t i = 0; hit && i < rs.n; i++)
+			if (rs.v[i].hpid == hit->hpid && eq(rs.v[i].kind, "exit"))
+				x = &rs.v[i];
+		CHECK(hit && hit->killed_in_kernel && eq(hit->kind, "mkdir"),
+		      "the mkdir's record names the environment guard and the kill");
+		CHECK(x && eq(x->signal, "SIGKILL"), "the mkdir's process died of SIGKILL");
+	}
+	/* the other two kinds, each in a fresh monitor (the first one's jail is
+	 * poisoned for good) */
+	for (int kind = 1; kind < 3; kind++) {
+		struct monitor *m2 = NULL;
+		struct recs rs2 = {};
+		struct monitor_opts mo2 = { .cgroup_id = cgid, .buffer_mb = 4, .on_event = on_event,
+					    .ctx = &rs2 };
+		struct monitor_anchors a = { .env_dev = st.st_dev, .env_path = "/nonexistent-env" };
+
+		monitor_close(m);
+		m = NULL;
+		if (monitor_open(&m2, &mo2, err, sizeof(err)) < 0) {
+			CHECK(0, "monitor_open: %s", err);
+			break;
+		}
+		/* a path prefix that never matches: the device alone must catch it */
+		CHECK_INT_EQ(monitor_set_anchors(m2, &a), 0);
+		CHECK_INT_EQ(monitor_set_enforce(m2, true), 0);
+		gshm->survived[kind] = 0;
+		pid = spawn_in(cg, &gofd, guard_change_one, (void *)(intptr_t)kind);
+		go(gofd);
+		status = run_until_exit(m2, pid);
+		CHECK(killed_by(status, SIGKILL) && !gshm->survived[kind],
+		      "change %d (%s) in the environment by its device: killed (0x%x)", kind,
+		      kind == 1 ? "open for writing" : "mkdirat in a dir fd of it", status);
+		monitor_close(m2);
+		recs_free(&rs2);
+	}
+out:
+	monitor_close(m);
+	cg_remove(cg);
+	umount2(guard_env, MNT_DETACH);
+	rmdir(guard_env);
+	rmdir(dir);
+	recs_free(&rs);
+	munmap(gshm, sizeof(*gshm));
+}
+
 int main(int argc, char **argv)
 {
 	if (!realpath("/proc/self/exe", self_exe))
@@ -1327,6 +1490,7 @@ int main(int argc, char **argv)
 	test_two_jails();
 	test_own_setup_and_roles();
 	test_pip_only_kills();
+	test_env_guard();
 	test_denied_exec();
 	return unit_summary("test_monitor");
 }
