@@ -9,7 +9,7 @@ TEST="python3 python3-venv python3-pip-whl python3-setuptools-whl python3-wheel-
       python3-pytest python3-jsonschema libcap2-bin util-linux passwd procps strace gnuplot-nox
       python3-dev python3-setuptools python3-wheel python3-hatchling flit python3-poetry-core
       python3-mesonpy meson ninja-build cmake cython3 python3-cffi python3-pybind11
-      pybind11-dev python3-setuptools-scm git g++ chromium"
+      pybind11-dev python3-setuptools-scm git g++ chromium slurm-wlm munge"
 
 missing=""
 for p in $BUILD $TEST; do
