@@ -7,8 +7,8 @@ test_array_runs_every_shard_then_merge runs the scripts with a stand-in for
 pipjail (PIPJAIL=a small script that writes each package's result files),
 so that it checks the scripts and the scheduling, not the analysis.
 test_slurm_batch_matches_local runs the real pipjail over attack and benign
-packages and compares with a local --batch run; it is skipped as long as
-`pipjail analyze --batch` is not implemented."""
+packages and compares with a local --batch run (skipped for a pipjail
+without `analyze --batch`)."""
 import json
 import os
 import subprocess
@@ -17,6 +17,7 @@ import time
 import pytest
 
 from lib.pj import REPO
+from lib.fixtures import attack_sdist
 from lib.sdist import make_sdist
 from lib.slurm import Cluster, slurm_cluster  # noqa: F401  (slurm_cluster: the fixture)
 
@@ -345,42 +346,13 @@ def batch_supported(binary):
 ATTACK_CASES = ["secrets_aws", "env_token_url", "persist_pth_setup"]
 
 
-def attack_sdist(d, name):
-    """tests/attacks/<name> packed into an sdist (never run on the host)."""
-    case_dir = os.path.join(REPO, "tests", "attacks", name)
-    with open(os.path.join(case_dir, "case.json")) as f:
-        spec = json.load(f)
-    package = spec.get("package", "pjatk-" + name.replace("_", "-"))
-    subst = {"@@PORT@@": "9", "@@PORT2@@": "9", "@@MARK@@": "pjslurm" + name,
-             "@@NAME@@": package}
-    files = {}
-    for root, _, names in os.walk(case_dir):
-        for n in names:
-            full = os.path.join(root, n)
-            rel = os.path.relpath(full, case_dir)
-            if rel == "case.json" or "__pycache__" in rel:
-                continue
-            with open(full, "rb") as f:
-                data = f.read()
-            for k, v in subst.items():
-                data = data.replace(k.encode(), v.encode())
-            files[rel] = data
-    return make_sdist(d, package, spec.get("version", "1.0"), files)
-
-
 def summary_by_line(path):
-    """{LIST line: (verdict, exit, {rule: count})} from a summary.json.
-    Written before the C side: the field names follow the issue (verdict,
-    exit, violations by rule); align them with docs/report-format.md."""
+    """{LIST line: (verdict, exit, {rule: count})} from a summary.json
+    (docs/report-format.md)."""
     with open(path) as f:
         data = json.load(f)
-    recs = data if isinstance(data, list) else data["packages"]
-    out = {}
-    for r in recs:
-        line = r.get("line") or r.get("input") or r.get("spec")
-        rules = r.get("violations_by_rule") or r.get("rules") or r.get("violations") or {}
-        out[line] = (r["verdict"], r["exit"], rules)
-    return out
+    return {r["line"]: (r["verdict"], r["exit"], r["violations_by_rule"])
+            for r in data["packages"]}
 
 
 def slurm_logs(out):
@@ -396,6 +368,8 @@ def result_stamps(out):
     stamps = {}
     pkgs = os.path.join(out, "pkgs")
     for k in os.listdir(pkgs):
+        if not os.path.isdir(os.path.join(pkgs, k)):
+            continue   # <key>.lock: the batch's lock on the package
         st = os.stat(os.path.join(pkgs, k, "result.json"))
         stamps[k] = (st.st_ino, st.st_mtime_ns)
     return stamps
