@@ -305,6 +305,13 @@ static void write_trace_header(struct run *r)
 	cJSON_Delete(extra);
 }
 
+/* SIGINT or SIGTERM stopped the command (install.c's test too): the run
+ * did not show all the command would have done, so it is never clean. */
+static bool cut_short(const struct run *r)
+{
+	return r->interrupts > 0 && r->command_code != 0;
+}
+
 static void close_trace(struct run *r, int code, uint64_t lost)
 {
 	cJSON *extra;
@@ -316,7 +323,7 @@ static void close_trace(struct run *r, int code, uint64_t lost)
 	cJSON_AddNumberToObject(extra, "exit_code", code);
 	cJSON_AddBoolToObject(extra, "timed_out", r->timed_out);
 	s.extra = extra;
-	s.incomplete = code == EXIT_PIPJAIL_ERROR;
+	s.incomplete = code == EXIT_PIPJAIL_ERROR || cut_short(r);
 	if (trace_write_summary(r->trace, &s) < 0 || trace_writer_close(r->trace) < 0)
 		warn_errno("writing the trace %s", r->opt->trace_path);
 	r->trace = NULL;
@@ -540,12 +547,17 @@ cleanup:
 	lost = drain_monitor(&r);
 	if (ran) {
 		struct engine_outcome o = { .lost = lost, .timed_out = r.timed_out,
-					    .command_code = code, .trace_path = opt->trace_path };
+					    .incomplete = cut_short(&r), .command_code = code,
+					    .trace_path = opt->trace_path };
+		int own_code = code;
 
 		sink_finish(&r);
 		engine_set_outcome(r.engine, &o);
 		install_check(&r);
 		code = engine_exit_code(r.engine, code);
+		/* interrupted: the verdict says incomplete, the exit stays 128+N */
+		if (o.incomplete && !lost && code == EXIT_INCOMPLETE)
+			code = own_code;
 		if (install_settle(&r, code == 0 && r.command_code == 0) < 0)
 			code = EXIT_PIPJAIL_ERROR;
 		policy_finish(&r, code);
