@@ -86,6 +86,8 @@ int pty_open(struct run *r);                /* before clone: open it, fill cfg->
 void pty_started(struct run *r);            /* after clone: drop our slave, raw mode, start copying */
 void pty_handle(struct run *r, int fd);     /* an fd of the event loop was ready */
 bool pty_resize(struct run *r);             /* SIGWINCH: true when the pty took the new size */
+void pty_release(struct run *r);            /* the jail is being killed: the terminal back now, so that
+                                             * pipjail's own lines read right; output still copied */
 void pty_finish(struct run *r);             /* the jail is gone: drain, restore the terminal; idempotent */
 
 /* supervisor.c */

@@ -18,7 +18,9 @@
  * it does without a terminal (a second Ctrl-C kills the jail) and, for
  * Ctrl-Z, gives the terminal back to the shell while it is stopped.  The
  * terminal's settings are restored on every way out: the end of the run,
- * die() (atexit), a fatal signal in pipjail, a stop.  Only SIGKILL of
+ * die() (atexit), a fatal signal in pipjail, a stop; and as soon as the
+ * jail is being killed (a timeout, a second Ctrl-C), so that pipjail's own
+ * lines start at the margin.  Only SIGKILL of
  * pipjail leaves it raw (`reset` or `stty sane` restores it).
  *
  * Everything here runs on the supervisor's side. */
@@ -372,6 +374,16 @@ bool pty_resize(struct run *r)
 		return false;
 	copy_winsize();   /* the kernel signals the pseudo-terminal's foreground group */
 	return true;
+}
+
+void pty_release(struct run *r)
+{
+	if (!r->pty)
+		return;
+	r->pty->in.from_eof = true;
+	r->pty->in.len = 0;
+	term.want_raw = 0;
+	term_restore();
 }
 
 /* The jail is gone (or never ran): what it wrote is all in the master

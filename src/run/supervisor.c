@@ -127,6 +127,7 @@ static bool on_signal(struct run *r)
 			continue;
 		/* A second Ctrl-C or TERM means "stop now": kill the jail. */
 		if ((sig == SIGINT || sig == SIGTERM) && ++r->interrupts > 1) {
+			pty_release(r);
 			if (r->interrupts == 2)
 				warnx_("interrupted again: killing the jail");
 			kill(r->init, SIGKILL);
@@ -192,6 +193,7 @@ static void on_ctl(struct run *r)
 
 static void on_timeout(struct run *r)
 {
+	pty_release(r);
 	warnx_("timeout: the command ran longer than %llu s; the jail was killed",
 	       r->opt->timeout_s);
 	r->timed_out = true;
