@@ -7,6 +7,8 @@
  *   - a destination outside the rules: 403 naming the rules and the fix
  *   - a client the attribution calls "build": 403 naming the process;
  *     one that nobody claims: 403 "unattributed"; one claimed late: works
+ *   - a pip request whose line, a header field, CONNECT target or body
+ *     start carries a secret (a stub matcher) gets 403 naming where
  *   - malformed, oversized, https-in-GET and silent requests get 4xx
  *   - 20 parallel downloads all complete; a 50 MB download leaves the
  *     process's peak RSS flat
@@ -223,7 +225,8 @@ static int make_netns(void)
 /* ---- attribution and logs ------------------------------------------------ */
 
 struct logs {
-	unsigned requests, refusals, refused_role, refused_host, refused_unattr;
+	unsigned requests, refusals, refused_role, refused_host, refused_unattr, refused_token;
+	unsigned token_asks;
 	uint64_t last_bytes_down, last_bytes_up;
 	enum proxy_outcome last_outcome;
 	char last_reason[1024];
@@ -265,6 +268,18 @@ static void on_refused(const struct proxy_log *l, void *ctx)
 	logs.refused_role += l->outcome == PROXY_REFUSED_ROLE;
 	logs.refused_host += l->outcome == PROXY_REFUSED_HOST;
 	logs.refused_unattr += l->outcome == PROXY_REFUSED_UNATTRIBUTED;
+	logs.refused_token += l->outcome == PROXY_REFUSED_TOKEN;
+}
+
+/* A stub for decide/'s matcher: the secret is "SECRET42", as is. */
+static bool find_token(const char *data, size_t n, char *what, size_t len, void *ctx)
+{
+	(void)ctx;
+	logs.token_asks++;
+	if (!memmem(data, n, "SECRET42", 8))
+		return false;
+	snprintf(what, len, "the value of the decoy $STUB (as is)");
+	return true;
 }
 
 static void on_request(const struct proxy_log *l, void *ctx)
@@ -742,6 +757,55 @@ static void test_refusals(struct proxy *p)
 	      "a late attribution is waited for: %d/%d", r.connect_status, r.status);
 }
 
+/* pip led to send a secret: refused before any upstream connection,
+ * saying where it was; the others as before (a build: for its role). */
+static void test_tokens(struct proxy *p)
+{
+	static const struct { const char *raw; int status; const char *where; } cases[] = {
+		{ "GET http://127.0.0.1:@/f.whl?v=SECRET42 HTTP/1.1\r\nHost: x\r\n\r\n", 403, "in its request line" },
+		{ "GET http://127.0.0.1:@/f.whl HTTP/1.1\r\nX-Note: a SECRET42\r\n\r\n", 403, "in its X-Note header" },
+		{ "CONNECT SECRET42.example:@ HTTP/1.1\r\n\r\n", 403, "in its CONNECT target" },
+		{ "POST http://127.0.0.1:@/up HTTP/1.1\r\nContent-Length: 12\r\n\r\nv=SECRET42\r\n", 403,
+		  "in the start of its body" },
+		{ "GET http://127.0.0.1:@/blob/10?v=SECRET4-2 HTTP/1.1\r\n\r\n", 200, NULL },
+	};
+	struct proxy_stats st0, st1;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char raw[256];
+		unsigned refused = logs.refused_token;
+		struct job j = { .kind = K_RAW, .who = 0, .raw = raw };
+		struct result r;
+
+		/* '@' is the origin's port */
+		const char *at = strchr(cases[i].raw, '@');
+
+		snprintf(raw, sizeof(raw), "%.*s%u%s", (int)(at - cases[i].raw), cases[i].raw, origin_port, at + 1);
+		j.raw_len = strlen(raw);
+		proxy_stats(p, &st0);
+		r = run1(p, &j);
+		proxy_stats(p, &st1);
+		CHECK(r.status == cases[i].status, "'%.40s': %d, expected %d %s", raw, r.status, cases[i].status, r.body);
+		if (!cases[i].where)
+			continue;
+		CHECK(strstr(r.body, "carries the value of the decoy $STUB (as is)") && strstr(r.body, cases[i].where),
+		      "'%.40s': the body says what and where (%s): %s", raw, cases[i].where, r.body);
+		CHECK(logs.refused_token == refused + 1 && logs.last_outcome == PROXY_REFUSED_TOKEN,
+		      "'%.40s': reported once as refused-token", raw);
+		CHECK(st1.forwarded == st0.forwarded, "'%.40s': nothing was forwarded", raw);
+	}
+	{
+		/* A build's request is refused for its role, secret or not. */
+		struct job j = { .kind = K_RAW, .who = 1, .raw = "CONNECT SECRET42.example:443 HTTP/1.1\r\n\r\n" };
+		unsigned role = logs.refused_role;
+
+		j.raw_len = strlen(j.raw);
+		run1(p, &j);
+		CHECK(logs.refused_role == role + 1 && logs.last_outcome == PROXY_REFUSED_ROLE,
+		      "a build is refused for its role first");
+	}
+}
+
 static void test_bad_requests(struct proxy *p)
 {
 	static const struct { const char *raw; int status; const char *why; } bad[] = {
@@ -840,8 +904,8 @@ int main(void)
 	struct hostrules rules = { 0 };
 	struct proxy_opts o = {
 		.allow = &rules, .who = who, .describe = describe, .on_refused = on_refused,
-		.on_request = on_request, .attrib_timeout_ms = 300, .header_timeout_ms = 1000,
-		.numeric_only = true,
+		.on_request = on_request, .find_token = find_token, .attrib_timeout_ms = 300,
+		.header_timeout_ms = 1000, .numeric_only = true,
 	};
 	struct proxy *p;
 	pid_t origin;
@@ -891,6 +955,7 @@ int main(void)
 
 	test_forwarding(p);
 	test_refusals(p);
+	test_tokens(p);
 	test_bad_requests(p);
 	test_parallel(p);
 	test_memory(p);
@@ -902,6 +967,8 @@ int main(void)
 		CHECK(st.accepted == logs.requests, "one log record per connection: %llu accepted, %u logged",
 		      (unsigned long long)st.accepted, logs.requests);
 		CHECK(st.active == 0, "no connection left open: %llu", (unsigned long long)st.active);
+		CHECK(logs.token_asks >= st.forwarded, "every forwarded request was looked at: %u asks, %llu forwarded",
+		      logs.token_asks, (unsigned long long)st.forwarded);
 		printf("test_proxy: %llu connections, %llu forwarded, %llu refused, %llu failed, %.1f MB down\n",
 		       (unsigned long long)st.accepted, (unsigned long long)st.forwarded,
 		       (unsigned long long)st.refused, (unsigned long long)st.failed, (double)st.bytes_down / 1e6);
