@@ -65,12 +65,13 @@ static bool find_token(const char *data, size_t n, char *what, size_t whatlen, v
 	return true;
 }
 
-/* The distribution whose requirement led pip to a request with a decoy
- * token, when the engine can tell.  A decoy token is random per run: no
- * wheel, index page or requirements file can hold it, only what code run
- * in this run made, i.e. metadata a build prepared (or code inside pip's
- * own process, a .pth of the environment).  When exactly one distribution
- * was built so far, that is it; else NULL, and *built lists them. */
+/* The distribution that made pip send a decoy token, when the engine can
+ * tell.  A decoy token is random per run: no wheel, index page or
+ * requirements file can hold it, only what code run in this run made
+ * (metadata a build prepared, or a build that changed what pip runs, or
+ * code inside pip's own process such as a .pth of the environment).  When
+ * exactly one distribution was built so far, that is it; else NULL, and
+ * *built lists them. */
 static const struct pkg *token_source(struct run *r, char *built, size_t len)
 {
 	const struct pkg *only = NULL;
@@ -116,13 +117,14 @@ static void report_token(struct run *r, const struct proxy_log *l)
 	if (src) {
 		v.package = src->name;
 		v.version = src->version;
-		snprintf(detail, sizeof(detail), "%s; pip was led there by a requirement in the metadata that "
-			 "the build of %s%s%s made in this run (the only distribution built so far; a decoy "
-			 "token is new in each run, so only code run in it can name one)", l->reason,
-			 src->name, src->version ? " " : "", src->version ? src->version : "");
+		snprintf(detail, sizeof(detail), "%s; a decoy token is new in each run, so only code run in "
+			 "it can have named this URL (a requirement in metadata a build made, say): %s%s%s is "
+			 "the only distribution built so far", l->reason, src->name, src->version ? " " : "",
+			 src->version ? src->version : "");
 	} else if (built[0]) {
-		snprintf(detail, sizeof(detail), "%s; pip was led there by a requirement in metadata that "
-			 "one of this run's builds made (%s)", l->reason, built);
+		snprintf(detail, sizeof(detail), "%s; a decoy token is new in each run, so only code run in "
+			 "it can have named this URL (a requirement in metadata a build made, say); built so "
+			 "far: %s", l->reason, built);
 	} else {
 		snprintf(detail, sizeof(detail), "%s", l->reason);
 	}
