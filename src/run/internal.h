@@ -32,6 +32,7 @@ struct run {
 	struct engine *engine;
 	struct proxy *proxy;
 	struct hostrules hosts;
+	struct decoy_scanner *decoy_scan;  /* the decoys' forms, for the proxy (egress.c) */
 	struct stage *stage;
 	sigset_t orig_mask;
 	int sfd, tfd, epfd;
