@@ -29,8 +29,9 @@ from lib.index import IndexServer
 from lib.mkwheel import make_wheel
 from lib.pj import SAFE_PATH, SANITIZER_MARKS, assert_clean, report_text, verdict_line
 from lib.sdist import make_sdist
-from test_attacks import (PYTHON, WHEELS, attack_bases, decoy_tokens, diff_trees,  # noqa: F401
-                          find_leaks, token_forms, tree_blobs, tree_hash)
+from lib.bases import PYTHON, WHEELS
+from test_attacks import (decoy_tokens, diff_trees, find_leaks, token_forms,  # noqa: F401
+                          tree_blobs, tree_hash)
 
 SETUPTOOLS_PYPROJECT = ('[build-system]\nrequires = ["setuptools>=40.8.0", "wheel"]\n'
                         'build-backend = "setuptools.build_meta"\n')
