@@ -38,7 +38,7 @@ struct decoder {
 	char family[24];
 	char socktype[48];
 	char argbuf[EV_ARGV_MAX + 1];
-	const char *argv[EV_ARGV_MAX / 2 + 2];
+	const char *argv[EV_ARGV_MAX + 1];  /* every argument, even all empty ones */
 };
 
 /* The names of the native syscall numbers (name_of), from libseccomp. */
