@@ -326,8 +326,8 @@ static bool slot_bytes(const struct ev_record *r, size_t size, int slot, const u
 /* A path resolved in the kernel (SLOT_DIR, SLOT_DIR2, SLOT_FILE), with its
  * walk flags.  A file of no directory (SF_PSEUDO: a pipe, a socket, an anon
  * inode, a memfd) is no path: NULL, and its name as /proc/PID/fd shows it
- * ("pipe:[12]", made in the kernel, bpf/helpers/path.bpf.h) goes to
- * *pseudo.  A path outside the task's root gets the "(unreachable)" prefix
+ * ("pipe:[12]", made in the kernel, bpf/helpers/path.bpf.h: never empty,
+ * never starting with '/') goes to *pseudo.  A path outside the task's root gets the "(unreachable)" prefix
  * of getcwd(3).  Any other is absolute (the kernel walks up to a root); a
  * slot that says otherwise makes the record malformed (false). */
 static bool walked(struct decoder *d, const struct ev_record *r, int slot, const char **s,
@@ -338,8 +338,10 @@ static bool walked(struct decoder *d, const struct ev_record *r, int slot, const
 	if (!*s)
 		return true;
 	if (f & SF_PSEUDO) {
+		if (!(*s)[0] || (*s)[0] == '/')
+			return false;  /* the kernel names it, never like a path */
 		if (pseudo && !*pseudo)
-			*pseudo = (*s)[0] ? *s : "?";
+			*pseudo = *s;
 		*s = NULL;
 		return true;
 	}
@@ -703,7 +705,8 @@ int decode_record(void *ctx, void *data, size_t size)
 	struct trace_event ev;
 	bool ok = true;
 
-	if (size < sizeof(*r) || sizeof(*r) + r->data_len > size) {
+	/* (a task of the jail has a host id: 0 is the idle task's) */
+	if (size < sizeof(*r) || sizeof(*r) + r->data_len > size || !r->hpid || !r->htid) {
 		d->bad_records++;
 		return 0;
 	}

@@ -251,6 +251,12 @@ static void test_pseudo_files(void)
 	r->nr = SYS_fchmod;
 	slot(r, SLOT_FILE, 0, "anon_inode", 11);     /* not a path, not marked a name */
 	CHECK_INT_EQ(decode(r, size), 0);
+	r = rec_new(EV_EXEC, 32, 100, &size);
+	slot(r, SLOT_FILE, 0, "/usr/bin/gcc", 13);   /* a name that looks like a path */
+	r->sflags[SLOT_FILE] = SF_PSEUDO;
+	CHECK_INT_EQ(decode(r, size), 0);
+	r = rec_new(EV_EXIT, 0, 0, &size);           /* no task of the jail has host id 0 */
+	CHECK_INT_EQ(decode(r, size), 0);
 	r = rec_new(EV_SYSCALL, 32, 100, &size);
 	r->nr = SYS_openat;
 	slot(r, SLOT_PATH, 0, "y", 2);
