@@ -2,7 +2,7 @@
  * holds it, shared by the supervisor's files (supervisor.c: lifecycle and
  * event loop; policy.c: profile, engine, kills and reports; egress.c: the
  * proxy; install.c: the staged install and the import check; sink.c: the
- * analyze sinkhole).  Everything here runs on the supervisor's side. */
+ * analyze sinkhole; guard.c: the guardian).  Everything here runs on the supervisor's side. */
 #ifndef PIPJAIL_RUN_INTERNAL_H
 #define PIPJAIL_RUN_INTERNAL_H
 
@@ -44,6 +44,8 @@ struct run {
 	size_t n_imports, next_import;
 	pid_t init;
 	int init_status;
+	pid_t guard;             /* the guardian (guard.c), -1: none */
+	int guard_fd;            /* its socket */
 	bool timed_out;
 	int interrupts;
 };
@@ -77,6 +79,12 @@ int sink_listen(struct run *r);             /* after clone, before "go"; -1 on f
 void sink_handle(struct run *r, int fd);    /* an fd of the event loop was ready */
 void sink_finish(struct run *r);            /* after the jail: captures into the verdict */
 void sink_free(struct run *r);
+
+/* guard.c: the guardian, which cleans up after a supervisor that died
+ * mid-run (verdict incomplete, nothing committed, nothing left) */
+void guard_start(struct run *r);            /* once the cgroup and the stage exist */
+void guard_child(struct run *r);            /* in the jail's init, first */
+void guard_done(struct run *r);             /* the supervisor's own cleanup is done */
 
 /* supervisor.c */
 void run_epoll_add(struct run *r, int fd);

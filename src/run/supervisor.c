@@ -66,6 +66,7 @@ static pid_t spawn_init(struct run *r, int ctl_child, int *pidfd, uint64_t *fork
 
 	*fork_ts = now_ns();
 	if (pid == 0) {
+		guard_child(r);
 		sigprocmask(SIG_SETMASK, &r->orig_mask, NULL);
 		close(r->ctl);
 		jail_init(r->cfg, ctl_child);
@@ -172,6 +173,10 @@ static void on_ctl(struct run *r)
 
 	if (recv(r->ctl, &code, sizeof(code), MSG_DONTWAIT) != (ssize_t)sizeof(code))
 		return;
+	/* the guardian's test: the supervisor dies with the stage full and
+	 * the jail still standing */
+	if (failpoint("supervisor-crash"))
+		abort();
 	if (r->runs++ == 0) {
 		r->command_code = code;
 		if (r->mon)
@@ -498,7 +503,8 @@ void run_opts_init(struct run_opts *o)
 int jail_run(struct jail_config *cfg, const struct run_opts *opt)
 {
 	struct run r = { .cfg = cfg, .opt = opt, .sfd = -1, .tfd = -1, .epfd = -1, .ctl = -1,
-			 .report_fd = -1, .init_status = -1, .command_code = -1 };
+			 .report_fd = -1, .init_status = -1, .command_code = -1, .guard = -1,
+			 .guard_fd = -1 };
 	char err[512] = "";
 	uint64_t lost = 0;
 	int code = EXIT_PIPJAIL_ERROR;
@@ -520,6 +526,7 @@ int jail_run(struct jail_config *cfg, const struct run_opts *opt)
 		warnx_("%s", err);
 		goto cleanup;
 	}
+	guard_start(&r);
 	t[2] = now_ns();
 	if (r.trace)
 		write_trace_header(&r);
@@ -561,6 +568,7 @@ cleanup:
 	sink_free(&r);
 	cgroup_destroy(&r.cg);
 	policy_free(&r);
+	guard_done(&r);
 	if (ran) {
 		t[6] = now_ns();
 		/* make bench reads this line: the cost of each phase, in ms. */

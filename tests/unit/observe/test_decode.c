@@ -20,7 +20,7 @@ static struct sc_spec specs[SC_NR_MAX];
 /* The last event delivered, its strings copied. */
 static struct {
 	int n;
-	char kind[32], comm[64], path[256], addr[4096], exe[256], file[256], pseudo[256];
+	char kind[32], comm[64], path[256], addr[4096], exe[256], file[256], pseudo[256], abs[256];
 	char flags[256], last_arg[64];
 	size_t argc;
 	bool has_abs, file_valid, truncated;
@@ -42,6 +42,7 @@ static void on_event(const struct trace_event *ev, void *ctx)
 	copy(last.addr, sizeof(last.addr), ev->addr);
 	copy(last.exe, sizeof(last.exe), ev->exe);
 	copy(last.file, sizeof(last.file), ev->file);
+	copy(last.abs, sizeof(last.abs), ev->abs);
 	copy(last.pseudo, sizeof(last.pseudo), ev->pseudo);
 	copy(last.flags, sizeof(last.flags), ev->flags);
 	last.has_abs = ev->abs != NULL;
@@ -213,6 +214,19 @@ static void test_fork_of_itself(void)
 	CHECK_STR_EQ(last.exe, "/usr/bin/tool");
 }
 
+/* openat(dirfd, path) where the kernel resolved dirfd to dir (sflags). */
+static int openat_rel(const char *path, const char *dir, uint8_t dirflags)
+{
+	size_t size, n = strlen(path) + 1;
+	struct ev_record *r = rec_new(EV_SYSCALL, 64, 100, &size);
+
+	r->nr = SYS_openat;
+	slot(r, SLOT_PATH, 0, path, n);
+	slot(r, SLOT_DIR, n, dir, strlen(dir) + 1);
+	r->sflags[SLOT_DIR] = dirflags;
+	return decode(r, size);
+}
+
 /* A file of no directory (SF_PSEUDO) is named, never a file; a
  * kernel-resolved path that is neither absolute nor such a name is a bad
  * record; a relative path against a dirfd of no directory has no abs. */
@@ -229,22 +243,11 @@ static void test_pseudo_files(void)
 	CHECK_STR_EQ(last.pseudo, "pipe:[12]");
 	CHECK_STR_EQ(last.file, "");
 	CHECK_INT_EQ(last.file_valid, 0);
-	r = rec_new(EV_SYSCALL, 32, 100, &size);
-	r->nr = SYS_openat;
-	r->ret = -20;
-	slot(r, SLOT_PATH, 0, "x", 2);
-	slot(r, SLOT_DIR, 2, "anon_inode:[eventfd]", 21);
-	r->sflags[SLOT_DIR] = SF_PSEUDO;
-	CHECK_INT_EQ(decode(r, size), 1);
+	CHECK_INT_EQ(openat_rel("x", "anon_inode:[eventfd]", SF_PSEUDO), 1);
 	CHECK_STR_EQ(last.path, "x");
 	CHECK_INT_EQ(last.has_abs, 0);
 	CHECK_STR_EQ(last.pseudo, "");
-	r = rec_new(EV_SYSCALL, 32, 100, &size);
-	r->nr = SYS_openat;                          /* AT_EMPTY_PATH: the fd itself */
-	slot(r, SLOT_PATH, 0, "", 1);
-	slot(r, SLOT_DIR, 2, "socket:[7]", 11);
-	r->sflags[SLOT_DIR] = SF_PSEUDO;
-	CHECK_INT_EQ(decode(r, size), 1);
+	CHECK_INT_EQ(openat_rel("", "socket:[7]", SF_PSEUDO), 1);  /* AT_EMPTY_PATH: the fd itself */
 	CHECK_STR_EQ(last.pseudo, "socket:[7]");
 	CHECK_INT_EQ(last.has_abs, 0);
 	r = rec_new(EV_SYSCALL, 32, 100, &size);
@@ -257,13 +260,38 @@ static void test_pseudo_files(void)
 	CHECK_INT_EQ(decode(r, size), 0);
 	r = rec_new(EV_EXIT, 0, 0, &size);           /* no task of the jail has host id 0 */
 	CHECK_INT_EQ(decode(r, size), 0);
-	r = rec_new(EV_SYSCALL, 32, 100, &size);
-	r->nr = SYS_openat;
-	slot(r, SLOT_PATH, 0, "y", 2);
-	slot(r, SLOT_DIR, 2, "/srv", 5);
-	r->sflags[SLOT_DIR] = SF_UNREACH;            /* outside the root: no abs either */
-	CHECK_INT_EQ(decode(r, size), 1);
+	CHECK_INT_EQ(openat_rel("y", "/srv", SF_UNREACH), 1);  /* outside the root: no abs either */
 	CHECK_INT_EQ(last.has_abs, 0);
+	CHECK_INT_EQ(openat_rel("y", "/srv", 0), 1);
+	CHECK_STR_EQ(last.abs, "/srv/y");
+}
+
+/* A failed openat of path by thread 300 at ts, a base for repeat counts. */
+static int fold_base_rec(const char *path, uint64_t ts, uint16_t len)
+{
+	size_t size;
+	struct ev_record *r = rec_new(EV_SYSCALL, 16, 300, &size);
+
+	r->nr = SYS_openat;
+	r->ret = -2;
+	r->ts = ts;
+	r->flags = EVF_FOLD_BASE;
+	slot(r, SLOT_PATH, 0, path, strlen(path) + 1);
+	r->len[SLOT_PATH] = len;
+	return decode(r, size);
+}
+
+/* count more of thread 300's openat at ts, naming the base of base_ts */
+static int repeat_rec(uint64_t ts, uint64_t base_ts, uint32_t count)
+{
+	size_t size;
+	struct ev_record *r = rec_new(EV_REPEAT, 0, 300, &size);
+
+	r->nr = SYS_openat;
+	r->ts = ts;
+	r->ts_enter = base_ts;
+	r->repeat = count;
+	return decode(r, size);
 }
 
 /* A repeat count is the base it names again: the base by its time and
@@ -271,49 +299,15 @@ static void test_pseudo_files(void)
  * is no base. */
 static void test_repeats(void)
 {
-	size_t size;
-	struct ev_record *r = rec_new(EV_SYSCALL, 16, 300, &size);
-
-	r->nr = SYS_openat;
-	r->ret = -2;
-	r->ts = 1000;
-	r->flags = EVF_FOLD_BASE;
-	slot(r, SLOT_PATH, 0, "/usr/include/a", 15);
-	CHECK_INT_EQ(decode(r, size), 1);
-	r = rec_new(EV_REPEAT, 0, 300, &size);
-	r->nr = SYS_openat;
-	r->ts = 1500;
-	r->ts_enter = 1000;
-	r->repeat = 4;
-	CHECK_INT_EQ(decode(r, size), 1);
+	CHECK_INT_EQ(fold_base_rec("/usr/include/a", 1000, 15), 1);
+	CHECK_INT_EQ(repeat_rec(1500, 1000, 4), 1);
 	CHECK_STR_EQ(last.path, "/usr/include/a");
 	CHECK_INT_EQ(last.repeat, 4);
-	r = rec_new(EV_REPEAT, 0, 300, &size);       /* the same base counted again */
-	r->nr = SYS_openat;
-	r->ts = 1700;
-	r->ts_enter = 1000;
-	r->repeat = 2;
-	CHECK_INT_EQ(decode(r, size), 1);
+	CHECK_INT_EQ(repeat_rec(1700, 1000, 2), 1);   /* the same base counted again */
 	CHECK_INT_EQ(last.repeat, 2);
-	r = rec_new(EV_REPEAT, 0, 300, &size);       /* a base that was lost */
-	r->nr = SYS_openat;
-	r->ts = 2500;
-	r->ts_enter = 2000;
-	r->repeat = 3;
-	CHECK_INT_EQ(decode(r, size), 0);
-	r = rec_new(EV_SYSCALL, 16, 300, &size);    /* a malformed base: not kept */
-	r->nr = SYS_openat;
-	r->ts = 3000;
-	r->flags = EVF_FOLD_BASE;
-	slot(r, SLOT_PATH, 0, "/usr/include/b", 15);
-	r->len[SLOT_PATH] = 17;
-	CHECK_INT_EQ(decode(r, size), 0);
-	r = rec_new(EV_REPEAT, 0, 300, &size);
-	r->nr = SYS_openat;
-	r->ts = 3500;
-	r->ts_enter = 3000;
-	r->repeat = 3;
-	CHECK_INT_EQ(decode(r, size), 0);
+	CHECK_INT_EQ(repeat_rec(2500, 2000, 3), 0);   /* a base that was lost */
+	CHECK_INT_EQ(fold_base_rec("/usr/include/b", 3000, 17), 0);  /* malformed: not kept */
+	CHECK_INT_EQ(repeat_rec(3500, 3000, 3), 0);
 }
 
 /* A 32-bit call's number means another call: its arguments are not read
