@@ -1,14 +1,15 @@
 /* The guardian: a small process forked by the supervisor once the jail's
- * cgroup and the stage exist, before anything runs in the jail.  It holds
- * a pidfd of the supervisor and waits.  When the supervisor ends the way
- * it should, it says so (guard_done) and the guardian exits.  When the
+ * cgroup, the stage and the jail's init exist, before anything runs in the
+ * jail (while the monitor loads in another thread: off the start's
+ * critical path; the monitor is attached after it, so it holds no link).
+ * It holds a pidfd of the supervisor and waits.  When the supervisor ends
+ * the way it should, it says so (guard_disarm) and the guardian exits.  When the
  * supervisor dies any other way (a crash, abort, an OOM kill, SIGKILL,
  * die() half-way), the guardian puts the host back as a finished run
  * would have left it, without trusting anything of the dead run:
  *   - the jail's cgroup is killed (cgroup.kill) and the cgroups removed;
  *     the jail's mounts die with its mount namespace, the monitor's BPF
- *     links and maps with the supervisor's descriptors (the guardian was
- *     forked before the monitor was loaded: it holds none of them);
+ *     links with the supervisor's descriptors;
  *   - the stage directory is removed, unless a commit had started (its
  *     journal is left for `pipjail recover`, which the guardian names);
  *   - --report gets a report whose verdict is "incomplete";
@@ -25,8 +26,9 @@
  * while the supervisor is still a zombie (read only while pidfd_send_signal
  * says that pid is still it).
  *
- * Cost: one fork of a small process before the jail starts and one
- * message and waitpid at the end. */
+ * Cost: one fork while the monitor loads (the start waits for the load,
+ * not for the fork); at the end one message, and the guardian's exit runs
+ * while the supervisor unloads the monitor. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -111,15 +113,6 @@ static void hooks_install(int fd)
 	for (size_t i = 0; i < ARRAY_SIZE(fatal_signals); i++)
 		sigaction(fatal_signals[i], &sa, &prev_action[fatal_signals[i]]);
 	on_exit(on_exit_hook, NULL);
-}
-
-void guard_child(struct run *r)
-{
-	/* the jail's init: no hook of the supervisor's, no way to the guardian */
-	for (size_t i = 0; notify_fd >= 0 && i < ARRAY_SIZE(fatal_signals); i++)
-		sigaction(fatal_signals[i], &prev_action[fatal_signals[i]], NULL);
-	notify_fd = -1;
-	closep(&r->guard_fd);
 }
 
 /* ---- the guardian ------------------------------------------------------------ */
@@ -312,9 +305,8 @@ static __attribute__((noreturn)) void guard_main(struct run *r, pid_t sup, int p
 		dup2(null, STDOUT_FILENO);
 		close(null);
 	}
-	/* the detached mount trees of --rw binds are the jail's own */
-	for (size_t i = 0; i < r->cfg->n_binds; i++)
-		closep(&r->cfg->binds[i].fd);
+	/* the jail's init must see the supervisor's end as its end */
+	closep(&r->ctl);
 	for (;;) {
 		struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN },
 				       { .fd = sock, .events = POLLIN } };
@@ -374,17 +366,28 @@ void guard_start(struct run *r)
 	hooks_install(sv[0]);
 }
 
-void guard_done(struct run *r)
+/* The jail is gone, the stage settled, the verdict printed: the guardian
+ * leaves while the supervisor unloads the monitor and removes the (empty)
+ * cgroups; should the supervisor die in that last step, the next run
+ * removes what is left (cgroup_reap_stale). */
+void guard_disarm(struct run *r)
 {
 	struct guard_msg m = { .kind = MSG_DONE };
 
-	if (r->guard <= 0)
+	if (r->guard <= 0 || r->guard_fd < 0)
 		return;
 	notify_fd = -1;
 	if (send(r->guard_fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m))
 		kill(r->guard, SIGKILL);  /* it would take our exit for a failure */
+	closep(&r->guard_fd);
+}
+
+void guard_done(struct run *r)
+{
+	if (r->guard <= 0)
+		return;
+	guard_disarm(r);
 	while (waitpid(r->guard, NULL, 0) < 0 && errno == EINTR)
 		;
-	closep(&r->guard_fd);
 	r->guard = -1;
 }

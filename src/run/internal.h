@@ -82,9 +82,9 @@ void sink_free(struct run *r);
 
 /* guard.c: the guardian, which cleans up after a supervisor that died
  * mid-run (verdict incomplete, nothing committed, nothing left) */
-void guard_start(struct run *r);            /* once the cgroup and the stage exist */
-void guard_child(struct run *r);            /* in the jail's init, first */
-void guard_done(struct run *r);             /* the supervisor's own cleanup is done */
+void guard_start(struct run *r);            /* once the cgroup, the stage and init exist */
+void guard_disarm(struct run *r);           /* the outcome is final: the guardian leaves */
+void guard_done(struct run *r);             /* reap it, at the very end */
 
 /* supervisor.c */
 void run_epoll_add(struct run *r, int fd);

@@ -66,7 +66,6 @@ static pid_t spawn_init(struct run *r, int ctl_child, int *pidfd, uint64_t *fork
 
 	*fork_ts = now_ns();
 	if (pid == 0) {
-		guard_child(r);
 		sigprocmask(SIG_SETMASK, &r->orig_mask, NULL);
 		close(r->ctl);
 		jail_init(r->cfg, ctl_child);
@@ -467,6 +466,8 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 		return -1;
 	}
 	loader_start(&ld, r);
+	/* in the shadow of the monitor's load; before anything runs in the jail */
+	guard_start(r);
 	built = cgroup_attach_v1(&r->cg, r->init, err, sizeof(err)) == 0 && egress_listen(r) == 0 &&
 		sink_listen(r) == 0 && send(r->ctl, &(char){ JAIL_MSG_BUILD }, 1, 0) == 1 && jail_built(r);
 	*build_ns = now_ns() - t0;
@@ -526,7 +527,6 @@ int jail_run(struct jail_config *cfg, const struct run_opts *opt)
 		warnx_("%s", err);
 		goto cleanup;
 	}
-	guard_start(&r);
 	t[2] = now_ns();
 	if (r.trace)
 		write_trace_header(&r);
@@ -558,6 +558,7 @@ cleanup:
 	} else {
 		install_settle(&r, false);
 	}
+	guard_disarm(&r);  /* the jail is gone, the stage settled, the verdict out */
 	closep(&r.ctl);
 	for (size_t i = 0; i < r.n_imports; i++)
 		free_argv(r.imports[i]);
