@@ -51,8 +51,12 @@ static long walk_step(__u32 i, void *arg)
 	}
 	len = d->d_name.len;
 	if (c->dentry == parent || len == 0) {
-		/* a pseudo file (memfd, pipe, socket): its own parent, no directory;
-		 * keep its name if it has one, as d_path() would */
+		/* a pseudo file (memfd, pipe, socket, anon inode): its own parent,
+		 * no directory (pseudo_name names it).  Package code cannot make a
+		 * file of a directory look like one: only the root of a tree that
+		 * no mount shows is its own parent and not a mount's root, and
+		 * making such a tree (open_by_handle_at, the mount family, new
+		 * mount namespaces) is refused in the jail. */
 		c->pseudo = 1;
 		c->done = 1;
 		if (len == 0 || c->dentry != parent)
