@@ -2,7 +2,8 @@
  * holds it, shared by the supervisor's files (supervisor.c: lifecycle and
  * event loop; policy.c: profile, engine, kills and reports; egress.c: the
  * proxy; install.c: the staged install and the import check; sink.c: the
- * analyze sinkhole; pty.c: the command's pseudo-terminal).  Everything here runs on the supervisor's side. */
+ * analyze sinkhole; pty.c: the command's pseudo-terminal; guard.c: the
+ * guardian).  Everything here runs on the supervisor's side. */
 #ifndef PIPJAIL_RUN_INTERNAL_H
 #define PIPJAIL_RUN_INTERNAL_H
 
@@ -47,6 +48,8 @@ struct run {
 	size_t n_imports, next_import;
 	pid_t init;
 	int init_status;
+	pid_t guard;             /* the guardian (guard.c), -1: none */
+	int guard_fd;            /* its socket */
 	bool timed_out;
 	int interrupts;
 };
@@ -90,6 +93,12 @@ bool pty_resize(struct run *r);             /* SIGWINCH: true when the pty took 
 void pty_release(struct run *r);            /* the jail is being killed: the terminal back now, so that
                                              * pipjail's own lines read right; output still copied */
 void pty_finish(struct run *r);             /* the jail is gone: drain, restore the terminal; idempotent */
+
+/* guard.c: the guardian, which cleans up after a supervisor that died
+ * mid-run (verdict incomplete, nothing committed, nothing left) */
+void guard_start(struct run *r);            /* once the cgroup, the stage and init exist */
+void guard_disarm(struct run *r);           /* the outcome is final: the guardian leaves */
+void guard_done(struct run *r);             /* reap it, at the very end */
 
 /* supervisor.c */
 void run_epoll_add(struct run *r, int fd);

@@ -175,6 +175,10 @@ static void on_ctl(struct run *r)
 
 	if (recv(r->ctl, &code, sizeof(code), MSG_DONTWAIT) != (ssize_t)sizeof(code))
 		return;
+	/* the guardian's test: the supervisor dies with the stage full and
+	 * the jail still standing */
+	if (failpoint("supervisor-crash"))
+		abort();
 	if (r->runs++ == 0) {
 		r->command_code = code;
 		if (r->mon)
@@ -475,6 +479,8 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 		return -1;
 	}
 	loader_start(&ld, r);
+	/* in the shadow of the monitor's load; before anything runs in the jail */
+	guard_start(r);
 	built = cgroup_attach_v1(&r->cg, r->init, err, sizeof(err)) == 0 && egress_listen(r) == 0 &&
 		sink_listen(r) == 0 && send(r->ctl, &(char){ JAIL_MSG_BUILD }, 1, 0) == 1 && jail_built(r);
 	*build_ns = now_ns() - t0;
@@ -511,7 +517,8 @@ void run_opts_init(struct run_opts *o)
 int jail_run(struct jail_config *cfg, const struct run_opts *opt)
 {
 	struct run r = { .cfg = cfg, .opt = opt, .sfd = -1, .tfd = -1, .epfd = -1, .ctl = -1,
-			 .report_fd = -1, .init_status = -1, .command_code = -1 };
+			 .report_fd = -1, .init_status = -1, .command_code = -1, .guard = -1,
+			 .guard_fd = -1 };
 	char err[512] = "";
 	uint64_t lost = 0;
 	int code = EXIT_PIPJAIL_ERROR;
@@ -573,6 +580,7 @@ cleanup:
 	} else {
 		install_settle(&r, false);
 	}
+	guard_disarm(&r);  /* the jail is gone, the stage settled, the verdict out */
 	closep(&r.ctl);
 	for (size_t i = 0; i < r.n_imports; i++)
 		free_argv(r.imports[i]);
@@ -583,6 +591,7 @@ cleanup:
 	sink_free(&r);
 	cgroup_destroy(&r.cg);
 	policy_free(&r);
+	guard_done(&r);
 	if (ran) {
 		t[6] = now_ns();
 		/* make bench reads this line: the cost of each phase, in ms. */
