@@ -165,10 +165,12 @@ $(BUILD)/bench/bench_monitor: tests/bench/bench_monitor.c $(call module_objs,obs
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call module_objs,observe) $(LDLIBS)
 
-# The egress proxy alone on loopback (scripts/bench_proxy.sh).
-$(BUILD)/bench/bench_proxy: tests/bench/bench_proxy.c $(call module_objs,net)
+# The egress proxy alone on loopback (scripts/bench_proxy.sh), with
+# decide/'s decoy scanner for the token check that run/egress.c plugs in.
+BENCH_PROXY_OBJS := $(sort $(call module_objs,net) $(call module_objs,decide))
+$(BUILD)/bench/bench_proxy: tests/bench/bench_proxy.c $(BENCH_PROXY_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call module_objs,net) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BENCH_PROXY_OBJS) $(LDLIBS)
 
 install: all
 	install -D -m 0755 pipjail $(DESTDIR)/usr/local/bin/pipjail
@@ -177,12 +179,15 @@ install: all
 	@scripts/setcap.sh $(DESTDIR)/usr/local/bin/pipjail
 
 # libFuzzer targets for every parser of untrusted input (profiles, globs,
-# traces, RECORD files, proxy requests).  Objects are built with coverage
-# instrumentation in build-fuzz/; each target runs FUZZ_TIME seconds from
-# its corpus in tests/fuzz/corpus/<name>/, where crash inputs are kept.
+# traces, RECORD files, proxy requests, the monitor's ring-buffer records
+# alone and into the engine).  Objects are built with coverage
+# instrumentation in build-fuzz/; each target tests/fuzz/<layer>/fuzz_<name>.c
+# runs FUZZ_TIME seconds from its corpus in tests/fuzz/corpus/<name>/, where
+# crash inputs are kept; FUZZ_TARGETS="decode decode_engine" runs only those.
 FUZZ_TIME    ?= 60
 FUZZ_SRCS    := $(wildcard tests/fuzz/*/fuzz_*.c)
 FUZZ_NAMES   := $(patsubst fuzz_%,%,$(basename $(notdir $(FUZZ_SRCS))))
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_FLAGS   := -g -O1 -std=gnu11 -D_GNU_SOURCE -DPIPJAIL_VERSION='"$(VERSION)"' \
                 -fsanitize=address,undefined -fno-sanitize-recover=all -Isrc -Iinclude -Ibuild
 fuzz_objs = $(patsubst $(BUILD)/%,build-fuzz/%,$(call module_objs,$(1)))
@@ -197,18 +202,20 @@ build-fuzz/%.o: src/%.c
 # A fuzz target links the layer of its folder under tests/fuzz/ and the
 # layers that layer may call.
 define fuzz_rule
-build-fuzz/fuzz_$(1): $(2) $(call fuzz_objs,$(3))
+build-fuzz/fuzz_$(1): $(2) $(call fuzz_objs,$(3)) $(wildcard tests/fuzz/*.h)
 	$$(CLANG) $$(FUZZ_FLAGS) -fsanitize=fuzzer -o $$@ $$< $(call fuzz_objs,$(3)) $$(LDLIBS)
 endef
 $(foreach f,$(FUZZ_SRCS),$(eval $(call fuzz_rule,$(patsubst fuzz_%,%,$(basename $(notdir $(f)))),$(f),$(notdir $(patsubst %/,%,$(dir $(f)))))))
 
-fuzz: $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_NAMES))
-	@for n in $(FUZZ_NAMES); do \
+# A target that finds a crash stops the run (its log: fuzz-out/<name>.log).
+fuzz: $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_TARGETS))
+	@for n in $(FUZZ_TARGETS); do \
 		mkdir -p tests/fuzz/corpus/$$n fuzz-out/$$n; \
 		echo "== fuzz_$$n ($(FUZZ_TIME) s)"; \
 		build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_TIME) -max_len=65536 \
-			-artifact_prefix=tests/fuzz/corpus/$$n/crash- fuzz-out/$$n tests/fuzz/corpus/$$n \
-			2>&1 | tail -n 3 || exit 1; \
+			-artifact_prefix=tests/fuzz/corpus/$$n/ fuzz-out/$$n tests/fuzz/corpus/$$n \
+			>fuzz-out/$$n.log 2>&1; rc=$$?; tail -n 3 fuzz-out/$$n.log; \
+		[ $$rc -eq 0 ] || { echo "fuzz_$$n failed (exit $$rc): fuzz-out/$$n.log"; exit 1; }; \
 	done
 
 clean:

@@ -115,6 +115,7 @@ from lib import host
 from lib.index import IndexServer
 from lib.leaks import as_is, decoy_tokens, find_leaks, token_forms, tree_blobs
 from lib.pj import REPO, SAFE_PATH, SANITIZER_MARKS, runuser
+from lib.bases import WHEELS, chown_tree
 from lib.sdist import MTIME, make_sdist
 
 pytestmark = pytest.mark.corpus
@@ -122,12 +123,9 @@ pytestmark = pytest.mark.corpus
 TESTS = os.path.dirname(os.path.abspath(__file__))
 ATTACKS = os.path.join(TESTS, "attacks")
 RESULTS = os.path.join(REPO, "build", "attack-results.json")
-WHEELS = "/usr/share/python-wheels"
-PYTHON = "/usr/bin/python3"
 ACTIONS = ("killed", "refused", "reported", "prevented", "contained", "not-committed")
 AFTER_STEPS = ("python", "activate", "pip", "tokens")
 ACTS = ("setup.py", "cmdclass-build", "cmdclass-install", "backend", "import")
-VICTIM = "pjvictim"  # an innocent package installed in the base venv
 RACED = "kill failed (the process was already gone)"
 
 
@@ -486,38 +484,6 @@ def describe_leaks(leaks):
 
 # ---------------------------------------------------------------- fixtures
 
-def _chown_tree(root, user):
-    for dirpath, dirnames, filenames in os.walk(root):
-        os.lchown(dirpath, user.uid, user.gid)
-        for n in dirnames + filenames:
-            os.lchown(os.path.join(dirpath, n), user.uid, user.gid)
-
-
-@pytest.fixture(scope="session")
-def attack_bases(session_dir, test_user):
-    """Base venvs made once per session, copied for each case: `pep517`
-    has `wheel` (pip builds through PEP 517 hooks) and the innocent
-    pjvictim package; `legacy` has no `wheel` (pip runs `setup.py install`)."""
-    root = os.path.join(session_dir, "attack-bases")
-    os.mkdir(root, 0o755)
-    victim_dir = os.path.join(root, "victim")
-    os.mkdir(victim_dir)
-    make_wheel(victim_dir, VICTIM, "1.0", {
-        f"{VICTIM}/__init__.py": "def greet():\n    return 'hello from pjvictim'\n"})
-    bases = {}
-    for kind in ("pep517", "legacy"):
-        venv = os.path.join(root, kind)
-        subprocess.run([PYTHON, "-m", "venv", venv], check=True)
-        pkgs = ["wheel", VICTIM] if kind == "pep517" else [VICTIM]
-        subprocess.run([os.path.join(venv, "bin", "python"), "-m", "pip", "install", "-q",
-                        "--no-index", "--find-links", WHEELS, "--find-links", victim_dir]
-                       + pkgs, check=True, env={"PATH": "/usr/bin:/bin",
-                                                "PYTHONDONTWRITEBYTECODE": "1"})
-        _chown_tree(venv, test_user)
-        bases[kind] = venv
-    return bases
-
-
 def _load_results():
     try:
         with open(RESULTS) as f:
@@ -688,7 +654,7 @@ def test_attack(pj, name, workdir, test_user, planted_secrets, attack_bases, req
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w") as f:
                 f.write(fill(text, subst))
-        _chown_tree(workdir, test_user)
+        chown_tree(workdir, test_user)
         report = os.path.join(workdir, "report.json")
         trace = os.path.join(workdir, "trace.jsonl")
         env = {"PYTHONDONTWRITEBYTECODE": "1"}

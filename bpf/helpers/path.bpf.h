@@ -51,8 +51,12 @@ static long walk_step(__u32 i, void *arg)
 	}
 	len = d->d_name.len;
 	if (c->dentry == parent || len == 0) {
-		/* a pseudo file (memfd, pipe, socket): its own parent, no directory;
-		 * keep its name if it has one, as d_path() would */
+		/* a pseudo file (memfd, pipe, socket, anon inode): its own parent,
+		 * no directory (pseudo_name names it).  Package code cannot make a
+		 * file of a directory look like one: only the root of a tree that
+		 * no mount shows is its own parent and not a mount's root, and
+		 * making such a tree (open_by_handle_at, the mount family, new
+		 * mount namespaces) is refused in the jail. */
 		c->pseudo = 1;
 		c->done = 1;
 		if (len == 0 || c->dentry != parent)
@@ -76,8 +80,60 @@ static long walk_step(__u32 i, void *arg)
 	return c->done ? 1 : 0;
 }
 
+/* The filesystems of files that have no directory
+ * (include/uapi/linux/magic.h; macros, not in vmlinux.h). */
+#define PIPEFS_MAGIC        0x50495045
+#define SOCKFS_MAGIC        0x534F434B
+#define ANON_INODE_FS_MAGIC 0x09041934
+#define PID_FS_MAGIC        0x50494446
+
+/* A file of no directory (the walk met a dentry that is its own parent),
+ * named as /proc/PID/fd shows it: "pipe:[123]", "socket:[123]",
+ * "anon_inode:[eventfd]", "anon_inode:[pidfd]"; any other one by its own
+ * name ("memfd:NAME"), or by its filesystem and inode when it has none
+ * ("nsfs:[4026531840]").  Never a path: it has no leading '/', which is
+ * how user space tells it from one (with SF_PSEUDO).  The name is written
+ * at off; returns its length without the NUL. */
+static __always_inline __u32 pseudo_name(struct ev_record *r, __u32 off, __u64 dentry)
+{
+	struct dentry *d = CAST(struct dentry, dentry);
+	struct super_block *sb = d->d_sb;
+	unsigned long magic = sb->s_magic, ino = d->d_inode->i_ino;
+	const unsigned char *name = d->d_name.name;
+	__u32 nlen = d->d_name.len;
+	char *out, c0 = 0;
+	long n;
+
+	if (off > REC_SOFT)
+		return 0;
+	bpf_probe_read_kernel(&c0, 1, name);
+	out = (char *)&r->data[off];
+	if (magic == PIPEFS_MAGIC)
+		n = BPF_SNPRINTF(out, EV_STR_MAX, "pipe:[%lu]", ino);
+	else if (magic == SOCKFS_MAGIC)
+		n = BPF_SNPRINTF(out, EV_STR_MAX, "socket:[%lu]", ino);
+	else if (magic == PID_FS_MAGIC)
+		n = BPF_SNPRINTF(out, EV_STR_MAX, "anon_inode:[pidfd]");
+	else if (magic == ANON_INODE_FS_MAGIC)
+		n = BPF_SNPRINTF(out, EV_STR_MAX, "anon_inode:%s", name);
+	else if (nlen && !(nlen == 1 && c0 == '/'))
+		n = BPF_SNPRINTF(out, EV_STR_MAX, "%s", name);
+	else
+		n = BPF_SNPRINTF(out, EV_STR_MAX, "%s:[%lu]", sb->s_type->name, ino);
+	if (n < 2) {
+		/* the helper failed: still a name, never an empty slot */
+		out[0] = '?';
+		out[1] = 0;
+		return 1;
+	}
+	if (n > EV_STR_MAX)
+		n = EV_STR_MAX;
+	return (__u32)n - 1;
+}
+
 /* Append the path of (rb->walk_mnt, rb->walk_dentry) as seen from the
- * current task's root to the record, in slot. */
+ * current task's root to the record, in slot; a file of no directory by
+ * its name (pseudo_name, SF_PSEUDO). */
 __noinline int pj_walk(struct rec_buf *rb, __u32 slot)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -115,7 +171,9 @@ __noinline int pj_walk(struct rec_buf *rb, __u32 slot)
 		return 0;
 	}
 	pos = c->pos;
-	if (pos >= EV_WALK_MAX) {
+	if (c->pseudo) {
+		n = pseudo_name(r, off, c->dentry);
+	} else if (pos >= EV_WALK_MAX) {
 		/* the root itself */
 		r->data[off] = '/';
 		r->data[off + 1] = 0;

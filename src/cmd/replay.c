@@ -139,6 +139,7 @@ static void event_from_json(const cJSON *o, struct trace_event *ev, struct ev_st
 		ev->str = jstr(o, "key_type");
 	ev->cwd = jstr(o, "cwd");
 	ev->file = jstr(o, "file");
+	ev->pseudo = jstr(o, "pseudo");
 	if ((s = jstr(o, "dev")) && jnum(o, "ino", &d)) {
 		unsigned ma = 0, mi = 0;
 

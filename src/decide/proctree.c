@@ -41,20 +41,6 @@ struct proc *proc_get(struct engine *e, uint32_t hpid)
 	}
 }
 
-static void table_put(struct engine *e, struct proc *pr)
-{
-	size_t i;
-
-	for (i = slot_of(e, pr->info.hpid); e->procs[i]; i = (i + 1) & (e->procs_cap - 1)) {
-		if (e->procs[i]->info.hpid == pr->info.hpid) {
-			e->procs[i] = pr;
-			return;
-		}
-	}
-	e->procs[i] = pr;
-	e->procs_n++;
-}
-
 static void proc_free(struct proc *pr)
 {
 	if (!pr)
@@ -68,6 +54,24 @@ static void proc_free(struct proc *pr)
 	free(pr->label);
 	free(pr->prog);
 	free(pr);
+}
+
+static void table_put(struct engine *e, struct proc *pr)
+{
+	size_t i;
+
+	for (i = slot_of(e, pr->info.hpid); e->procs[i]; i = (i + 1) & (e->procs_cap - 1)) {
+		if (e->procs[i]->info.hpid == pr->info.hpid) {
+			/* the pid used again (hpid 0 too, which proc_get never
+			 * returns: an event from a malformed trace) */
+			if (e->procs[i] != pr)
+				proc_free(e->procs[i]);
+			e->procs[i] = pr;
+			return;
+		}
+	}
+	e->procs[i] = pr;
+	e->procs_n++;
 }
 
 /* Keep info's pointers in step with the owned strings. */
@@ -93,7 +97,7 @@ static void set_str(char **dst, const char *s)
  * it) until its pid is used again. */
 static struct proc *proc_new(struct engine *e, uint32_t hpid)
 {
-	struct proc *pr = xcalloc(1, sizeof(*pr)), *old;
+	struct proc *pr = xcalloc(1, sizeof(*pr));
 
 	if ((e->procs_n + 1) * 2 > e->procs_cap) {
 		struct proc **oldv = e->procs;
@@ -107,11 +111,9 @@ static struct proc *proc_new(struct engine *e, uint32_t hpid)
 				table_put(e, oldv[i]);
 		free(oldv);
 	}
-	old = proc_get(e, hpid);
 	pr->info.hpid = hpid;
 	pr->pkg = -1;
-	table_put(e, pr);
-	proc_free(old);
+	table_put(e, pr);  /* frees the process that had hpid before */
 	return pr;
 }
 

@@ -282,6 +282,8 @@ void monitor_stats(const struct monitor *m, struct monitor_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->events = m->dec.events;
 	st->bad_records = m->dec.bad_records;
+	/* a record that did not decode is an event that was not judged */
+	st->lost = st->bad_records;
 	st->load_ns = m->load_ns;
 	if (ncpu <= 0)
 		return;

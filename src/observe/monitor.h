@@ -63,7 +63,8 @@ struct monitor_stats {
 	uint64_t events;             /* events decoded */
 	uint64_t lost;               /* events lost: ring buffer reservation failures
 	                              * (all CPUs) + kernel-side bookkeeping failures
-	                              * + program runs skipped by the kernel (recursion) */
+	                              * + program runs skipped by the kernel (recursion)
+	                              * + records user space could not decode */
 	uint64_t lost_ringbuf;       /* the first part alone */
 	uint64_t bad_records;        /* records user space could not decode (bug) */
 	uint64_t load_ns;            /* time spent in open/load/attach */

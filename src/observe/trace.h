@@ -49,6 +49,8 @@ struct trace_event {
 	const char *path2, *abs2;  /* second path: rename/link target, mount target */
 	const char *str;           /* a plain string: symlink target, memfd name, fstype */
 	const char *file;          /* the file actually opened (after symlinks) or behind an fd */
+	const char *pseudo;        /* instead of file: one of no directory, as /proc/PID/fd
+	                            * names it ("pipe:[12]", "anon_inode:[eventfd]", "memfd:x") */
 	uint64_t dev, ino;         /* of file; valid when file_valid */
 	bool file_valid;
 	const char *flags;         /* "O_RDONLY|O_CLOEXEC", "MFD_CLOEXEC", "AT_REMOVEDIR", ... */

@@ -123,8 +123,11 @@ static bool on_signal(struct run *r)
 				return true;
 			continue;
 		}
+		if (sig == SIGWINCH && pty_resize(r))
+			continue;
 		/* A second Ctrl-C or TERM means "stop now": kill the jail. */
 		if ((sig == SIGINT || sig == SIGTERM) && ++r->interrupts > 1) {
+			pty_release(r);
 			if (r->interrupts == 2)
 				warnx_("interrupted again: killing the jail");
 			kill(r->init, SIGKILL);
@@ -172,6 +175,10 @@ static void on_ctl(struct run *r)
 
 	if (recv(r->ctl, &code, sizeof(code), MSG_DONTWAIT) != (ssize_t)sizeof(code))
 		return;
+	/* the guardian's test: the supervisor dies with the stage full and
+	 * the jail still standing */
+	if (failpoint("supervisor-crash"))
+		abort();
 	if (r->runs++ == 0) {
 		r->command_code = code;
 		if (r->mon)
@@ -190,6 +197,7 @@ static void on_ctl(struct run *r)
 
 static void on_timeout(struct run *r)
 {
+	pty_release(r);
 	warnx_("timeout: the command ran longer than %llu s; the jail was killed",
 	       r->opt->timeout_s);
 	r->timed_out = true;
@@ -230,6 +238,7 @@ static void wait_loop(struct run *r)
 			if (r->proxy && fd == proxy_fd(r->proxy))
 				proxy_handle(r->proxy);
 			sink_handle(r, fd);
+			pty_handle(r, fd);
 		}
 	}
 }
@@ -464,11 +473,14 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 	/* The jail's init holds its own copies of the mount trees now. */
 	for (size_t i = 0; i < r->cfg->n_binds; i++)
 		closep(&r->cfg->binds[i].fd);
+	pty_started(r);
 	if (r->init < 0) {
 		warn_errno("creating the jail (clone3 with new namespaces)");
 		return -1;
 	}
 	loader_start(&ld, r);
+	/* in the shadow of the monitor's load; before anything runs in the jail */
+	guard_start(r);
 	built = cgroup_attach_v1(&r->cg, r->init, err, sizeof(err)) == 0 && egress_listen(r) == 0 &&
 		sink_listen(r) == 0 && send(r->ctl, &(char){ JAIL_MSG_BUILD }, 1, 0) == 1 && jail_built(r);
 	*build_ns = now_ns() - t0;
@@ -506,7 +518,8 @@ void run_opts_init(struct run_opts *o)
 int jail_run(struct jail_config *cfg, const struct run_opts *opt)
 {
 	struct run r = { .cfg = cfg, .opt = opt, .sfd = -1, .tfd = -1, .epfd = -1, .ctl = -1,
-			 .report_fd = -1, .init_status = -1, .command_code = -1 };
+			 .report_fd = -1, .init_status = -1, .command_code = -1, .guard = -1,
+			 .guard_fd = -1 };
 	char err[512] = "";
 	uint64_t lost = 0;
 	int code = EXIT_PIPJAIL_ERROR;
@@ -532,18 +545,22 @@ int jail_run(struct jail_config *cfg, const struct run_opts *opt)
 	if (r.trace)
 		write_trace_header(&r);
 	setup_events(&r);
+	if (pty_open(&r) < 0)
+		goto cleanup;
 	t[3] = now_ns();
 	if (start_jail(&r, &monitor_ns, &build_ns) < 0)
 		goto cleanup;
 	t[4] = now_ns();
 	ran = true;
 	wait_loop(&r);
+	pty_finish(&r);   /* the command's last output before pipjail's own lines */
 	t[5] = now_ns();
 	code = exit_code(&r);
 	if (cgroup_pids_max_hits(&r.cg))
 		warnx_("the jail hit its process limit (%llu, --max-procs)", cfg->limits.max_procs);
 
 cleanup:
+	pty_finish(&r);
 	lost = drain_monitor(&r);
 	if (ran) {
 		struct engine_outcome o = { .lost = lost, .timed_out = r.timed_out,
@@ -564,6 +581,7 @@ cleanup:
 	} else {
 		install_settle(&r, false);
 	}
+	guard_disarm(&r);  /* the jail is gone, the stage settled, the verdict out */
 	closep(&r.ctl);
 	for (size_t i = 0; i < r.n_imports; i++)
 		free_argv(r.imports[i]);
@@ -574,6 +592,7 @@ cleanup:
 	sink_free(&r);
 	cgroup_destroy(&r.cg);
 	policy_free(&r);
+	guard_done(&r);
 	if (ran) {
 		t[6] = now_ns();
 		/* make bench reads this line: the cost of each phase, in ms. */
