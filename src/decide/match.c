@@ -458,7 +458,14 @@ static void on_exec(struct engine *e, struct proc *pr, const struct trace_event 
 			 errno_str(ev_errno(ev)), args);
 	else
 		snprintf(evidence, sizeof(evidence), "exec %s: %s", prog ? prog : "?", args);
-	if (prog) {
+	/* Whatever the profile: a program held in memory alone (a memfd, a
+	 * file of no directory) never touched a disk, so nothing can judge
+	 * what it is; a build has no reason to run one. */
+	if (role != ROLE_PIP && ev->pseudo && !ev_errno(ev))
+		add(e, pr, ev, role, "exec", "exec", evidence,
+		    "a program held in memory alone (no file on any disk: a downloaded payload)", NULL,
+		    "memory");
+	else if (prog) {
 		/* Dedupe by program name: a PATH search tries the same program in
 		 * several directories. */
 		struct crules *cr = &e->roles[role].exec;
