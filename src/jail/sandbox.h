@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jail/compat.h"   /* the Landlock ABI structures the functions below take */
+
 /* Install the seccomp filter in the calling thread (inherited over fork and
  * execve).  Sets no_new_privs itself (idempotent).  Non-native ABIs (i386
  * int 0x80, x32) kill the process; the refused calls (list in seccomp.c:

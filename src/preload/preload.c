@@ -35,7 +35,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "jail/compat.h"
 #include "jail/jail.h"
 #include "pip/pip.h"
 
