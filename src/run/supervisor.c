@@ -300,6 +300,7 @@ static void write_trace_header(struct run *r)
 		cJSON_AddBoolToObject(b, "writable", cfg->binds[i].writable);
 		cJSON_AddItemToArray(binds, b);
 	}
+	unixsock_header(r, extra);
 	if (trace_write_header(r->trace, &h) < 0)
 		warn_errno("writing the trace header to %s", r->opt->trace_path);
 	cJSON_Delete(extra);
@@ -345,7 +346,8 @@ static void *load_monitor(void *arg)
 {
 	struct monitor_loader *ld = arg;
 	struct monitor_opts mo = { .cgroup_id = ld->r->cg.id, .buffer_mb = (unsigned)ld->r->opt->buffer_mb,
-				   .on_event = engine_on_event, .ctx = ld->r->engine };
+				   .on_event = engine_on_event, .ctx = ld->r->engine,
+				   .unix_guard = ld->r->cfg->unix_guard };
 
 	ld->rc = monitor_load(&ld->r->mon, &mo, ld->err, sizeof(ld->err));
 	if (ld->rc == 0 && failpoint("monitor-load")) {
@@ -472,7 +474,7 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 	if (!built && err[0])
 		warnx_("%s", err);
 	/* joined on every path: no thread outlives this function */
-	if (loader_join(&ld) < 0 || !built || start_monitor(r, pidfd, fork_ts) < 0)
+	if (loader_join(&ld) < 0 || !built || start_monitor(r, pidfd, fork_ts) < 0 || unixsock_attach(r) < 0)
 		goto out;
 	*monitor_ns = monitor_load_ns(r->mon);
 	policy_arm_kernel(r);
@@ -520,6 +522,7 @@ int jail_run(struct jail_config *cfg, const struct run_opts *opt)
 		warnx_("%s", err);
 		goto cleanup;
 	}
+	unixsock_prepare(&r);
 	t[2] = now_ns();
 	if (r.trace)
 		write_trace_header(&r);
@@ -555,6 +558,7 @@ cleanup:
 	for (size_t i = 0; i < r.n_imports; i++)
 		free_argv(r.imports[i]);
 	free(r.imports);
+	unixsock_finish(&r);
 	close_trace(&r, code, lost);
 	monitor_close(r.mon);
 	egress_free(&r);
