@@ -109,6 +109,7 @@ $(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/test_is_pip: $(BUILD)/tests/is_pip.skel.h
+$(BUILD)/tests/test_unix_path: $(BUILD)/tests/unix_path.skel.h
 
 -include $(OBJS:.o=.d) $(SKELS:.skel.h=.bpf.d) $(TEST_SKELS:.skel.h=.bpf.d)
 

@@ -12,6 +12,7 @@
 #define UP_OUT        256   /* a normal path, bytes (power of two) */
 #define UP_TREES      64    /* entries of the table */
 #define UP_MIRROR     16    /* a mirror root, "/dev/.u12" (power of two) */
+#define UP_SUN        128   /* a rewritten socket name and its NUL (>= 108 + 4) */
 
 /* One tree: a path in the jail and, for a tree of the jail's own, the
  * mirror the kernel looks in instead (helpers/unixpath.bpf.h). */

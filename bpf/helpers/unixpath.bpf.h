@@ -180,7 +180,6 @@ static __always_inline struct up_tree *up_match(struct up_state *s)
 }
 
 /* The rewritten name, checked where no one else can write it. */
-#define UP_SUN 128
 struct up_final {
 	char sun[UP_SUN];         /* NUL from its length on */
 	char mirror[UP_MIRROR];   /* the entry's, from the frozen table */

@@ -410,8 +410,10 @@ int monitor_unix_guard(struct monitor *m, int cgroup_fd, const struct unixguard_
 		snprintf(err, errlen, "unix guard: its programs were not loaded");
 		return -1;
 	}
-	return unixguard_fill_attach(bpf_map__fd(m->skel->maps.up_trees), bpf_map__fd(m->skel->maps.up_index),
-				     progs, cgroup_fd, m->unix_links, trees, n, err, errlen);
+	if (unixguard_fill(bpf_map__fd(m->skel->maps.up_trees), bpf_map__fd(m->skel->maps.up_index), trees,
+			   n, err, errlen) < 0)
+		return -1;
+	return unixguard_attach(progs, cgroup_fd, m->unix_links, err, errlen);
 }
 
 void monitor_unix_counts(const struct monitor *m, uint64_t *allowed, uint64_t *refused, uint64_t *abstract)

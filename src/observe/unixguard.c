@@ -116,9 +116,8 @@ static int fill(int fd, int ifd, const struct unixguard_tree *trees, size_t n, c
 	return 0;
 }
 
-int unixguard_fill_attach(int trees_fd, int index_fd, const int prog_fds[2], int cgroup_fd,
-			  int links[2], const struct unixguard_tree *trees, size_t n, char *err,
-			  size_t errlen)
+int unixguard_fill(int trees_fd, int index_fd, const struct unixguard_tree *trees, size_t n,
+		   char *err, size_t errlen)
 {
 	if (n > UNIXGUARD_MAX_TREES) {
 		snprintf(err, errlen, "unix guard: %zu trees, at most %d", n, UNIXGUARD_MAX_TREES);
@@ -127,8 +126,11 @@ int unixguard_fill_attach(int trees_fd, int index_fd, const int prog_fds[2], int
 	for (size_t i = 0; i < n; i++)
 		if (check_tree(&trees[i], err, errlen) < 0)
 			return -1;
-	if (fill(trees_fd, index_fd, trees, n, err, errlen) < 0)
-		return -1;
+	return fill(trees_fd, index_fd, trees, n, err, errlen);
+}
+
+int unixguard_attach(const int prog_fds[2], int cgroup_fd, int links[2], char *err, size_t errlen)
+{
 	for (size_t i = 0; i < ARRAY_SIZE(hooks); i++) {
 		links[i] = bpf_link_create(prog_fds[i], cgroup_fd, (enum bpf_attach_type)hooks[i].type, NULL);
 		if (links[i] < 0) {

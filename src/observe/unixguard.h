@@ -38,13 +38,14 @@ struct unixguard_tree {
  * 0: no, why says what failed. */
 int unixguard_probe(int cgroup_fd, char *why, size_t whylen);
 
-/* Fill and freeze the table (maps trees_fd, index_fd of the monitor's
- * object), then attach the two programs (connect, sendmsg) to cgroup_fd;
- * their links go to links[2] (closing them detaches).  0, or -1 with a
- * one-line reason in err.  For monitor.c. */
-int unixguard_fill_attach(int trees_fd, int index_fd, const int prog_fds[2], int cgroup_fd,
-			  int links[2], const struct unixguard_tree *trees, size_t n, char *err,
-			  size_t errlen);
+/* Check the trees, fill them into the table (maps trees_fd, index_fd of
+ * the monitor's object) and freeze it.  0, or -1 with a one-line reason in
+ * err.  For monitor.c, and the unit test of the programs' path logic. */
+int unixguard_fill(int trees_fd, int index_fd, const struct unixguard_tree *trees, size_t n,
+		   char *err, size_t errlen);
+/* Attach the two programs (connect, sendmsg) to cgroup_fd; their links go
+ * to links[2] (closing them detaches).  0, or -1 with a reason in err. */
+int unixguard_attach(const int prog_fds[2], int cgroup_fd, int links[2], char *err, size_t errlen);
 /* The expected attach types of the connect and sendmsg programs. */
 extern const int unixguard_attach_types[2];
 

@@ -546,6 +546,7 @@ cleanup:
 
 		sink_finish(&r);
 		engine_set_outcome(r.engine, &o);
+		unixsock_finish(&r);
 		install_check(&r);
 		code = engine_exit_code(r.engine, code);
 		if (install_settle(&r, code == 0 && r.command_code == 0) < 0)
@@ -558,7 +559,6 @@ cleanup:
 	for (size_t i = 0; i < r.n_imports; i++)
 		free_argv(r.imports[i]);
 	free(r.imports);
-	unixsock_finish(&r);
 	close_trace(&r, code, lost);
 	monitor_close(r.mon);
 	egress_free(&r);
