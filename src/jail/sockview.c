@@ -176,13 +176,16 @@ static int mirrors(const struct jail_config *cfg, const char *root, char *err, s
 }
 
 /* Without the guard: the sockets in the read-only binds (the current
- * directory), a few levels deep. */
+ * directory), a few levels deep and at most so many entries (a best
+ * effort: the guard is the wall). */
 static char **found;
-static size_t n_found;
+static size_t n_found, n_seen;
 
 static int find_socket(const char *path, const struct stat *st, int type, struct FTW *f)
 {
 	(void)type;
+	if (++n_seen > 50000)
+		return FTW_STOP;
 	if (S_ISSOCK(st->st_mode) && n_found < 256) {
 		found = xrealloc(found, (n_found + 1) * sizeof(*found));
 		found[n_found++] = xstrdup(path);
@@ -205,6 +208,7 @@ static int hide(const struct jail_config *cfg, const char *root, char *err, size
 	for (size_t i = 0; i < cfg->n_binds; i++) {
 		autofree char *p = xasprintf("%s%s", root, cfg->binds[i].path);
 
+		n_seen = 0;
 		if (!cfg->binds[i].writable && cfg->binds[i].is_dir)
 			nftw(p, find_socket, 16, FTW_PHYS | FTW_MOUNT | FTW_ACTIONRETVAL);
 	}
