@@ -11,6 +11,8 @@
  *   binds        --rw/--ro paths, the target environment, the current
  *                directory, at their own paths, from fds opened before any
  *                mount changed (so a symlink swapped later cannot redirect)
+ *   /dev/.uN     mirrors of the jail's own trees for the unix-socket guard,
+ *                or more hidden socket directories without it (sockview.c)
  *
  * Nothing here is visible to the host: the namespace is made private first,
  * and it dies with the jail, so no mount can be left behind. */
@@ -42,6 +44,12 @@ static const char *const hidden_dirs[] = {
 	"/home", "/root", "/run", "/var/run", "/var/spool", "/var/mail", "/var/tmp",
 	"/etc/sudoers.d", "/var/lib/sudo",
 };
+const char *const *mounts_hidden_dirs(size_t *n)
+{
+	*n = ARRAY_SIZE(hidden_dirs);
+	return hidden_dirs;
+}
+
 /* /proc entries that are writable knobs of the host kernel. */
 static const char *const proc_readonly[] = {
 	"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
@@ -477,7 +485,8 @@ int mounts_setup(const struct jail_config *cfg, char *err, size_t errlen)
 		goto out;
 	if (host_root(&m) < 0 || proc_and_sys(&m) < 0 || dev(&m) < 0 || hide(&m, cfg) < 0 ||
 	    home(&m, cfg) < 0 || binds(&m, cfg) < 0 || staged_target(&m, cfg) < 0 ||
-	    own_dir(&m) < 0 || pip_cache(&m, cfg) < 0 || pivot(&m) < 0)
+	    own_dir(&m) < 0 || pip_cache(&m, cfg) < 0 || sockview_mount(cfg, NEWROOT, err, errlen) < 0 ||
+	    pivot(&m) < 0)
 		goto out;
 	ret = 0;
 out:
