@@ -34,6 +34,6 @@ def write_wheel(wheel_dir, name, version, files, requires=()):
     with zipfile.ZipFile(os.path.join(wheel_dir, fn), "w") as z:
         for p, b in files.items():
             zi = zipfile.ZipInfo(p)
-            zi.external_attr = 0o755 << 16 if "/scripts/" in p else 0o644 << 16
+            zi.external_attr = (0o100755 if "/scripts/" in p else 0o100644) << 16
             z.writestr(zi, b)
     return fn

@@ -12,4 +12,4 @@ SUDO_UID=$(id -u pjtestrt1) SUDO_GID=$(id -g pjtestrt1) "$ROOT/pipjail" --trace 
 echo "== exit $?"; tail -3 $W/err2.txt
 kill $IDX; wait $IDX 2>/dev/null
 echo "== index 2 log"; cat $W/index2.log
-echo "== run 2 decoys"; head -1 $W/trace2.jsonl | grep -o '"where": "[^"]*", "token": "[^"]*"' | grep -e GITHUB -e netrc
+echo "== run 2 decoys"; head -1 $W/trace2.jsonl | grep -o '"where":"[^"]*","token":"[^"]*"' | grep -e GITHUB -e netrc
