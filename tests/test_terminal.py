@@ -219,6 +219,20 @@ def test_terminal_settings_are_restored(tty_session, how):
         assert "GOT-INT" in r.stdout, r
 
 
+def test_terminal_modes_are_reset_before_the_report(tty_session):
+    """What the command left switched on the terminal (the DEC line-drawing
+    set in G0 and G1 shifted in, hidden text, a hidden cursor) would draw
+    pipjail's own report unreadable: the modes are reset after the
+    command's last byte and before the verdict."""
+    t = tty_session("--", *sh(r"printf 'READY\033(0\016\033[8m\033[?25l'"))
+    r = t.wait()
+    assert_clean(r)
+    tail = t.out[t.out.index(b"READY"):]
+    reset = tail.find(b"\x1b(B\x0f\x1b[0m\x1b[?25h")
+    assert reset >= 0, f"modes not reset: {tail!r}"
+    assert reset < tail.index(b"pipjail: verdict:"), tail
+
+
 def test_ctrl_z_gives_the_terminal_back_while_pipjail_is_stopped(tty_session):
     """Ctrl-Z stops pipjail (not the jail) as without a terminal: while it
     is stopped the shell has its terminal as it was; `fg` (SIGCONT) makes

@@ -513,6 +513,14 @@ elif HOW == "proc_fd_read":
         got[0] = os.open("/proc/%d/fd/0" % pip, os.O_RDONLY | os.O_NOCTTY)
     except OSError:
         pass
+elif HOW == "dev_tty":
+    # The terminal by its own name: a forged verdict drawn in line-drawing
+    # glyphs (ESC ( 0) and what the user types ahead.
+    try:
+        got[0] = got[2] = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+        os.write(got[2], b"\x1b(0")
+    except OSError:
+        pass
 elif HOW == "proc_fd_reopen":
     for n, mode in ((0, os.O_RDONLY), (2, os.O_WRONLY)):
         try:
@@ -535,7 +543,7 @@ if HOW:
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize("how", ["pidfd_getfd", "proc_fd_reopen", "proc_fd_read"])
+@pytest.mark.parametrize("how", ["pidfd_getfd", "proc_fd_reopen", "proc_fd_read", "dev_tty"])
 def test_build_cannot_reach_the_users_terminal(install, how):
     """pidfd_getfd was listed as refused but was not: a build took pip's
     fds 0 and 2 (the user's terminal), printed a forged verdict and read
@@ -556,16 +564,18 @@ def test_build_cannot_reach_the_users_terminal(install, how):
     before = tree_hash(inst.venv)
     # The user types a password at the forged prompt, or (proc_fd_read)
     # while pip prepares the package's metadata.
-    trigger = f"{mark}-prompt" if how != "proc_fd_read" else "Preparing metadata"
+    trigger = f"{mark}-prompt" if how not in ("proc_fd_read", "dev_tty") \
+        else "Preparing metadata"
     r = inst.pip("pjtl-term", pty=True, strict=False,
                  respond=[(trigger.encode(), f"{password}\r".encode())])
     problems = list(inst.left)
     if mark in r.stdout:
         problems.append("the package wrote to the user's terminal (a forged verdict and "
                         "prompt)")
-    leaks = inst.leaks({"what the user typed": {password.encode()}})
+    leaks = inst.leaks({"what the user typed": token_forms(password)})
     if leaks:
-        problems.append("got out: " + "; ".join(f"{w} in {where}" for where, w in leaks))
+        problems.append("got out: " + "; ".join(f"{w} ({enc}) in {where}"
+                                                for where, w, enc in leaks))
     caught = inst.rep is not None and inst.rep["verdict"] == "violation"
     if caught:
         d = diff_trees(before, tree_hash(inst.venv))
@@ -579,6 +589,15 @@ def test_build_cannot_reach_the_users_terminal(install, how):
         if not any(v["rule"] == "refused-call" and "pidfd_getfd" in v["evidence"]
                    for v in inst.violations()):
             problems.append("no refused-call violation for pidfd_getfd: "
+                            f"{[(v['rule'], v['evidence'][:80]) for v in inst.violations()]}")
+    if how == "dev_tty":
+        # /dev/tty is pip's alone: the open is refused in the kernel and the
+        # build killed before a byte moves.
+        if not caught or r.returncode not in (100, 101):
+            problems.append(f"not caught: exit {r.returncode}, verdict "
+                            f"{(inst.rep or {}).get('verdict')}")
+        if not any("/dev/tty" in v["evidence"] for v in inst.violations()):
+            problems.append("no violation names /dev/tty: "
                             f"{[(v['rule'], v['evidence'][:80]) for v in inst.violations()]}")
     assert not problems, "\n".join(problems) + f"\n{r}"
 
@@ -744,10 +763,11 @@ def test_import_time_code_cannot_use_the_callers_descriptors(install, test_user,
         problems.append(f"the host file was changed through an inherited descriptor: {after!r}")
     if got:
         problems.append(f"the caller's socket received {len(got)} bytes: {got[:120]!r}")
-    leaks = inst.leaks({"the host file's secret": {secret.encode()},
-                        "the real ~/.ssh/id_rsa": {planted_secrets[".ssh/id_rsa"].encode()}})
+    leaks = inst.leaks({"the host file's secret": token_forms(secret),
+                        "the real ~/.ssh/id_rsa": token_forms(planted_secrets[".ssh/id_rsa"])})
     if leaks:
-        problems.append("got out: " + "; ".join(f"{w} in {where}" for where, w in leaks))
+        problems.append("got out: " + "; ".join(f"{w} ({enc}) in {where}"
+                                                for where, w, enc in leaks))
     assert not problems, "\n".join(problems) + f"\n{r}"
 
 

@@ -30,6 +30,11 @@ enum {
 #define JAIL_PRELOAD     JAIL_RUN_DIR "/preload.so"
 #define JAIL_ANCHORS     JAIL_RUN_DIR "/anchors"
 #define JAIL_PIP_CACHE   JAIL_RUN_DIR "/pip-cache"
+/* pip's temporary files (TMPDIR of the command): pip's build
+ * environments, downloads and unpacked sources live here, out of reach of
+ * every process that is not pip but for a build's own tree and its hook's
+ * output directories (src/preload/preload.c). */
+#define JAIL_PIP_TMP     JAIL_RUN_DIR "/pip-tmp"
 
 /* Print "pipjail: <message>" to stderr. */
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

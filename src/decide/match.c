@@ -439,7 +439,15 @@ static void on_file(struct engine *e, struct proc *pr, const struct trace_event 
 	else
 		snprintf(evidence, sizeof(evidence), "%s %s%s%s", ev->syscall ? ev->syscall : k, path,
 			 ev->flags ? " " : "", ev->flags ? ev->flags : "");
-	if (is_write)
+	/* pip's own temporary files are pip's: a write there that the Landlock
+	 * layer of a process that is not pip refused (the profile's $BUILD
+	 * names only the trees a build may write) is an attempt on pip's build
+	 * environments, downloads or another package's tree. */
+	if (is_write && role != ROLE_PIP && ev_errno(ev) == EACCES && path_is_under(path, JAIL_PIP_TMP))
+		add(e, pr, ev, role, "file-write", "file", evidence,
+		    "pip's temporary files: a process that is not pip may write only its own build tree "
+		    "and its hook's output directories there", NULL, NULL);
+	else if (is_write)
 		judge(e, pr, ev, role, &cr->write, "write", "file-write", "file", path,
 		      file != path ? file : NULL, evidence);
 	else

@@ -141,7 +141,7 @@ void profile_set_defaults(struct profile *p, const char *home, const char *cwd, 
 	if (cwd)
 		profile_set_var_id(p, VAR_CWD, cwd);
 	profile_set_var_id(p, VAR_TMP, "/tmp");
-	profile_set_var_id(p, VAR_BUILD, "/tmp/pip-*");
+	profile_set_var_id(p, VAR_BUILD, JAIL_PIP_TMP "/*");
 	if (venv)
 		set_venv_vars(p, venv, stdlib, sizeof(stdlib));
 	if (*stdlib) {

@@ -146,13 +146,14 @@ static void attach_terminal(const struct jail_config *cfg)
 /* Writable trees for Landlock: the writable binds, the jail's own tmpfs. */
 static const char **writable_paths(const struct jail_config *cfg, unsigned int *n)
 {
-	const char **v = xcalloc(cfg->n_binds + 5, sizeof(char *));
+	const char **v = xcalloc(cfg->n_binds + 6, sizeof(char *));
 
 	*n = 0;
 	v[(*n)++] = "/tmp";
 	v[(*n)++] = "/dev/shm";
 	v[(*n)++] = cfg->user.home;
 	v[(*n)++] = JAIL_PIP_CACHE;   /* pip's: the preload library's layer leaves it out */
+	v[(*n)++] = JAIL_PIP_TMP;     /* the same, but for a build's own tree and outputs */
 	/* The staged target (an overlay: writes land in the stage). */
 	if (cfg->stage_target)
 		v[(*n)++] = cfg->stage_target;
@@ -186,16 +187,18 @@ static int send_listener(int sock, int fd)
 }
 
 /* The command's environment: the configured one, and what the jail's own
- * walls need in every process (the preload library, pip's cache outside
- * the home, PEP 517 builds: a legacy `setup.py install` would have the
- * build write the environment itself, which the environment guard
- * refuses); the first command of the jail (the user's own) is marked so
+ * walls need in every process (the preload library, pip's cache and
+ * temporary files where only pip writes: the preload library gives every
+ * other process TMPDIR=/tmp, PEP 517 builds: a legacy `setup.py install`
+ * would have the build write the environment itself, which the
+ * environment guard refuses); the first command of the jail (the user's own) is marked so
  * that the preload library leaves it, like the kernel, as it is.  The
  * variables come last: they win over the user's. */
 static char **command_env(const struct jail_config *cfg, bool first)
 {
 	static const char *const guard[] = {
 		"LD_PRELOAD=" JAIL_PRELOAD, "PIP_CACHE_DIR=" JAIL_PIP_CACHE, "PIP_USE_PEP517=1",
+		"TMPDIR=" JAIL_PIP_TMP, "TMP=" JAIL_PIP_TMP, "TEMP=" JAIL_PIP_TMP,
 	};
 	size_t n = 0, k = 0;
 	char **env;

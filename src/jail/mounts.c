@@ -443,13 +443,17 @@ static int pip_cache(struct mctx *m, const struct jail_config *cfg)
 /* /run/pipjail: pipjail's own directory in the jail, on the jail's fresh
  * /run: root's, 0755, so the jail's processes (the user) can read but never
  * change what the supervisor writes there before the command starts (the
- * preload library and the anchors of trust, src/run/anchors.c). */
-static int own_dir(struct mctx *m)
+ * preload library and the anchors of trust, src/run/anchors.c); and pip's
+ * temporary directory in it, the user's. */
+static int own_dir(struct mctx *m, const struct jail_config *cfg)
 {
 	autofree char *d = in_root(JAIL_RUN_DIR);
+	autofree char *tmp = in_root(JAIL_PIP_TMP);
 
 	if (mkdir(d, 0755) < 0 && errno != EEXIST)
 		return fail(m, "creating", d);
+	if (mkdir(tmp, 0700) < 0 || chown(tmp, cfg->user.uid, cfg->user.gid) < 0)
+		return fail(m, "creating pip's temporary directory", tmp);
 	return 0;
 }
 
@@ -485,7 +489,7 @@ int mounts_setup(const struct jail_config *cfg, char *err, size_t errlen)
 		goto out;
 	if (host_root(&m) < 0 || proc_and_sys(&m) < 0 || dev(&m) < 0 || hide(&m, cfg) < 0 ||
 	    home(&m, cfg) < 0 || binds(&m, cfg) < 0 || staged_target(&m, cfg) < 0 ||
-	    own_dir(&m) < 0 || pip_cache(&m, cfg) < 0 || sockview_mount(cfg, NEWROOT, err, errlen) < 0 ||
+	    own_dir(&m, cfg) < 0 || pip_cache(&m, cfg) < 0 || sockview_mount(cfg, NEWROOT, err, errlen) < 0 ||
 	    pivot(&m) < 0)
 		goto out;
 	ret = 0;

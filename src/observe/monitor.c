@@ -356,7 +356,9 @@ static int rule_add(struct monitor *m, struct bpf_map *map, __u32 *count, const 
 
 	if (stat(path, &st) < 0)
 		return -1;
-	if (!S_ISREG(st.st_mode) || (want_exec && !(st.st_mode & 0111))) {
+	/* a file, or (pip_only) a device such as the terminal */
+	if (want_exec ? !S_ISREG(st.st_mode) || !(st.st_mode & 0111)
+		      : !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
 		errno = want_exec ? EACCES : EINVAL;
 		return -1;
 	}

@@ -13,9 +13,13 @@
  *     execs stay as they are;
  *   - every other process gets a Landlock layer that refuses every write
  *     outside the trees a build may write (the anchors' "rw" lines: the
- *     jail's /tmp, /var/tmp, /dev/shm, the decoy home, --rw binds), so the
- *     target environment, pip's cache and anything pip trusts later stay
- *     out of its reach, whatever name it uses.  The layer is inherited by
+ *     jail's /tmp, /var/tmp, /dev/shm, the decoy home, --rw binds; and in
+ *     pip's own temporary directory only the process's own build tree (its
+ *     current directory there) and, for a PEP 517 hook, the directories
+ *     pip told it to write its results into), so the target environment,
+ *     pip's cache, pip's build environments, downloads and other packages'
+ *     trees, anything pip trusts later, stay out of its reach, whatever
+ *     name it uses; its TMPDIR becomes /tmp.  The layer is inherited by
  *     every descendant and cannot be removed, so the process then takes
  *     this library out of its environment: its children need not load it.
  * Why nothing here can be forged by package code: package code runs only
@@ -48,6 +52,95 @@ static const char *const fallback_rw[] = { "/tmp", "/var/tmp", "/dev/shm" };
 
 static char text[64 << 10];
 static struct pip_anchors anchors;
+
+/* The writable trees of this process's layer: the anchors' and its own. */
+#define MAX_RW (PIP_ANCHOR_RW + 8)
+static const char *rw[MAX_RW];
+static size_t n_rw;
+static char own[6][4096];
+static size_t n_own;
+
+static bool in_pip_tmp(const char *p)
+{
+	size_t n = strlen(JAIL_PIP_TMP);
+
+	return !strncmp(p, JAIL_PIP_TMP, n) && p[n] == '/' && !strstr(p + n, "/..");
+}
+
+/* A tree of pip's temporary directory that this process may write. */
+static void grant_own(const char *path, size_t len)
+{
+	if (n_own >= 6 || len == 0 || len >= sizeof(own[0]))
+		return;
+	memcpy(own[n_own], path, len);
+	own[n_own][len] = '\0';
+	if (in_pip_tmp(own[n_own]) && n_rw < MAX_RW)
+		rw[n_rw++] = own[n_own++];
+}
+
+/* The output directories pip names in a PEP 517 hook's input.json (plain
+ * JSON strings; one with an escape is left out: no grant, fail closed). */
+static void grant_hook_outputs(const char *control_dir)
+{
+	static const char *const keys[] = {
+		"\"metadata_directory\"", "\"wheel_directory\"", "\"sdist_directory\"",
+	};
+	static char json[16 << 10];
+	char path[4096 + 16];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/input.json", control_dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	n = read(fd, json, sizeof(json) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	json[n] = '\0';
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *k = strstr(json, keys[i]), *v, *end;
+
+		if (!k || !(v = strchr(k + strlen(keys[i]), '"')))
+			continue;
+		v++;
+		end = strchr(v, '"');
+		if (end && !memchr(v, '\\', (size_t)(end - v)))
+			grant_own(v, (size_t)(end - v));
+	}
+}
+
+/* What this process may write in pip's temporary directory: its current
+ * directory there (a build's own unpacked tree), and for pip's PEP 517 hook
+ * runner (`python .../_in_process.py HOOK CONTROL_DIR`) its control
+ * directory and the output directories of input.json.  These grants only
+ * ever matter for a process pip started itself: any other one already
+ * carries its parent's layer, which no later layer can widen. */
+static void grant_build_trees(char **argv)
+{
+	char cwd[4096];
+	size_t n;
+
+	if (getcwd(cwd, sizeof(cwd)))
+		grant_own(cwd, strlen(cwd));
+	if (!argv || !argv[0] || !argv[1] || !argv[2] || !argv[3])
+		return;
+	n = strlen(argv[1]);
+	if (n < 14 || strcmp(argv[1] + n - 14, "_in_process.py"))
+		return;
+	grant_own(argv[3], strlen(argv[3]));
+	if (in_pip_tmp(argv[3]))
+		grant_hook_outputs(argv[3]);
+}
+
+/* Temporary files of a process that is not pip go to the jail's /tmp. */
+static void own_tmpdir(void)
+{
+	setenv("TMPDIR", "/tmp", 1);
+	setenv("TMP", "/tmp", 1);
+	setenv("TEMP", "/tmp", 1);
+}
 
 static int read_anchors(void)
 {
@@ -116,9 +209,15 @@ __attribute__((constructor)) static void pipjail_preload(int argc, char **argv, 
 	if (have && stat("/proc/self/exe", &exe) == 0 &&
 	    pip_exec_is_pip(&anchors, exe.st_dev, exe.st_ino, argv))
 		return;
-	if (have && anchors.n_rw)
-		restrict_writes(anchors.rw, anchors.n_rw);
-	else
-		restrict_writes(fallback_rw, sizeof(fallback_rw) / sizeof(fallback_rw[0]));
+	if (have && anchors.n_rw) {
+		for (size_t i = 0; i < anchors.n_rw && n_rw < MAX_RW; i++)
+			rw[n_rw++] = anchors.rw[i];
+	} else {
+		for (size_t i = 0; i < sizeof(fallback_rw) / sizeof(fallback_rw[0]); i++)
+			rw[n_rw++] = fallback_rw[i];
+	}
+	grant_build_trees(argv);
+	restrict_writes(rw, n_rw);
+	own_tmpdir();
 	forget_self();
 }

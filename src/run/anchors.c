@@ -194,15 +194,23 @@ static void add_tool(struct collect *c, const char *path)
 	add_file(c, true, path);
 }
 
-/* A program of the command's PATH, as the jail finds it; NULL: none. */
-static char *find_in_jail_path(const struct run *r, int root, const char *name)
+/* The command's PATH (the jail's environment, or the default). */
+static const char *jail_path(const struct run *r)
 {
 	const char *path = "/usr/local/bin:/usr/bin:/bin";
-	struct stat st;
 
 	for (size_t i = 0; r->cfg->env && r->cfg->env[i]; i++)
 		if (!strncmp(r->cfg->env[i], "PATH=", 5))
 			path = r->cfg->env[i] + 5;
+	return path;
+}
+
+/* A program of the command's PATH, as the jail finds it; NULL: none. */
+static char *find_in_jail_path(const struct run *r, int root, const char *name)
+{
+	const char *path = jail_path(r);
+	struct stat st;
+
 	for (const char *p = path; *p;) {
 		size_t n = strcspn(p, ":");
 		autofree char *cand = xasprintf("%.*s/%s", (int)n, p, name);
@@ -247,6 +255,39 @@ static void add_command(struct collect *c, const struct run *r)
 		add_interpreter(c, interp);
 	else if (is_python_name(strrchr(path, '/') + 1))
 		add_interpreter(c, path);
+}
+
+/* An interpreter of the command's PATH that only root can change: the
+ * user's command may start pip through it ("sh -c 'python3 -m pip ...'").
+ * Why this cannot be forged: the file is registered by dev:inode now,
+ * before any package code runs, and only when root owns it and neither
+ * its group nor others may write it; package code runs as the user
+ * without capabilities, so it can neither change that file nor make
+ * another file carry its inode.  Trust still needs a trusted parent and
+ * "-m pip" or an entry point in argv (trust.bpf.h), so a build that runs
+ * the same interpreter stays untrusted. */
+static void add_root_interpreter(struct collect *c, const char *path)
+{
+	struct stat st;
+
+	if (stat_in_jail(c->root, path, &st) && S_ISREG(st.st_mode) && st.st_uid == 0 &&
+	    !(st.st_mode & (S_IWGRP | S_IWOTH)))
+		add_interpreter(c, path);
+}
+
+/* The root-owned interpreters of every directory of the command's PATH. */
+static void add_path_interpreters(struct collect *c, const struct run *r)
+{
+	for (const char *p = jail_path(r); *p;) {
+		size_t n = strcspn(p, ":");
+		autofree char *dir = xasprintf("%.*s", (int)n, p);
+
+		if (dir[0] == '/')
+			each_name(c, dir, is_python_name, add_root_interpreter);
+		p += n;
+		if (*p == ':')
+			p++;
+	}
 }
 
 static void add_pip_script(struct collect *c, const char *path)
@@ -322,6 +363,7 @@ void anchors_arm(struct run *r)
 		add_runners(&c, env);
 	}
 	add_command(&c, r);
+	add_path_interpreters(&c, r);
 	if ((git = find_in_jail_path(r, c.root, "git"))) {
 		add_tool(&c, git);
 		each_name(&c, "/usr/lib/git-core", any_name, add_tool);

@@ -172,6 +172,16 @@ void policy_arm_kernel(struct run *r)
 	for (size_t i = 0; i < ARRAY_SIZE(pip_conf); i++)
 		if (access(pip_conf[i], F_OK) == 0)
 			monitor_protect_path(r->mon, pip_conf[i]);
+	/* The terminal (the command's pseudo-terminal, /dev/tty in the jail):
+	 * only pip may open it, so package code can neither forge lines on it
+	 * nor read what the user types (a build's stdin is not the terminal:
+	 * pip closes it); killed on the open's return, before a byte moves. */
+	{
+		autofree char *tty = xasprintf("/proc/%d/root/dev/tty", (int)r->init);
+
+		if (monitor_protect_path(r->mon, tty) < 0 && errno != ENOENT)
+			warn_errno("marking the terminal for the monitor");
+	}
 	/* The target environment's own pip.conf (pip reads $VIRTUAL_ENV/pip.conf),
 	 * as the jail sees it: through the staging overlay. */
 	if (r->opt->target_env) {

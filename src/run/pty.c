@@ -376,12 +376,25 @@ bool pty_resize(struct run *r)
 	return true;
 }
 
+/* What the command printed may have switched the user's terminal to
+ * another character set or attribute (a forged report drawn in
+ * line-drawing glyphs, invisible text): back to ASCII in G0, G0 selected,
+ * attributes off, the cursor shown, before pipjail's own lines. */
+static void reset_modes(int fd)
+{
+	static const char reset[] = "\033(B\017\033[0m\033[?25h";
+
+	if (fd >= 0)
+		write_all(fd, reset, sizeof(reset) - 1);
+}
+
 void pty_release(struct run *r)
 {
 	if (!r->pty)
 		return;
 	r->pty->in.from_eof = true;
 	r->pty->in.len = 0;
+	reset_modes(r->pty->out_fd);
 	term.want_raw = 0;
 	term_restore();
 }
@@ -411,6 +424,7 @@ void pty_finish(struct run *r)
 		watch(p, p->in_fd, &p->in_ev, 0);
 		watch(p, p->out_fd, &p->out_ev, 0);
 	}
+	reset_modes(p->out_fd);
 	term.want_raw = 0;
 	term_restore();
 	remove_handlers();
