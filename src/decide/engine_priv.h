@@ -16,6 +16,10 @@ struct proc {
 	char *package, *version, *hook, *srcdir, *exe, *comm, *label;
 	char *prog;               /* the program its last exec named (a #! script's own path) */
 	int pkg;                  /* index in e->pkgs, -1: none (pip and its tools) */
+	/* interp.c: code that is not the system's may have run in it since its
+	 * exec (why) */
+	bool foreign;
+	char *foreign_why;
 	uint64_t events;
 };
 
@@ -57,7 +61,20 @@ struct edecoy {
 	char *where;
 	char *path;               /* expanded file path, NULL for a variable */
 	char *token;
+	char *env_entry;          /* "NAME=token" for a variable: its own place, NULL for a file */
+	uint64_t dev, ino;        /* the file, as the kernel knows it (has_ino) */
+	bool has_ino;
 };
+
+/* tokscan.c: the decoys' tokens in every form (as is, hex, base64), found
+ * in one pass over the bytes. */
+struct tokscan;
+struct tokscan *tokscan_build(const struct edecoy *d, size_t n);
+void tokscan_free(struct tokscan *t);
+/* The decoy found (the lowest index, in its plainest form), or -1; *how
+ * names the form, *at (when not NULL) where it starts. */
+int tokscan_find(const struct tokscan *t, const unsigned char *data, size_t n, bool nocase,
+		 const char **how, size_t *at);
 
 /* Who last wrote a path (engine_writer_of): a chained hash table on the
  * path, its entries also on a list from the oldest to the newest write, so
@@ -86,6 +103,7 @@ struct engine {
 
 	struct edecoy *decoys;
 	size_t n_decoys;
+	struct tokscan *tokscan;  /* rebuilt when a decoy is added */
 
 	/* processes: open addressing on hpid */
 	struct proc **procs;
@@ -118,6 +136,8 @@ struct engine {
 	bool killed, jail_killed;
 
 	struct trace_writer *trace;
+	const char **trace_env;   /* the environment entries an exec's trace line keeps */
+	size_t trace_env_cap;
 	char **argv;
 
 	struct engine_outcome out;
@@ -151,11 +171,28 @@ void pkg_add_hook(struct pkg *k, const char *hook);
 void writers_event(struct engine *e, const struct trace_event *ev);
 void writers_free(struct engine *e);
 
+/* interp.c: meson's exception to the ~/.netrc decoy, tied to the code
+ * that ran in the process. */
+bool interp_env_loads_code(const char *entry);
+/* A successful exec of pr (ev): its environment decides where it starts. */
+void interp_exec(struct proc *pr, const struct trace_event *ev);
+/* pr opened ev's file for reading (reached: reached_file()). */
+void interp_read(struct proc *pr, const struct trace_event *ev, const char *reached);
+/* May pr (judged as role) touch the decoy file where?  pip its ~/.netrc,
+ * meson (is_read) while the exception holds. */
+bool interp_may_read_decoy(const char *where, const struct proc *pr, enum role role, bool is_read);
+/* Why meson's exception does not hold for pr (NULL: pr is not meson, or it holds). */
+const char *interp_why_not(const struct proc *pr, const char *where);
+
 /* match.c */
 /* Judge ev; role is the role whose rules apply (for an exec: the caller's,
  * before the exec re-classified the process). */
 void match_event(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role);
 int engine_compile(struct engine *e);
+/* An exec's environment entry the trace keeps: one that carries a decoy
+ * token (but a decoy variable's own), or that makes an interpreter load
+ * code (interp.c).  The rest is left out: every exec has the same. */
+bool match_env_entry_matters(const struct engine *e, const char *entry);
 void engine_compiled_free(struct engine *e);
 
 /* verdict.c */

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "events.h"
+#include "observe/execargs.h"
 #include "observe/monitor.h"
 #include "observe/proctab.h"
 
@@ -37,8 +38,7 @@ struct decoder {
 	char sig[24];
 	char family[24];
 	char socktype[48];
-	char argbuf[EV_ARGV_MAX + 1];
-	const char *argv[EV_ARGV_MAX / 2 + 2];
+	struct execargs xargs;        /* exec: argv and environment, joined */
 };
 
 /* The names of the native syscall numbers (name_of), from libseccomp. */

@@ -261,6 +261,7 @@ static void test_field_cases(void)
 	ev = base("exec", 4010, 5, 0);
 	ev.path = ev.abs = "/tmp/x/run.sh";
 	ev.file = "/usr/bin/dash";
+	ev.script = true;   /* the kernel ran an interpreter for it */
 	ev.argv = script;
 	ev.cwd = "/tmp/pip-req-build-q";
 	engine_event(e, &ev);
