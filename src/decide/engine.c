@@ -31,6 +31,7 @@ void engine_free(struct engine *e)
 		return;
 	verdict_free(e);
 	proctree_free(e);
+	links_free(e);
 	engine_compiled_free(e);
 	for (size_t i = 0; i < e->n_decoys; i++) {
 		free(e->decoys[i].where);
@@ -222,6 +223,7 @@ void engine_event(struct engine *e, const struct trace_event *ev)
 	if (!strcmp(kind, "exit") && !ev->thread)
 		verdict_process_exited(e, pr, ev);
 	writers_event(e, ev);
+	links_event(e, ev);
 	pr->events++;
 	if (pr->pkg >= 0)
 		e->pkgs[pr->pkg].events++;

@@ -123,6 +123,10 @@ struct engine {
 	size_t writers_max;       /* ENGINE_WRITERS_MAX; tests lower it */
 	uint64_t writers_evicted;
 
+	struct link **links;      /* links.c: the symlinks the run created */
+	size_t links_n, links_count;
+	bool links_full;
+
 	struct violation_record *viols;
 	size_t n_viols;
 	size_t n_baselined;       /* of them, accepted by the baseline */
@@ -183,6 +187,13 @@ void interp_read(struct proc *pr, const struct trace_event *ev, const char *reac
 bool interp_may_read_decoy(const char *where, const struct proc *pr, enum role role, bool is_read);
 /* Why meson's exception does not hold for pr (NULL: pr is not meson, or it holds). */
 const char *interp_why_not(const struct proc *pr, const char *where);
+
+/* links.c: the symlinks the run created (from its events), and a path-only
+ * call's name resolved through them and /proc/self/root: the resolved
+ * name in out, or NULL when it is the name as written. */
+void links_event(struct engine *e, const struct trace_event *ev);
+const char *links_resolve(struct engine *e, const char *name, char *out, size_t len);
+void links_free(struct engine *e);
 
 /* match.c */
 /* Judge ev; role is the role whose rules apply (for an exec: the caller's,

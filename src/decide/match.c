@@ -354,13 +354,14 @@ static const struct edecoy *decoy_token_in(const struct engine *e, const char *s
 	return i >= 0 ? &e->decoys[i] : NULL;
 }
 
+/* res, res2: the names resolved (links_resolve), NULL when as written. */
 static bool check_decoy_files(struct engine *e, struct proc *pr, const struct trace_event *ev,
-			      enum role role, bool is_read)
+			      enum role role, bool is_read, const char *res, const char *res2)
 {
-	const char *cands[] = { ev->abs, ev->file, ev->abs2, NULL };
+	const char *cands[] = { ev->abs, ev->file, ev->abs2, res, res2, NULL };
 
 	for (size_t i = 0; i < ARRAY_SIZE(cands); i++) {
-		const struct edecoy *d = decoy_file(e, cands[i], i == 3 ? ev : NULL);
+		const struct edecoy *d = decoy_file(e, cands[i], i == ARRAY_SIZE(cands) - 1 ? ev : NULL);
 		char evidence[1200], detail[256];
 
 		const char *why;
@@ -449,8 +450,11 @@ static void on_file(struct engine *e, struct proc *pr, const struct trace_event 
 {
 	const char *k = ev->kind, *name = ev->abs, *shown;
 	bool is_open = !strcmp(k, "open"), is_write = !is_open;
-	char evidence[1200], rbuf[PATH_MAX + 32];
+	char evidence[1200], rbuf[PATH_MAX + 32], lbuf[PATH_MAX * 2], lbuf2[PATH_MAX * 2];
 	const char *reached = reached_file(ev, rbuf, sizeof(rbuf));
+	/* a path-only call (no file reached): its name as the jail resolves it */
+	const char *res = !reached && ev->abs ? links_resolve(e, ev->abs, lbuf, sizeof(lbuf)) : NULL;
+	const char *res2 = ev->abs2 ? links_resolve(e, ev->abs2, lbuf2, sizeof(lbuf2)) : NULL;
 	struct crole *cr = &e->roles[role];
 
 	if (is_open) {
@@ -460,8 +464,10 @@ static void on_file(struct engine *e, struct proc *pr, const struct trace_event 
 			return;
 		is_write = ob & (TOB_WRITES | TOB_TMPFILE);
 	}
-	if (check_decoy_files(e, pr, ev, role, is_open && !is_write))
+	if (check_decoy_files(e, pr, ev, role, is_open && !is_write, res, res2))
 		return;
+	if (res)
+		reached = res;
 	if (is_open && !is_write)
 		interp_read(pr, ev, reached);
 	/* /proc/self/fd/N (glibc's fchmodat(AT_SYMLINK_NOFOLLOW) goes through
@@ -479,7 +485,7 @@ static void on_file(struct engine *e, struct proc *pr, const struct trace_event 
 		if (!strcmp(k, "rename") &&
 		    judge(e, pr, ev, role, &cr->write, "write", "file-write", "file", name, reached, evidence))
 			return;
-		judge(e, pr, ev, role, &cr->write, "write", "file-write", "file", ev->abs2, NULL, evidence);
+		judge(e, pr, ev, role, &cr->write, "write", "file-write", "file", ev->abs2, res2, evidence);
 		return;
 	}
 	if (name && reached && strcmp(name, reached))
