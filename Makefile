@@ -153,10 +153,12 @@ $(BUILD)/bench/bench_monitor: tests/bench/bench_monitor.c $(call module_objs,obs
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call module_objs,observe) $(LDLIBS)
 
-# The egress proxy alone on loopback (scripts/bench_proxy.sh).
-$(BUILD)/bench/bench_proxy: tests/bench/bench_proxy.c $(call module_objs,net)
+# The egress proxy alone on loopback (scripts/bench_proxy.sh), with
+# decide/'s decoy scanner for the token check that run/egress.c plugs in.
+BENCH_PROXY_OBJS := $(sort $(call module_objs,net) $(call module_objs,decide))
+$(BUILD)/bench/bench_proxy: tests/bench/bench_proxy.c $(BENCH_PROXY_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call module_objs,net) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BENCH_PROXY_OBJS) $(LDLIBS)
 
 install: all
 	install -D -m 0755 pipjail $(DESTDIR)/usr/local/bin/pipjail

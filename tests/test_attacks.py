@@ -21,7 +21,10 @@ case.json:
                                              the usual Docker image)
      "project_files": {path: text},          files of the user's project, the
                                              directory pipjail runs in
-     "expect": {"action": "killed" | "refused" | "reported" | "prevented" | "contained",
+     "after": ["python", "activate", "pip", "import:MOD", "tokens"],
+                                             what must not fire the payload later
+     "expect": {"action": "killed" | "refused" | "reported" | "prevented" | "contained"
+                           | "not-committed",
                                              or a list: any one of them will do
                 "rules": ["decoy-read"],     every one must be in the report
                 "rules_any": ["a", "b"],     at least one of them must be
@@ -36,36 +39,57 @@ case.json:
 
 "contained": the verdict is not clean (a violation, or "incomplete"),
 pipjail's exit is not 0, and everything below holds; which rule fired is
-left to "rules"/"rules_any" when the case says.
+left to "rules"/"rules_any" when the case says.  "not-committed" is
+"contained" with at least one violation of the package ("package" says
+which; the venv's tree hash, checked for every case, says nothing was
+committed).
 
 Files are packed into an sdist (tests/lib/sdist.py) or a wheel (made here
-with zipfile and a correct RECORD) on the host, never run there. Placeholders
-in file contents: @@PORT@@ (a TCP listener the test runs on the host's
-127.0.0.1, unreachable from the jail), @@PORT2@@ (a listener on 127.0.0.2),
-@@MARK@@ (a token unique to the run: marker files and processes carry it),
-@@NAME@@ (the package name), @@USTREAM@@ and @@UDGRAM@@ (host pathname unix
-sockets, stream and datagram, listening in a host directory the jail shows:
-nothing may connect or arrive), @@HOSTFILE@@ (a host file of the user in
-that directory, which no build has a reason to read) holding @@HOSTSECRET@@,
-@@SECRET@@ (a real-looking secret for "project_files"), and with "index":
-@@INDEX@@ (http://127.0.0.1:PORT, the index; only pip reaches it, through
-pipjail's egress proxy) and @@INDEXPORT@@.
+with zipfile and a correct RECORD) on the host, never run there.  In a wheel
+case, files under <dist>-<version>.data/ are the wheel's data (purelib,
+platlib, data, scripts, headers); scripts get the executable bit.
+Placeholders in file contents: @@PORT@@ (a TCP listener the test runs on the
+host's 127.0.0.1, unreachable from the jail), @@PORT2@@ (a listener on
+127.0.0.2), @@MARK@@ (a token unique to the run: marker files and processes
+carry it), @@NAME@@ (the package name), @@AFTER@@ (the marker file a
+persistence payload writes whenever it runs: /tmp/pjafter-<mark>; in the
+jail that is the jail's own /tmp), @@USTREAM@@ and @@UDGRAM@@ (host
+pathname unix sockets, stream and datagram, listening in a host directory
+the jail shows: nothing may connect or arrive), @@HOSTFILE@@ (a host file
+of the user in that directory, which no build has a reason to read) holding
+@@HOSTSECRET@@, @@SECRET@@ (a real-looking secret for "project_files"), and
+with "index": @@INDEX@@ (http://127.0.0.1:PORT, the index; only pip reaches
+it, through pipjail's egress proxy) and @@INDEXPORT@@.
 
 The index serves the case's distribution, its extra_dists and Debian's
 wheels (setuptools, wheel: what an isolated build installs); pip gets
 --index-url and nothing else.  Every run writes a trace, whose header
 holds the run's decoy tokens, for the leak checks below.
 
+"after" holds a persistent payload to what it must not do once the install
+is over.  Each step runs as the test user on the host, on the environment as
+pipjail left it (committed or not), then the marker @@AFTER@@ must not exist
+and the listeners and unix sockets must not have been reached: "python"
+starts the environment's interpreter (`bin/python -c pass`), "activate"
+sources bin/activate in bash, "pip" runs the environment's pip against an
+empty file:// index (`python -m pip download`: pip.conf is read, the site.py
+of the interpreter runs), "import:MOD" imports MOD with the environment's
+interpreter, "tokens" searches every file of the environment again, at that
+point of the steps, for what the check right after the run (below, every
+case) searches it for: a secret an earlier step wrote there counts too.
+
 Every case asserts: the verdict names the package, hook, rule and action;
 the host is untouched (the test user's home with its planted real secrets,
 /etc/passwd, /etc/shadow, /etc/cron.d, /tmp, the project directory: hashed
 before and after; no marker file; no process left; nothing reached the
 listeners, the unix sockets or the index: none of the run's mark, decoy
-tokens (as is, hex, percent-encoded or base64), planted secrets or host secrets in any
-request); the environment is unchanged (the venv's tree hash) and holds no
-secret.  Each result is written to build/attack-results.json, from which
-scripts/attack-table.py makes the README table.  PIPJAIL_ATTACK_KEEP=DIR
-keeps each case's report, trace and pipjail's output there.
+tokens (in every form tests/lib/leaks.py's token_forms knows: as is, hex,
+percent-encoded, base64 at any alignment), planted secrets or host secrets
+in any request); the environment is unchanged (the venv's tree hash) and
+holds no secret.  Each result is written to build/attack-results.json, from
+which scripts/attack-table.py makes the README table.
+PIPJAIL_ATTACK_KEEP=DIR keeps each case's report, trace and pipjail's output
+there.
 """
 import base64
 import csv
@@ -89,7 +113,8 @@ import pytest
 
 from lib import host
 from lib.index import IndexServer
-from lib.pj import REPO, SAFE_PATH, SANITIZER_MARKS
+from lib.leaks import as_is, decoy_tokens, find_leaks, token_forms, tree_blobs
+from lib.pj import REPO, SAFE_PATH, SANITIZER_MARKS, runuser
 from lib.sdist import MTIME, make_sdist
 
 pytestmark = pytest.mark.corpus
@@ -99,7 +124,8 @@ ATTACKS = os.path.join(TESTS, "attacks")
 RESULTS = os.path.join(REPO, "build", "attack-results.json")
 WHEELS = "/usr/share/python-wheels"
 PYTHON = "/usr/bin/python3"
-ACTIONS = ("killed", "refused", "reported", "prevented", "contained")
+ACTIONS = ("killed", "refused", "reported", "prevented", "contained", "not-committed")
+AFTER_STEPS = ("python", "activate", "pip", "tokens")
 ACTS = ("setup.py", "cmdclass-build", "cmdclass-install", "backend", "import")
 VICTIM = "pjvictim"  # an innocent package installed in the base venv
 RACED = "kill failed (the process was already gone)"
@@ -140,6 +166,9 @@ class Case:
         self.extra_dists = s.get("extra_dists", [])
         self.activated = s.get("activated", False)
         self.project_files = s.get("project_files", {})
+        self.after = s.get("after", [])
+        assert all(a in AFTER_STEPS or a.startswith("import:") for a in self.after), \
+            f"{name}: after {self.after!r}"
         assert self.acts in ACTS, f"{name}: acts {self.acts!r}"
         assert all(a in ACTIONS for a in self.actions), f"{name}: action {self.expect['action']!r}"
         assert self.dist in ("sdist", "wheel") and \
@@ -209,7 +238,9 @@ def make_wheel(dir, name, version, files):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for rel in sorted(files):
             zi = zipfile.ZipInfo(rel, time.gmtime(MTIME)[:6])
-            zi.external_attr = 0o644 << 16
+            # .data/scripts keep their executable bit, as wheel builders do.
+            mode = 0o755 if re.match(r"[^/]+\.data/scripts/", rel) else 0o644
+            zi.external_attr = (stat.S_IFREG | mode) << 16
             z.writestr(zi, files[rel])
     return path
 
@@ -405,25 +436,6 @@ class UnixListeners:
         self.dgram.close()
 
 
-def token_forms(token):
-    """How a decoy token may travel: as is, hex, every byte percent-encoded,
-    base64 (standard and URL-safe, without padding)."""
-    t = token.encode()
-    return {t, t.hex().encode(), t.hex().upper().encode(),
-            "".join(f"%{b:02X}" for b in t).encode(), "".join(f"%{b:02x}" for b in t).encode(),
-            base64.b64encode(t).rstrip(b"="), base64.urlsafe_b64encode(t).rstrip(b"=")}
-
-
-def decoy_tokens(trace):
-    """The run's decoy tokens, from the trace header."""
-    try:
-        with open(trace) as f:
-            head = json.loads(f.readline())
-    except (OSError, ValueError):
-        return {}
-    return {d["where"]: d["token"] for d in head.get("decoys", []) if d.get("token")}
-
-
 def proxy_senders(trace, request_lines):
     """For requests that carried a leak: which process the proxy forwarded
     each one for (its role and program, from the trace's proxy notes and
@@ -457,24 +469,19 @@ def proxy_senders(trace, request_lines):
     return out
 
 
-def find_leaks(blobs, needles):
-    """[(where, what)] for each needle (name -> set of byte forms) found in
-    a blob (where -> bytes)."""
-    found = []
-    for where, data in blobs:
-        for name, forms in needles.items():
-            if any(f and f in data for f in forms):
-                found.append((where, name))
-    return found
+def env_blobs(venv):
+    """The environment's files as blobs for find_leaks."""
+    return ((f"the venv's {rel}", data) for rel, data in tree_blobs(venv))
 
 
-def tree_blobs(root):
-    for dirpath, _, filenames in os.walk(root):
-        for n in filenames:
-            full = os.path.join(dirpath, n)
-            if os.path.isfile(full) and not os.path.islink(full):
-                with open(full, "rb") as f:
-                    yield os.path.relpath(full, root), f.read()
+def describe_leaks(leaks):
+    """One line for find_leaks's [(where, name, encoding)], by where."""
+    by_where = {}
+    for where, name, enc in leaks:
+        by_where.setdefault(where, []).append(name if enc == "as is" else f"{name} ({enc})")
+    shown = list(by_where.items())
+    return ("; ".join(f"{', '.join(whats)} in {where}" for where, whats in shown[:3]) +
+            (f"; and in {len(shown) - 3} more" if len(shown) > 3 else ""))
 
 
 # ---------------------------------------------------------------- fixtures
@@ -566,6 +573,66 @@ def stray_processes(marks):
     return found
 
 
+# ---------------------------------------------------------------- after the install
+
+AFTER_WHAT = {"python": "the next start of the environment's python",
+              "activate": "the next `source bin/activate`",
+              "pip": "the next run of the environment's pip"}
+
+
+def after_install(case, venv, marker, user, workdir, reached, needles, seen):
+    """Run the case's "after" steps on the environment as pipjail left it;
+    returns the problems (the payload ran, a listener or a unix socket was
+    reached, a secret is in the environment).  reached(): what the listeners
+    and sockets got so far; needles and seen: what the check right after the
+    run searched the environment for, and what it found there (a "tokens"
+    step reports only what is new)."""
+    problems = []
+    py = os.path.join(venv, "bin", "python")
+    index = os.path.join(workdir, "after-index")
+    out = os.path.join(workdir, "after-out")
+    for d in (index, out):
+        os.makedirs(d, exist_ok=True)
+        os.chown(d, user.uid, user.gid)
+    done = []
+    for step in case.after:
+        if step == "tokens":
+            new = [x for x in find_leaks(env_blobs(venv), needles) if x not in seen]
+            if new:
+                problems.append(f"after {', '.join(done) or 'the install'}, the environment "
+                                "holds: " + describe_leaks(new))
+            seen = seen + new
+            continue
+        before = len(reached())
+        if step == "python":
+            argv = [py, "-c", "pass"]
+        elif step == "activate":
+            argv = ["bash", "-c", f". {venv}/bin/activate"]
+        elif step == "pip":
+            argv = [py, "-m", "pip", "download", "--disable-pip-version-check", "--no-deps",
+                    "--no-cache-dir", "--timeout", "3", "--retries", "0",
+                    "--index-url", "file://" + index, "-d", out, "pjatk-after-probe"]
+        else:
+            argv = [py, "-c", f"import {step.split(':', 1)[1]}"]
+        what = AFTER_WHAT.get(step, f"the next `import {step.split(':', 1)[-1]}`")
+        done.append(step)
+        try:
+            r = runuser(user, *argv, env={"PYTHONDONTWRITEBYTECODE": "1"}, timeout=60)
+        except subprocess.TimeoutExpired:
+            problems.append(f"{what} did not return within 60 s")
+            continue
+        time.sleep(0.3)
+        if os.path.lexists(marker):
+            problems.append(f"the payload ran at {what}: {marker} appeared "
+                            f"(exit {r.returncode})")
+            os.unlink(marker)
+        now = reached()
+        if len(now) > before:
+            problems.append(f"{what} reached the attacker's listener or socket: "
+                            f"{[(k, repr(v)[:80]) for k, v in now[before:]][:4]}")
+    return problems
+
+
 @pytest.mark.parametrize("name", case_params())
 def test_attack(pj, name, workdir, test_user, planted_secrets, attack_bases, request):
     case = Case(name)
@@ -578,6 +645,7 @@ def test_attack(pj, name, workdir, test_user, planted_secrets, attack_bases, req
     host_secret = "PJHOST-" + secrets.token_hex(16)
     project_secret = "ghp_" + secrets.token_hex(18)
     index = None
+    after_marker = f"/tmp/pjafter-{mark}"
     # A host process of the same user: a package that guesses host pids
     # must not reach it.
     victim = subprocess.Popen(["sleep", "600"], user=test_user.uid, group=test_user.gid,
@@ -589,7 +657,7 @@ def test_attack(pj, name, workdir, test_user, planted_secrets, attack_bases, req
                  "@@NAME@@": case.package, "@@HOSTPID@@": str(victim.pid),
                  "@@USTREAM@@": unix.stream_path, "@@UDGRAM@@": unix.dgram_path,
                  "@@HOSTFILE@@": host_file, "@@HOSTSECRET@@": host_secret,
-                 "@@SECRET@@": project_secret}
+                 "@@SECRET@@": project_secret, "@@AFTER@@": after_marker}
         if case.index:
             for whl in glob.glob(os.path.join(WHEELS, "*.whl")):
                 shutil.copy(whl, dist)
@@ -684,10 +752,10 @@ def test_attack(pj, name, workdir, test_user, planted_secrets, attack_bases, req
                             f"{[(k, d[:120]) for k, d in got[:4]]}")
         # What may never leave: the mark, the run's decoy tokens, the user's
         # secrets (planted in the real home, in the project, in the host file).
-        needles = {"the run's mark": {mark.encode()},
-                   "the host file's secret": {host_secret.encode()},
-                   "the project's secret": {project_secret.encode()}}
-        needles.update({f"the real ~/{rel}": {v.encode()} for rel, v in planted_secrets.items()})
+        needles = {"the run's mark": as_is(mark),
+                   "the host file's secret": as_is(host_secret),
+                   "the project's secret": as_is(project_secret)}
+        needles.update({f"the real ~/{rel}": as_is(v) for rel, v in planted_secrets.items()})
         needles.update({f"the decoy token of {w}": token_forms(t)
                         for w, t in decoy_tokens(trace).items()})
         blobs = [(f"unix socket ({k})", d) for k, d in got]
@@ -696,21 +764,21 @@ def test_attack(pj, name, workdir, test_user, planted_secrets, attack_bases, req
                        raw) for raw in index.raw_requests()]
         leaks = find_leaks(blobs, needles)
         secret_needles = {k: v for k, v in needles.items() if k != "the run's mark"}
-        leaks += find_leaks([(f"the venv's {rel}", data) for rel, data in tree_blobs(venv)],
-                            secret_needles)
+        in_env = find_leaks(env_blobs(venv), secret_needles)
+        leaks += in_env
         if leaks:
-            by_where = {}
-            for where, what in leaks:
-                by_where.setdefault(where, []).append(what)
-            shown = list(by_where.items())
-            problems.append("got out: " + "; ".join(f"{', '.join(whats)} in {where}"
-                                                    for where, whats in shown[:3]) +
-                            (f"; and in {len(shown) - 3} more" if len(shown) > 3 else ""))
-            senders = proxy_senders(trace, [w[len("index request "):] for w in by_where
-                                            if w.startswith("index request ")])
+            problems.append("got out: " + describe_leaks(leaks))
+            senders = proxy_senders(trace, sorted({w[len("index request "):] for w, _, _ in leaks
+                                                   if w.startswith("index request ")}))
             if senders:
                 problems.append("the proxy forwarded them: " + "; ".join(senders[:6]))
+        # Last: what the environment does later (it may leave a marker).
+        problems += after_install(case, venv, after_marker, test_user, workdir,
+                                  lambda: l1.hits + l2.hits + unix.received(),
+                                  secret_needles, in_env)
     finally:
+        if os.path.lexists(after_marker):
+            os.unlink(after_marker)
         l1.close()
         l2.close()
         unix.close()
@@ -806,7 +874,9 @@ def judge(case, r, rep, problems):
         elif action == "refused":
             if not any("refused" in v.get("outcome", "") or v.get("call_failed") for v in ours):
                 af.append(f"no violation of {who} was refused (outcomes {outcomes})")
-        elif action == "contained":
+        elif action in ("contained", "not-committed"):
+            if action == "not-committed" and not ours:
+                af.append(f"no violation of {who} (got: {got})")
             if rep and rep.get("verdict") == "clean":
                 af.append("the verdict is clean")
             if r.returncode == 0:

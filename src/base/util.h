@@ -106,6 +106,11 @@ char *path_unescape(const char *s);
 /* src/base/fs.c: remove name under dirfd and everything below it, never
  * following a symlink.  0, or -1 (errno) on the first failure. */
 int rmtree_at(int dirfd, const char *name);
+/* Replace name under dirfd with len bytes of buf, atomically: a reader sees
+ * the old file or the whole new one, also after a crash (a temporary
+ * ".name.tmp.PID" written and fsync'd, renamed over name, the directory
+ * fsync'd).  0, or -1 (errno). */
+int write_atomic_at(int dirfd, const char *name, const void *buf, size_t len);
 
 /* src/base/hash.c: 64-bit FNV-1a of n bytes, continuing from h (start
  * with FNV1A_INIT): tables keyed by paths, and the profile's hash. */

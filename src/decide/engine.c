@@ -40,7 +40,8 @@ void engine_free(struct engine *e)
 		free(e->decoys[i].env_entry);
 	}
 	free(e->decoys);
-	tokscan_free(e->tokscan);
+	decoy_scanner_free(e->scanner);
+	envseen_free(e);
 	for (size_t i = 0; e->argv && e->argv[i]; i++)
 		free(e->argv[i]);
 	free(e->argv);
@@ -124,8 +125,9 @@ void engine_add_decoy(struct engine *e, const char *where, const char *token)
 	d->token = xstrdup(token);
 	d->env_entry = where[0] == '$' ? xasprintf("%s=%s", where + 1, token) : NULL;
 	decoy_expand(e, d);
-	tokscan_free(e->tokscan);
-	e->tokscan = tokscan_build(e->decoys, e->n_decoys);
+	decoy_scanner_free(e->scanner);
+	e->scanner = NULL;
+	envseen_free(e);  /* clean of the old tokens, maybe not of this one */
 }
 
 void engine_set_decoy_file(struct engine *e, const char *where, uint64_t dev, uint64_t ino)

@@ -204,10 +204,23 @@ void engine_set_baseline(struct engine *e, engine_baseline_fn fn, void *ctx);
 const char *engine_decoy(const struct engine *e, size_t i, const char **where);
 
 /* Does data carry a decoy token of this run: as is (case-insensitively
- * when nocase), in hex, or in base64 (standard or URL-safe, any alignment)?
- * The decoy's index (engine_decoy), or -1; *how names the encoding. */
+ * when nocase), in hex (any case), or in base64 (standard or URL-safe, any
+ * alignment), in the bytes as they are or URL-decoded (%HH escapes of any
+ * subset of bytes, '+' for a space, up to three rounds)?  The decoy's index
+ * (engine_decoy), or -1; *how names the encoding ("base64, URL-encoded").
+ * Makes the decoys' forms for this one call: code that looks at many
+ * buffers (the proxy, at every request) makes a decoy_scanner once. */
 int engine_find_decoy(const struct engine *e, const unsigned char *data, size_t n, bool nocase,
 		      const char **how);
+/* Every form of the decoys the engine holds now (a snapshot: decoys added
+ * later are not in it); free with decoy_scanner_free.  Finding costs one
+ * pass over the data per view (a few ns a byte), whatever the number of
+ * tokens. */
+struct decoy_scanner;
+struct decoy_scanner *engine_decoy_scanner(const struct engine *e);
+int decoy_scanner_find(const struct decoy_scanner *s, const unsigned char *data, size_t n,
+		       bool nocase, const char **how);
+void decoy_scanner_free(struct decoy_scanner *s);
 
 /* A package seen in this run (key: name + version), as the reports read it. */
 struct pkg {

@@ -66,15 +66,7 @@ struct edecoy {
 	bool has_ino;
 };
 
-/* tokscan.c: the decoys' tokens in every form (as is, hex, base64), found
- * in one pass over the bytes. */
-struct tokscan;
-struct tokscan *tokscan_build(const struct edecoy *d, size_t n);
-void tokscan_free(struct tokscan *t);
-/* The decoy found (the lowest index, in its plainest form), or -1; *how
- * names the form, *at (when not NULL) where it starts. */
-int tokscan_find(const struct tokscan *t, const unsigned char *data, size_t n, bool nocase,
-		 const char **how, size_t *at);
+
 
 /* Who last wrote a path (engine_writer_of): a chained hash table on the
  * path, its entries also on a list from the oldest to the newest write, so
@@ -103,7 +95,8 @@ struct engine {
 
 	struct edecoy *decoys;
 	size_t n_decoys;
-	struct tokscan *tokscan;  /* rebuilt when a decoy is added */
+	struct decoy_scanner *scanner;  /* match.c: every form of the decoys; dropped when one is added */
+	struct envseen *envseen;        /* envseen.c: environment entries known clean (same) */
 
 	/* processes: open addressing on hpid */
 	struct proc **procs;
@@ -195,6 +188,12 @@ void links_event(struct engine *e, const struct trace_event *ev);
 const char *links_resolve(struct engine *e, const char *name, char *out, size_t len);
 void links_free(struct engine *e);
 
+/* envseen.c: environment entries known to carry no decoy token (compared
+ * whole), so that an inherited environment is scanned once. */
+bool envseen_clean(const struct engine *e, const char *entry);
+void envseen_add(struct engine *e, const char *entry);
+void envseen_free(struct engine *e);
+
 /* match.c */
 /* Judge ev; role is the role whose rules apply (for an exec: the caller's,
  * before the exec re-classified the process). */
@@ -203,7 +202,7 @@ int engine_compile(struct engine *e);
 /* An exec's environment entry the trace keeps: one that carries a decoy
  * token (but a decoy variable's own), or that makes an interpreter load
  * code (interp.c).  The rest is left out: every exec has the same. */
-bool match_env_entry_matters(const struct engine *e, const char *entry);
+bool match_env_entry_matters(struct engine *e, const char *entry);
 void engine_compiled_free(struct engine *e);
 
 /* verdict.c */

@@ -345,13 +345,24 @@ static const struct edecoy *decoy_file(const struct engine *e, const char *path,
 }
 
 /* DNS names are case-insensitive (a resolver may change the case); argv and
- * paths are compared exactly. */
-static const struct edecoy *decoy_token_in(const struct engine *e, const char *s, bool nocase,
-					   size_t *at)
+ * paths are compared exactly.  *at: where its plain form starts, else 0. */
+static const struct edecoy *decoy_token_in(struct engine *e, const char *s, bool nocase, size_t *at)
 {
-	int i = s ? tokscan_find(e->tokscan, (const unsigned char *)s, strlen(s), nocase, NULL, at) : -1;
+	int i;
 
-	return i >= 0 ? &e->decoys[i] : NULL;
+	if (!s)
+		return NULL;
+	if (!e->scanner)
+		e->scanner = engine_decoy_scanner(e);
+	i = decoy_scanner_find(e->scanner, (const unsigned char *)s, strlen(s), nocase, NULL);
+	if (i < 0)
+		return NULL;
+	if (at) {
+		const char *p = strstr(s, e->decoys[i].token);
+
+		*at = p ? (size_t)(p - s) : 0;
+	}
+	return &e->decoys[i];
 }
 
 /* res, res2: the names resolved (links_resolve), NULL when as written. */
@@ -391,10 +402,25 @@ static bool own_env_entry(const struct engine *e, const char *s)
 	return false;
 }
 
-bool match_env_entry_matters(const struct engine *e, const char *entry)
+/* Does an exec's environment entry carry a decoy token (but a decoy
+ * variable's own entry)?  Entries found clean are remembered (envseen.c):
+ * most of every exec's environment is its parent's. */
+static const struct edecoy *env_token(struct engine *e, const char *entry, size_t *at)
 {
-	return interp_env_loads_code(entry) ||
-	       (decoy_token_in(e, entry, false, NULL) && !own_env_entry(e, entry));
+	const struct edecoy *d;
+
+	if (envseen_clean(e, entry))
+		return NULL;
+	d = decoy_token_in(e, entry, false, at);
+	if (d && !own_env_entry(e, entry))
+		return d;
+	envseen_add(e, entry);
+	return NULL;
+}
+
+bool match_env_entry_matters(struct engine *e, const char *entry)
+{
+	return interp_env_loads_code(entry) || env_token(e, entry, NULL);
 }
 
 /* text with the token found at `at` in view: up to 1000 bytes around it. */
@@ -564,11 +590,7 @@ static void exec_tokens(struct engine *e, struct proc *pr, const struct trace_ev
 		}
 	}
 	for (size_t i = 0; ev->env && ev->env[i] && !d; i++) {
-		d = decoy_token_in(e, ev->env[i], false, &at);
-		if (d && own_env_entry(e, ev->env[i])) {
-			d = NULL;
-			continue;
-		}
+		d = env_token(e, ev->env[i], &at);
 		if (d) {
 			token_window(shown, sizeof(shown), ev->env[i], at);
 			snprintf(evidence, sizeof(evidence), "exec %s: environment: %s", prog ? prog : "?", shown);

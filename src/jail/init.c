@@ -4,16 +4,20 @@
  * command ends, kills whatever it left behind (a daemon that double-forked
  * and called setsid is still in this pid namespace) and exits with the
  * command's status.  When it exits, the kernel kills anything left. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "jail/jail.h"
@@ -36,6 +40,106 @@ static void __attribute__((noreturn)) init_fail(const char *what, const char *er
 {
 	fprintf(stderr, "pipjail: jail setup: %s: %s\n", what, err);
 	_exit(EXIT_PIPJAIL_ERROR);
+}
+
+/* close_range(first, last, flags) for the fds of this process; where the
+ * kernel has no close_range (before 5.9, or 5.11 for CLOSE_RANGE_CLOEXEC),
+ * the same through /proc/self/fd.  0, or -1 with errno. */
+static int close_fds(unsigned int first, unsigned int last, unsigned int flags)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (syscall(SYS_close_range, first, last, flags) == 0)
+		return 0;
+	if (errno != ENOSYS && errno != EINVAL)
+		return -1;
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long fd = strtoul(de->d_name, &end, 10);
+
+		if (*end || end == de->d_name || fd < first || fd > last || (int)fd == dirfd(d))
+			continue;
+		if (flags & CLOSE_RANGE_CLOEXEC)
+			fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+		else
+			close((int)fd);
+	}
+	closedir(d);
+	return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* The init's side of the clone, first thing: the clone gave this process a
+ * copy of every descriptor the supervisor held, and of those pipjail's
+ * caller left open (a CI runner's pipes, a shell's leaked files): the
+ * monitor's maps, the trace, the master side of the command's terminal, a
+ * host file.  Keep only stdin/stdout/stderr and what init itself still
+ * needs (ctl, the binds' mount trees for mounts_setup, the analyze
+ * listener's socket); a descriptor that init needs before the command runs
+ * must be named here. */
+static void close_inherited(const struct jail_config *cfg, int ctl)
+{
+	int *keep = xcalloc(cfg->n_binds + 2, sizeof(int));
+	size_t n = 0;
+	unsigned int from = 3;
+
+	keep[n++] = ctl;
+	if (cfg->notify_sock >= 0)
+		keep[n++] = cfg->notify_sock;
+	for (size_t i = 0; i < cfg->n_binds; i++)
+		keep[n++] = cfg->binds[i].fd;
+	qsort(keep, n, sizeof(int), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned int)keep[i] > from && close_fds(from, (unsigned int)keep[i] - 1, 0) < 0)
+			init_fail("closing inherited descriptors", strerror(errno));
+		from = (unsigned int)keep[i] + 1;
+	}
+	if (close_fds(from, ~0U, 0) < 0)
+		init_fail("closing inherited descriptors", strerror(errno));
+	free(keep);
+}
+
+/* The command's terminal (src/run/pty.c): a pseudo-terminal the supervisor
+ * opened, never the user's own.  Each of stdin/stdout/stderr that was the
+ * user's terminal becomes its slave side here, in init, before anything in
+ * the jail runs, so that init's own messages reach the user in order with
+ * the command's output.  Init also leaves pipjail's session: the user's
+ * terminal stays the controlling terminal of no process in the jail. */
+static void take_terminal(const struct jail_config *cfg)
+{
+	if (setsid() < 0)
+		init_fail("setsid", strerror(errno));
+	if (!cfg->tty_stdio)
+		return;
+	for (int i = 0; i < 3; i++)
+		if ((cfg->tty_stdio & (1u << i)) && dup2(cfg->tty_fd, i) < 0)
+			init_fail("the command's terminal", strerror(errno));
+	close(cfg->tty_fd);
+}
+
+/* In the command's child: the pseudo-terminal becomes the controlling
+ * terminal of its new session (so /dev/tty, job control and Ctrl-C on it
+ * work as on a real terminal).  Still root here: 1 takes it from a session
+ * of an earlier command that may not have been reaped of it yet. */
+static void attach_terminal(const struct jail_config *cfg)
+{
+	for (int i = 0; i < 3; i++)
+		if (cfg->tty_stdio & (1u << i)) {
+			if (ioctl(i, TIOCSCTTY, 1) < 0)
+				init_fail("making the pseudo-terminal the controlling terminal",
+					  strerror(errno));
+			return;
+		}
 }
 
 
@@ -99,6 +203,7 @@ static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg
 
 	if (setsid() < 0)
 		init_fail("setsid", strerror(errno));
+	attach_terminal(cfg);
 	if (limits_apply(&cfg->limits, cfg->user.uid, err, sizeof(err)) < 0)
 		init_fail("limits", err);
 	if (identity_drop(&cfg->user, err, sizeof(err)) < 0)
@@ -120,6 +225,14 @@ static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg
 	environ = cfg->env;
 	if (limits_apply_memory(&cfg->limits, err, sizeof(err)) < 0)
 		init_fail("limits", err);
+	/* The command's side of init's fork, last step: only stdin, stdout and
+	 * stderr cross the exec.  Marked close-on-exec rather than closed, so
+	 * that err_fd (itself close-on-exec) still reports a failed exec.
+	 * close_inherited already closed what init inherited; this also covers
+	 * whatever init opened since (its signalfd, the seccomp listener's
+	 * socket, the control socket). */
+	if (close_fds(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		init_fail("closing descriptors", strerror(errno));
 	execvp(argv[0], argv);
 	e = errno;
 	write_all(err_fd, &e, sizeof(e));
@@ -232,6 +345,8 @@ void jail_init(const struct jail_config *cfg, int ctl)
 
 	/* The supervisor's death must end the jail. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	take_terminal(cfg);
+	close_inherited(cfg, ctl);
 	if (recv(ctl, &go, 1, 0) != 1 || go != JAIL_MSG_BUILD)
 		_exit(EXIT_PIPJAIL_ERROR);
 

@@ -5,9 +5,13 @@
  * Which side of the clone each step runs on:
  *   supervisor, before the clone: jail_config_*, cgroup_*, decoys_*, env_*
  *   the jail's init (PID 1, in the new namespaces, still root):
- *       jail_init -> mounts_setup -> limits_apply -> identity_drop
+ *       jail_init (its own session; the pseudo-terminal on the stdio that
+ *       was a terminal; every other inherited descriptor closed)
+ *       -> mounts_setup -> limits_apply -> identity_drop
  *   the command's child of init, just before exec:
- *       landlock_apply, seccomp_install, limits_apply_memory */
+ *       setsid + the pseudo-terminal as controlling terminal,
+ *       landlock_apply, seccomp_install, limits_apply_memory, every
+ *       descriptor but 0-2 close-on-exec */
 #ifndef PIPJAIL_JAIL_H
 #define PIPJAIL_JAIL_H
 
@@ -82,6 +86,12 @@ struct jail_config {
 	bool fast_time;
 	int notify_sock;
 	char *fake_user;
+	/* The command's terminal (src/run/pty.c): the slave side of a
+	 * pseudo-terminal the supervisor opened, which replaces each of
+	 * stdin/stdout/stderr (bit 0, 1, 2 of tty_stdio) that was the user's
+	 * terminal.  tty_stdio 0: none (no stdio was a terminal). */
+	int tty_fd;
+	unsigned int tty_stdio;
 };
 
 /* Defaults (limits) and the invoking user. */
@@ -117,7 +127,9 @@ enum jail_msg {
 };
 
 /* src/jail/init.c: the jail's PID 1, in the new namespaces, driven by the
- * supervisor over ctl (enum jail_msg).  Never returns. */
+ * supervisor over ctl (enum jail_msg).  Never returns.  It closes every
+ * descriptor it inherited but 0-2, ctl, notify_sock and the binds' trees
+ * (close_inherited): a new descriptor that init needs must be named there. */
 void jail_init(const struct jail_config *cfg, int ctl) __attribute__((noreturn));
 
 /* src/mounts.c: build the jail's filesystem view and pivot into it. */

@@ -10,7 +10,7 @@
 /* Install the seccomp filter in the calling thread (inherited over fork and
  * execve).  Sets no_new_privs itself (idempotent).  Non-native ABIs (i386
  * int 0x80, x32) kill the process; the refused calls (list in seccomp.c:
- * ptrace, mount family, unshare/setns, clone with namespace flags, bpf,
+ * ptrace, pidfd_getfd, mount family, unshare/setns, clone with namespace flags, bpf,
  * ioctl TIOCSTI/TIOCLINUX, personality changes, ...) get EPERM; io_uring_*
  * and clone3 get ENOSYS.  Install it after every mount and namespace step:
  * it refuses them.  Returns 0, or -1 with a reason in err. */

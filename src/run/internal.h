@@ -2,7 +2,7 @@
  * holds it, shared by the supervisor's files (supervisor.c: lifecycle and
  * event loop; policy.c: profile, engine, kills and reports; egress.c: the
  * proxy; install.c: the staged install and the import check; sink.c: the
- * analyze sinkhole).  Everything here runs on the supervisor's side. */
+ * analyze sinkhole; pty.c: the command's pseudo-terminal).  Everything here runs on the supervisor's side. */
 #ifndef PIPJAIL_RUN_INTERNAL_H
 #define PIPJAIL_RUN_INTERNAL_H
 
@@ -20,6 +20,7 @@ struct profile;
 struct proxy;
 struct stage;
 struct ci_run;
+struct pty;
 
 struct run {
 	struct jail_config *cfg;
@@ -31,6 +32,7 @@ struct run {
 	struct engine *engine;
 	struct proxy *proxy;
 	struct hostrules hosts;
+	struct decoy_scanner *decoy_scan;  /* the decoys' forms, for the proxy (egress.c) */
 	struct stage *stage;
 	sigset_t orig_mask;
 	int sfd, tfd, epfd;
@@ -38,6 +40,7 @@ struct run {
 	int report_fd;           /* --report, opened with the user's rights at start */
 	struct ci_run *ci;       /* --sarif, --baseline, GitHub Actions (src/ci.c) */
 	struct sinkhole *sink;   /* --net sinkhole: pipjail analyze (sink.c) */
+	struct pty *pty;         /* the command's terminal, when stdio is one (pty.c) */
 	int runs;                /* commands init has finished */
 	int command_code;        /* the command's exit code, once it ran */
 	char ***imports;         /* the import check's commands, one per distribution */
@@ -77,6 +80,16 @@ int sink_listen(struct run *r);             /* after clone, before "go"; -1 on f
 void sink_handle(struct run *r, int fd);    /* an fd of the event loop was ready */
 void sink_finish(struct run *r);            /* after the jail: captures into the verdict */
 void sink_free(struct run *r);
+
+/* pty.c: the command's pseudo-terminal, when pipjail's stdin, stdout or
+ * stderr is a terminal; each does nothing when none is */
+int pty_open(struct run *r);                /* before clone: open it, fill cfg->tty_*; -1: said why */
+void pty_started(struct run *r);            /* after clone: drop our slave, raw mode, start copying */
+void pty_handle(struct run *r, int fd);     /* an fd of the event loop was ready */
+bool pty_resize(struct run *r);             /* SIGWINCH: true when the pty took the new size */
+void pty_release(struct run *r);            /* the jail is being killed: the terminal back now, so that
+                                             * pipjail's own lines read right; output still copied */
+void pty_finish(struct run *r);             /* the jail is gone: drain, restore the terminal; idempotent */
 
 /* supervisor.c */
 void run_epoll_add(struct run *r, int fd);

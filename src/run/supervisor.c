@@ -123,8 +123,11 @@ static bool on_signal(struct run *r)
 				return true;
 			continue;
 		}
+		if (sig == SIGWINCH && pty_resize(r))
+			continue;
 		/* A second Ctrl-C or TERM means "stop now": kill the jail. */
 		if ((sig == SIGINT || sig == SIGTERM) && ++r->interrupts > 1) {
+			pty_release(r);
 			if (r->interrupts == 2)
 				warnx_("interrupted again: killing the jail");
 			kill(r->init, SIGKILL);
@@ -190,6 +193,7 @@ static void on_ctl(struct run *r)
 
 static void on_timeout(struct run *r)
 {
+	pty_release(r);
 	warnx_("timeout: the command ran longer than %llu s; the jail was killed",
 	       r->opt->timeout_s);
 	r->timed_out = true;
@@ -230,6 +234,7 @@ static void wait_loop(struct run *r)
 			if (r->proxy && fd == proxy_fd(r->proxy))
 				proxy_handle(r->proxy);
 			sink_handle(r, fd);
+			pty_handle(r, fd);
 		}
 	}
 }
@@ -305,6 +310,13 @@ static void write_trace_header(struct run *r)
 	cJSON_Delete(extra);
 }
 
+/* SIGINT or SIGTERM stopped the command (install.c's test too): the run
+ * did not show all the command would have done, so it is never clean. */
+static bool cut_short(const struct run *r)
+{
+	return r->interrupts > 0 && r->command_code != 0;
+}
+
 static void close_trace(struct run *r, int code, uint64_t lost)
 {
 	cJSON *extra;
@@ -316,7 +328,7 @@ static void close_trace(struct run *r, int code, uint64_t lost)
 	cJSON_AddNumberToObject(extra, "exit_code", code);
 	cJSON_AddBoolToObject(extra, "timed_out", r->timed_out);
 	s.extra = extra;
-	s.incomplete = code == EXIT_PIPJAIL_ERROR;
+	s.incomplete = code == EXIT_PIPJAIL_ERROR || cut_short(r);
 	if (trace_write_summary(r->trace, &s) < 0 || trace_writer_close(r->trace) < 0)
 		warn_errno("writing the trace %s", r->opt->trace_path);
 	r->trace = NULL;
@@ -457,6 +469,7 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 	/* The jail's init holds its own copies of the mount trees now. */
 	for (size_t i = 0; i < r->cfg->n_binds; i++)
 		closep(&r->cfg->binds[i].fd);
+	pty_started(r);
 	if (r->init < 0) {
 		warn_errno("creating the jail (clone3 with new namespaces)");
 		return -1;
@@ -524,27 +537,36 @@ int jail_run(struct jail_config *cfg, const struct run_opts *opt)
 	if (r.trace)
 		write_trace_header(&r);
 	setup_events(&r);
+	if (pty_open(&r) < 0)
+		goto cleanup;
 	t[3] = now_ns();
 	if (start_jail(&r, &monitor_ns, &build_ns) < 0)
 		goto cleanup;
 	t[4] = now_ns();
 	ran = true;
 	wait_loop(&r);
+	pty_finish(&r);   /* the command's last output before pipjail's own lines */
 	t[5] = now_ns();
 	code = exit_code(&r);
 	if (cgroup_pids_max_hits(&r.cg))
 		warnx_("the jail hit its process limit (%llu, --max-procs)", cfg->limits.max_procs);
 
 cleanup:
+	pty_finish(&r);
 	lost = drain_monitor(&r);
 	if (ran) {
 		struct engine_outcome o = { .lost = lost, .timed_out = r.timed_out,
-					    .command_code = code, .trace_path = opt->trace_path };
+					    .incomplete = cut_short(&r), .command_code = code,
+					    .trace_path = opt->trace_path };
+		int own_code = code;
 
 		sink_finish(&r);
 		engine_set_outcome(r.engine, &o);
 		install_check(&r);
 		code = engine_exit_code(r.engine, code);
+		/* interrupted: the verdict says incomplete, the exit stays 128+N */
+		if (o.incomplete && !lost && code == EXIT_INCOMPLETE)
+			code = own_code;
 		if (install_settle(&r, code == 0 && r.command_code == 0) < 0)
 			code = EXIT_PIPJAIL_ERROR;
 		policy_finish(&r, code);

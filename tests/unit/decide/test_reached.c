@@ -2,7 +2,7 @@
  * 7 to 9): files by the file the kernel opened (and decoys by inode),
  * path-only calls through /proc/self/root and the run's own symlinks,
  * programs by the file the kernel ran, decoy tokens anywhere in an exec's
- * argv and environment (in every form tokscan knows), and meson's
+ * argv and environment (in every form decoyscan.c knows), and meson's
  * ~/.netrc exception tied to the code that ran in it. */
 #include <errno.h>
 #include <limits.h>
@@ -92,7 +92,7 @@ static void tool_reads(struct engine *e, const char *path)
 	open_by(e, 1003, 4, path, path, 0, 0);
 }
 
-static void test_tokscan(void)
+static void test_token_forms(void)
 {
 	struct engine *e = build_engine();
 	const char *how = NULL;
@@ -120,9 +120,6 @@ static void test_tokscan(void)
 				true, &how) == 2, "case-insensitively when asked (DNS)");
 	CHECK(engine_find_decoy(e, (const unsigned char *)"GHP_0123456789ABCDEF0123456789ABCDEF0123", 40,
 				false, &how) < 0, "exactly otherwise");
-	/* two tokens: the first decoy wins, wherever each is */
-	CHECK(engine_find_decoy(e, (const unsigned char *)NETRC " " TOKEN, strlen(NETRC TOKEN) + 1, false,
-				&how) == 0, "the lowest decoy index");
 	CHECK(engine_decoy(e, 2, &where) && !strcmp(where, "$GITHUB_TOKEN"), "decoy 2");
 	end(e);
 }
@@ -334,7 +331,7 @@ int main(void)
 {
 	if (!fixture_begin("reached"))
 		return 1;
-	test_tokscan();
+	test_token_forms();
 	test_files_reached();
 	test_path_only();
 	test_exec_reached();
