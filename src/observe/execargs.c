@@ -90,6 +90,18 @@ static size_t split(struct execargs *x, char *b, size_t n, size_t at)
 	return at;
 }
 
+/* A slot's exec has come or its thread is gone: free for another; a large
+ * buffer goes back (a big area is rare, and slots are many). */
+static void slot_release(struct xargs_slot *s)
+{
+	s->htid = 0;
+	if (s->cap > XARGS_KEEP) {
+		free(s->buf);
+		s->buf = NULL;
+		s->cap = 0;
+	}
+}
+
 void execargs_join(struct execargs *x, const struct ev_record *r, const uint8_t *head, size_t len,
 		   struct trace_event *ev)
 {
@@ -97,6 +109,16 @@ void execargs_join(struct execargs *x, const struct ev_record *r, const uint8_t 
 	uint64_t total = len, argvlen = len, have = len, claimed = len;
 	bool whole = !(r->flags & EVF_ARGS_LOST);
 	size_t at;
+
+	if (x->shrink) {
+		/* the last exec's area was large: its strings are not needed now */
+		free(x->area);
+		free(x->ptrs);
+		x->area = NULL;
+		x->ptrs = NULL;
+		x->area_cap = x->ptrs_cap = 0;
+		x->shrink = false;
+	}
 
 	if (r->flags & EVF_ARGS_MORE) {
 		total = r->args[1];
@@ -131,7 +153,11 @@ void execargs_join(struct execargs *x, const struct ev_record *r, const uint8_t 
 	ev->env = whole ? x->ptrs + at : NULL;
 	ev->script = r->flags & EVF_SCRIPT;
 	if (s)
-		s->htid = 0;
+		slot_release(s);
+	if (x->area_cap > XARGS_KEEP) {
+		/* the strings stay valid until the next call: freed then */
+		x->shrink = true;
+	}
 }
 
 void execargs_drop(struct execargs *x, uint32_t htid)
@@ -139,7 +165,7 @@ void execargs_drop(struct execargs *x, uint32_t htid)
 	struct xargs_slot *s = slot_of(x, htid);
 
 	if (s)
-		s->htid = 0;
+		slot_release(s);
 }
 
 void execargs_free(struct execargs *x)

@@ -14,6 +14,7 @@
 
 #define XARGS_SLOTS 64              /* threads between pieces and exec record at once */
 #define XARGS_MAX   (8u << 20)      /* an area larger than this is not an exec's */
+#define XARGS_KEEP  (256u << 10)    /* buffers larger than this are freed after use */
 
 struct ev_record;
 struct trace_event;
@@ -35,6 +36,7 @@ struct execargs {
 	size_t area_cap;
 	const char **ptrs;              /* argv pointers, NULL, environment pointers, NULL */
 	size_t ptrs_cap;
+	bool shrink;                    /* area and ptrs are large: free them at the next join */
 };
 
 /* One EV_ARGS record (already checked: the record's size covers data_len).
