@@ -493,11 +493,18 @@ def _chown_tree(root, user):
             os.lchown(os.path.join(dirpath, n), user.uid, user.gid)
 
 
+_BASES = {}
+
+
 @pytest.fixture(scope="session")
 def attack_bases(session_dir, test_user):
     """Base venvs made once per session, copied for each case: `pep517`
     has `wheel` (pip builds through PEP 517 hooks) and the innocent
-    pjvictim package; `legacy` has no `wheel` (pip runs `setup.py install`)."""
+    pjvictim package; `legacy` has no `wheel` (pip runs `setup.py install`).
+    Other test files import this fixture, and pytest then holds one per
+    file: the venvs are made by the first and shared (_BASES)."""
+    if session_dir in _BASES:
+        return _BASES[session_dir]
     root = os.path.join(session_dir, "attack-bases")
     os.mkdir(root, 0o755)
     victim_dir = os.path.join(root, "victim")
@@ -515,6 +522,7 @@ def attack_bases(session_dir, test_user):
                                                 "PYTHONDONTWRITEBYTECODE": "1"})
         _chown_tree(venv, test_user)
         bases[kind] = venv
+    _BASES[session_dir] = bases
     return bases
 
 

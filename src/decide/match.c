@@ -5,15 +5,18 @@
  *   open (write/create/trunc), unlink, rmdir, mkdir, rename, link, symlink,
  *   chmod, chown, truncate, mknod -> write rules; decoy files
  *   exec (done, or failed)      -> exec rules of the role that called exec;
- *                                  decoy tokens in argv
+ *                                  decoy tokens in argv and the environment
  *   connect, send (to an address), bind -> network rules
  *   seccomp_refused             -> dangerous kinds always; probes when the
  *                                  profile says so; a 32-bit call always
  *   exit by SIGSYS              -> non-native ABI, always
- * A path a "deny" pattern names is a violation whatever the call returned
- * (the attempt is the evidence).  A path that no pattern names, under
- * "default": "deny", is one unless the call failed with ENOENT/ENOTDIR
- * (a search along a path list: nothing was there). */
+ * Files are judged on the file the kernel reached (reached_file(); a
+ * path-only call's name through links.c), not on the name used: a path a
+ * "deny" pattern names, either way, is a violation whatever the call
+ * returned (the attempt is the evidence); an "allow" pattern must name the
+ * file reached.  A path that no pattern names, under "default": "deny", is
+ * one unless the call failed with ENOENT/ENOTDIR (a search along a path
+ * list: nothing was there). */
 #include "decide/engine_priv.h"
 #include "decide/profile_priv.h"
 
