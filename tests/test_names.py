@@ -20,7 +20,6 @@ import subprocess
 
 import pytest
 
-from test_attacks import attack_bases  # noqa: F401 (a fixture)
 from test_trustline import SETUPTOOLS_PYPROJECT, assert_caught, assert_installed_clean, install, setup_py  # noqa: F401
 
 MESON = "/usr/bin/meson"

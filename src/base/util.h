@@ -22,6 +22,15 @@ enum {
 	EXIT_NOT_FOUND        = 127,
 };
 
+/* pipjail's own directory in every jail (root's, on the jail's /run tmpfs):
+ * the preload library, the anchors of trust (src/run/anchors.c), pip's
+ * cache.  The jail creates it, the supervisor fills it, the engine knows
+ * its files as pipjail's own. */
+#define JAIL_RUN_DIR     "/run/pipjail"
+#define JAIL_PRELOAD     JAIL_RUN_DIR "/preload.so"
+#define JAIL_ANCHORS     JAIL_RUN_DIR "/anchors"
+#define JAIL_PIP_CACHE   JAIL_RUN_DIR "/pip-cache"
+
 /* Print "pipjail: <message>" to stderr. */
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same, with ": <strerror(errno)>" appended. */

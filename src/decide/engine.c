@@ -48,6 +48,7 @@ void engine_free(struct engine *e)
 	free(e->trace_path);
 	free(e->home);
 	free(e->trace_env);
+	unix_trees_free(e);
 	free(e);
 }
 

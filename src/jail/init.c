@@ -146,12 +146,13 @@ static void attach_terminal(const struct jail_config *cfg)
 /* Writable trees for Landlock: the writable binds, the jail's own tmpfs. */
 static const char **writable_paths(const struct jail_config *cfg, unsigned int *n)
 {
-	const char **v = xcalloc(cfg->n_binds + 4, sizeof(char *));
+	const char **v = xcalloc(cfg->n_binds + 5, sizeof(char *));
 
 	*n = 0;
 	v[(*n)++] = "/tmp";
 	v[(*n)++] = "/dev/shm";
 	v[(*n)++] = cfg->user.home;
+	v[(*n)++] = JAIL_PIP_CACHE;   /* pip's: the preload library's layer leaves it out */
 	/* The staged target (an overlay: writes land in the stage). */
 	if (cfg->stage_target)
 		v[(*n)++] = cfg->stage_target;
@@ -184,12 +185,46 @@ static int send_listener(int sock, int fd)
 	return rc;
 }
 
+/* The command's environment: the configured one, and what the jail's own
+ * walls need in every process (the preload library, pip's cache outside
+ * the home, PEP 517 builds: a legacy `setup.py install` would have the
+ * build write the environment itself, which the environment guard
+ * refuses); the first command of the jail (the user's own) is marked so
+ * that the preload library leaves it, like the kernel, as it is.  The
+ * variables come last: they win over the user's. */
+static char **command_env(const struct jail_config *cfg, bool first)
+{
+	static const char *const guard[] = {
+		"LD_PRELOAD=" JAIL_PRELOAD, "PIP_CACHE_DIR=" JAIL_PIP_CACHE, "PIP_USE_PEP517=1",
+	};
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (cfg->env && cfg->env[n])
+		n++;
+	env = xcalloc(n + ARRAY_SIZE(guard) + 2, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strcspn(cfg->env[i], "=");
+		bool ours = false;
+
+		for (size_t g = 0; g < ARRAY_SIZE(guard); g++)
+			ours |= !strncmp(cfg->env[i], guard[g], len) && guard[g][len] == '=';
+		if (!ours && strncmp(cfg->env[i], "PIPJAIL_TOP=", 12) != 0)
+			env[k++] = cfg->env[i];
+	}
+	for (size_t g = 0; g < ARRAY_SIZE(guard); g++)
+		env[k++] = (char *)guard[g];
+	if (first)
+		env[k++] = "PIPJAIL_TOP=1";
+	return env;
+}
+
 /* In the child that becomes the command.  Order matters: limits and
  * identity while still privileged, then Landlock (needs no_new_privs, which
  * identity_drop set), then seccomp last, so nothing after it needs a call
  * it refuses. */
 static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg, char **argv,
-						    int err_fd, const sigset_t *oldmask)
+						    bool first, int err_fd, const sigset_t *oldmask)
 {
 	struct landlock_policy lp = {
 		.tcp_connect_port = cfg->net == NET_INDEX ? PIPJAIL_PROXY_PORT : -1,
@@ -222,7 +257,7 @@ static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg
 		signal(forwarded[i], SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
-	environ = cfg->env;
+	environ = command_env(cfg, first);
 	if (limits_apply_memory(&cfg->limits, err, sizeof(err)) < 0)
 		init_fail("limits", err);
 	/* The command's side of init's fork, last step: only stdin, stdout and
@@ -294,7 +329,8 @@ static int supervise(pid_t cmd, int sfd)
 
 /* Run one command to its end, then kill whatever it left behind (a daemon
  * that double-forked and called setsid is still in this pid namespace). */
-static int run_command(const struct jail_config *cfg, char **argv, int sfd, const sigset_t *oldmask)
+static int run_command(const struct jail_config *cfg, char **argv, bool first, int sfd,
+		       const sigset_t *oldmask)
 {
 	int pipefd[2], code;
 	pid_t cmd;
@@ -307,7 +343,7 @@ static int run_command(const struct jail_config *cfg, char **argv, int sfd, cons
 	if (cmd == 0) {
 		close(pipefd[0]);
 		close(sfd);
-		exec_command(cfg, argv, pipefd[1], oldmask);
+		exec_command(cfg, argv, first, pipefd[1], oldmask);
 	}
 	close(pipefd[1]);
 	await_exec(argv, pipefd[0]);
@@ -377,7 +413,7 @@ void jail_init(const struct jail_config *cfg, int ctl)
 
 	/* The first request is the command; its code is the jail's. */
 	for (bool first = true; (argv = read_request(ctl, req, sizeof(req))); first = false) {
-		int c = run_command(cfg, argv, sfd, &oldmask);
+		int c = run_command(cfg, argv, first, sfd, &oldmask);
 
 		free(argv);
 		if (first)

@@ -2,7 +2,8 @@
  * holds it, shared by the supervisor's files (supervisor.c: lifecycle and
  * event loop; policy.c: profile, engine, kills and reports; egress.c: the
  * proxy; install.c: the staged install and the import check; sink.c: the
- * analyze sinkhole; pty.c: the command's pseudo-terminal).  Everything here runs on the supervisor's side. */
+ * analyze sinkhole; pty.c: the command's pseudo-terminal; guard.c: the
+ * guardian).  Everything here runs on the supervisor's side. */
 #ifndef PIPJAIL_RUN_INTERNAL_H
 #define PIPJAIL_RUN_INTERNAL_H
 
@@ -47,6 +48,8 @@ struct run {
 	size_t n_imports, next_import;
 	pid_t init;
 	int init_status;
+	pid_t guard;             /* the guardian (guard.c), -1: none */
+	int guard_fd;            /* its socket */
 	bool timed_out;
 	int interrupts;
 };
@@ -73,6 +76,12 @@ void install_check(struct run *r);
 int install_check_stage(struct stage *s, struct engine *e);          /* after the jail: the RECORD check */
 int install_settle(struct run *r, bool clean);  /* commit (clean) or discard; -1: commit failed */
 
+/* unixsock.c: pathname unix sockets (the kernel guard, or hiding) */
+void unixsock_prepare(struct run *r);       /* after the cgroup, before the header and the clone */
+void unixsock_header(const struct run *r, cJSON *extra);
+int unixsock_attach(struct run *r);         /* monitor loaded, before the command; -1: said why */
+void unixsock_finish(struct run *r);        /* after the jail: counts (-v) */
+
 /* sink.c: the sinkhole of --net sinkhole (src/sinkhole.c); each
  * does nothing in the other net modes */
 void sink_prepare(struct run *r);           /* before clone: the listener socketpair */
@@ -80,6 +89,14 @@ int sink_listen(struct run *r);             /* after clone, before "go"; -1 on f
 void sink_handle(struct run *r, int fd);    /* an fd of the event loop was ready */
 void sink_finish(struct run *r);            /* after the jail: captures into the verdict */
 void sink_free(struct run *r);
+
+/* preload.c: the preload library's bytes (src/preload/) */
+extern const unsigned char pj_preload_so[], pj_preload_so_end[];
+
+/* anchors.c: the anchors of trust and of the environment guard, once the
+ * jail is built and before the command runs: registered in the kernel and
+ * written into the jail with the preload library.  Dies on failure. */
+void anchors_arm(struct run *r);
 
 /* pty.c: the command's pseudo-terminal, when pipjail's stdin, stdout or
  * stderr is a terminal; each does nothing when none is */
@@ -90,6 +107,12 @@ bool pty_resize(struct run *r);             /* SIGWINCH: true when the pty took 
 void pty_release(struct run *r);            /* the jail is being killed: the terminal back now, so that
                                              * pipjail's own lines read right; output still copied */
 void pty_finish(struct run *r);             /* the jail is gone: drain, restore the terminal; idempotent */
+
+/* guard.c: the guardian, which cleans up after a supervisor that died
+ * mid-run (verdict incomplete, nothing committed, nothing left) */
+void guard_start(struct run *r);            /* once the cgroup, the stage and init exist */
+void guard_disarm(struct run *r);           /* the outcome is final: the guardian leaves */
+void guard_done(struct run *r);             /* reap it, at the very end */
 
 /* supervisor.c */
 void run_epoll_add(struct run *r, int fd);

@@ -175,6 +175,10 @@ static void on_ctl(struct run *r)
 
 	if (recv(r->ctl, &code, sizeof(code), MSG_DONTWAIT) != (ssize_t)sizeof(code))
 		return;
+	/* the guardian's test: the supervisor dies with the stage full and
+	 * the jail still standing */
+	if (failpoint("supervisor-crash"))
+		abort();
 	if (r->runs++ == 0) {
 		r->command_code = code;
 		if (r->mon)
@@ -305,6 +309,7 @@ static void write_trace_header(struct run *r)
 		cJSON_AddBoolToObject(b, "writable", cfg->binds[i].writable);
 		cJSON_AddItemToArray(binds, b);
 	}
+	unixsock_header(r, extra);
 	if (trace_write_header(r->trace, &h) < 0)
 		warn_errno("writing the trace header to %s", r->opt->trace_path);
 	cJSON_Delete(extra);
@@ -357,7 +362,8 @@ static void *load_monitor(void *arg)
 {
 	struct monitor_loader *ld = arg;
 	struct monitor_opts mo = { .cgroup_id = ld->r->cg.id, .buffer_mb = (unsigned)ld->r->opt->buffer_mb,
-				   .on_event = engine_on_event, .ctx = ld->r->engine };
+				   .on_event = engine_on_event, .ctx = ld->r->engine,
+				   .unix_guard = ld->r->cfg->unix_guard };
 
 	ld->rc = monitor_load(&ld->r->mon, &mo, ld->err, sizeof(ld->err));
 	if (ld->rc == 0 && failpoint("monitor-load")) {
@@ -475,6 +481,8 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 		return -1;
 	}
 	loader_start(&ld, r);
+	/* in the shadow of the monitor's load; before anything runs in the jail */
+	guard_start(r);
 	built = cgroup_attach_v1(&r->cg, r->init, err, sizeof(err)) == 0 && egress_listen(r) == 0 &&
 		sink_listen(r) == 0 && send(r->ctl, &(char){ JAIL_MSG_BUILD }, 1, 0) == 1 && jail_built(r);
 	*build_ns = now_ns() - t0;
@@ -485,9 +493,10 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 	if (!built && err[0])
 		warnx_("%s", err);
 	/* joined on every path: no thread outlives this function */
-	if (loader_join(&ld) < 0 || !built || start_monitor(r, pidfd, fork_ts) < 0)
+	if (loader_join(&ld) < 0 || !built || start_monitor(r, pidfd, fork_ts) < 0 || unixsock_attach(r) < 0)
 		goto out;
 	*monitor_ns = monitor_load_ns(r->mon);
+	anchors_arm(r);
 	policy_arm_kernel(r);
 	if (send_run(r, r->cfg->argv) < 0)
 		goto out;
@@ -511,7 +520,8 @@ void run_opts_init(struct run_opts *o)
 int jail_run(struct jail_config *cfg, const struct run_opts *opt)
 {
 	struct run r = { .cfg = cfg, .opt = opt, .sfd = -1, .tfd = -1, .epfd = -1, .ctl = -1,
-			 .report_fd = -1, .init_status = -1, .command_code = -1 };
+			 .report_fd = -1, .init_status = -1, .command_code = -1, .guard = -1,
+			 .guard_fd = -1 };
 	char err[512] = "";
 	uint64_t lost = 0;
 	int code = EXIT_PIPJAIL_ERROR;
@@ -533,6 +543,7 @@ int jail_run(struct jail_config *cfg, const struct run_opts *opt)
 		warnx_("%s", err);
 		goto cleanup;
 	}
+	unixsock_prepare(&r);
 	t[2] = now_ns();
 	if (r.trace)
 		write_trace_header(&r);
@@ -562,6 +573,7 @@ cleanup:
 
 		sink_finish(&r);
 		engine_set_outcome(r.engine, &o);
+		unixsock_finish(&r);
 		install_check(&r);
 		code = engine_exit_code(r.engine, code);
 		/* interrupted: the verdict says incomplete, the exit stays 128+N */
@@ -573,6 +585,7 @@ cleanup:
 	} else {
 		install_settle(&r, false);
 	}
+	guard_disarm(&r);  /* the jail is gone, the stage settled, the verdict out */
 	closep(&r.ctl);
 	for (size_t i = 0; i < r.n_imports; i++)
 		free_argv(r.imports[i]);
@@ -583,6 +596,7 @@ cleanup:
 	sink_free(&r);
 	cgroup_destroy(&r.cg);
 	policy_free(&r);
+	guard_done(&r);
 	if (ran) {
 		t[6] = now_ns();
 		/* make bench reads this line: the cost of each phase, in ms. */

@@ -37,10 +37,10 @@ static const struct violation_record *last_rule(const struct engine *e, const ch
 	return v;
 }
 
-/* pip (1001/2) and a build (1002/3) of demo, in SRC. */
-static struct engine *build_engine(void)
+/* pip (1001/2) and a build (1002/3) of demo, in SRC, under profile p. */
+static struct engine *build_engine_with(struct profile *p)
 {
-	struct engine *e = engine_new(load_default(), false);
+	struct engine *e = engine_new(p, false);
 
 	engine_set_command(e, pip_argv + 1);
 	engine_set_home(e, HOME);
@@ -52,6 +52,11 @@ static struct engine *build_engine(void)
 	fork_ev(e, 1001, 2, 1002, 3);
 	exec_ev(e, 1002, 3, "/venv/bin/python3", SRC, hook_argv);
 	return e;
+}
+
+static struct engine *build_engine(void)
+{
+	return build_engine_with(load_default());
 }
 
 static void end(struct engine *e)
@@ -206,9 +211,14 @@ static void exec_with(struct engine *e, const char *path, const char *file, bool
 	engine_event(e, &ev);
 }
 
+/* Program lists are strict's (the default judges what programs do). */
 static void test_exec_reached(void)
 {
-	struct engine *e = build_engine();
+	struct profile *p = load_profile("strict", HOME);
+	struct engine *e;
+
+	profile_set_var(p, "ENV", "/venv");
+	e = build_engine_with(p);
 	static const char *const argv[] = { "gcc", "-c", "x.c", NULL };
 	static const char *const env[] = { "PATH=/usr/bin", "GITHUB_TOKEN=" GHTOK, NULL };
 
