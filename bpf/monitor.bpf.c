@@ -11,7 +11,8 @@
  *                     membership, pid-namespace ids, fd table), path (walks
  *                     in the kernel), capture (copies at entry), fold
  *                     (identical failed lookups), argv (is it pip?), trust
- *                     (roles), rules (the kernel rules)
+ *                     (roles), rules (the kernel rules), execargs (an
+ *                     exec's whole argv and environment, in pieces)
  *
  * Only tp_btf programs (raw tracepoints with BTF): they attach without
  * tracefs and see every syscall ABI.  Scheme:

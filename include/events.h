@@ -14,7 +14,7 @@
 #define EV_STR_MAX      256   /* other strings: memfd name, fstype, symlink target is a path */
 #define EV_ADDR_MAX     128   /* sockaddr bytes (sizeof(struct sockaddr_storage)) */
 #define EV_PAYLOAD_MAX  512   /* first bytes of a message to port 53 (DNS) */
-#define EV_ARGV_MAX     4096  /* exec: bytes of argv (NUL separated) */
+#define EV_ARGV_MAX     4096  /* exec: bytes of argv in the exec record (NUL separated; the rest: EV_ARGS) */
 #define EV_WALK_MAX     4096  /* a path resolved in the kernel (cwd, dirfd, file) */
 #define EV_WALK_DEPTH   64    /* components followed by such a resolution */
 
@@ -31,6 +31,8 @@ enum ev_type {
 	EV_EXEC    = 3,  /* sched_process_exec: a successful execve/execveat */
 	EV_EXIT    = 4,  /* sched_process_exit: a task ended */
 	EV_REPEAT  = 5,  /* `repeat` more calls identical to htid's last EVF_FOLD_BASE record; ts: the last */
+	EV_ARGS    = 6,  /* a piece of an exec's argument and environment area, before its EV_EXEC:
+	                  * args[0] offset in the area, args[1] its size, args[2] of it argv; data: bytes */
 };
 
 /* Variable parts of a record, located by off/len in data[]. */
@@ -64,6 +66,11 @@ enum ev_slot {
 #define EVF_FOLD_BASE   (1u << 13)  /* a failed lookup that later identical ones may be folded into */
 #define EVF_ENV_WRITE   (1u << 14)  /* an untrusted task changed the target environment: killed,
                                      * and the jail poisoned (enforce mode) */
+/* exec: args[1] is the size of the whole argument and environment area,
+ * args[2] of it argv, args[3] the EV_ARGS records sent before this one */
+#define EVF_ARGS_MORE   (1u << 24)  /* exec: the area goes on past SLOT_STR, in EV_ARGS records */
+#define EVF_ARGS_LOST   (1u << 25)  /* exec: some of the area could not be sent */
+#define EVF_SCRIPT      (1u << 26)  /* exec: the kernel ran an interpreter for it (#!, binfmt_misc) */
 
 /* Folding of identical failed lookups (a compiler probing include paths):
  * a thread's consecutive file calls that fail with ENOENT with the same

@@ -1,9 +1,11 @@
 /* pj_exec (tp_btf/sched_process_exec): the exec record (filename as
- * passed, argv, cwd, the exe file and its inode), the end of pipjail's own
+ * passed, argv, cwd, the exe file and its inode; the rest of argv and the
+ * environment before it, helpers/execargs.bpf.h), the end of pipjail's own
  * part for the task (this is the command starting), the role of the
  * program now running (trust), and the denied_exec rule. */
 #pragma once
 
+#include "helpers/execargs.bpf.h"
 #include "helpers/fold.bpf.h"
 #include "helpers/path.bpf.h"
 #include "helpers/rules.bpf.h"
@@ -40,6 +42,7 @@ static __always_inline void exec_names(struct ev_record *r, struct linux_binprm 
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(pj_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
 {
+	struct args_ctx ac = {};
 	struct mm_struct *mm;
 	struct ev_record *r;
 	struct rec_buf *rb;
@@ -50,13 +53,19 @@ int BPF_PROG(pj_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 		return 0;
 	p = bpf_task_storage_get(&pend, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	fold_end(p);
+	mm = BPF_CORE_READ(t, mm);
+	exec_args_send(&ac, mm);
 	rb = rec_begin(EV_EXEC);
 	if (!rb)
 		return 0;
 	r = rec_of(rb);
 	task_ident_current(rb, t, p);
 	r->args[0] = old_pid;
-	mm = BPF_CORE_READ(t, mm);
+	exec_args_mark(r, &ac);
+	/* binfmt_script and binfmt_misc point interp at the interpreter they
+	 * run; it stays the filename for a program run as itself */
+	if (BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename))
+		r->flags |= EVF_SCRIPT;
 	exec_names(r, bprm, mm);
 	rb->walk_mnt = (__u64)BPF_CORE_READ(t, fs, pwd.mnt);
 	rb->walk_dentry = (__u64)BPF_CORE_READ(t, fs, pwd.dentry);

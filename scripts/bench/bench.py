@@ -389,7 +389,8 @@ class Bench:
 
     def bench_storm(self):
         kinds = [("open-hit", 1000000, "open"), ("open-miss", 1000000, "open"),
-                 ("fork", 100000, "fork"), ("connect", 100000, "connect")]
+                 ("fork", 100000, "fork"), ("connect", 100000, "connect"),
+                 ("exec", 20000, "exec")]
         res = {}
         rng = random.Random(3)
         for kind, total, ev in kinds:
@@ -427,8 +428,8 @@ class Bench:
         no namespaces, seccomp or Landlock on either side)."""
         tool = os.path.join(REPO, "build", "bench", "bench_monitor")
         out = {}
-        for kind in ("open-hit", "open-miss"):
-            n = max(1, int(1000000 * STORM_SCALE) // PAIRS)
+        for kind, total in (("open-hit", 1000000), ("open-miss", 1000000), ("exec", 20000)):
+            n = max(1, int(total * STORM_SCALE) // PAIRS)
             env = dict(os.environ, BENCH_BPFSTATS="1")
             r = subprocess.run([tool, self.storm, kind, str(n), str(PAIRS)], env=env,
                                capture_output=True, text=True)
@@ -763,8 +764,10 @@ class Report:
         worst_rss = 0
         total_lost = 0
         open_added = []
-        for kind in ("open-hit", "open-miss", "fork", "connect"):
-            k = s[kind]
+        for kind in ("open-hit", "open-miss", "fork", "connect", "exec"):
+            k = s.get(kind)
+            if not k:
+                continue
             pairs = k["pairs"]
             pl = med([p["plain"]["ns_op"] for p in pairs])
             tr = med([p["traced"]["ns_op"] for p in pairs])
@@ -789,8 +792,18 @@ class Report:
                      f"namespaces)", f"{add / 1000:.2f} us", "", "")
         mon = s.get("monitor") or {}
         mon_lines = []
-        for kind in ("open-hit", "open-miss"):
+        for kind in ("open-hit", "open-miss", "exec"):
             x = mon.get(kind) or {}
+            if kind == "exec" and "added" in x:
+                # fork + exec of /bin/true with a 4 KiB environment: its whole
+                # argv and environment copied, decoded, scanned (no target)
+                self.row("storm", "exec: added per traced exec by the monitor (alone)",
+                         f"{x['added'] / 1000:.2f} us", "", "")
+                mon_lines.append(f"| {kind} | {x['n']} x {PAIRS} | {x['plain']:.0f} | "
+                                 f"{x['traced']:.0f} | {x['added']:.0f} | {x['bpf']:.0f} | "
+                                 f"{x['events']:,} | {x['lost']} |")
+                total_lost += x["lost"]
+                continue
             if "added" not in x:
                 self.row("storm", f"{kind}: added per traced call by the monitor", "n/a",
                          "<= 1.5 us", met(None, f"bench_monitor failed: {x.get('error', '')!r}"))
@@ -818,8 +831,9 @@ class Report:
             f"`{os.path.relpath(self.b.storm, REPO)}` (from tests/bench/bench_storm.c): jail+trace "
             f"is `pipjail --trace FILE -- storm MODE N`; plain is the same program as the same "
             f"user in `{' '.join(NS_ARGS)}` (lo up). ns/op is the storm's own clock around its "
-            f"loop. {PAIRS} pairs per mode, shuffled; the total per side is 1,000,000 opens and "
-            f"100,000 forks and connects, split over the pairs. events/s: trace events over the "
+            f"loop. {PAIRS} pairs per mode, shuffled; the total per side is 1,000,000 opens, "
+            f"100,000 forks and connects and 20,000 execs (of /bin/true with a 4 KiB environment: "
+            f"argv and environment copied whole at every exec), split over the pairs. events/s: trace events over the "
             f"run's duration (summary `duration_s`, start-up included); calls recorded counts "
             f"folded lines (`repeat`) as the calls they stand for. Note for connect: in the "
             f"jail Landlock refuses TCP connect (EACCES) before the TCP stack runs, the plain "

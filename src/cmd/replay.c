@@ -19,8 +19,6 @@
 #include "observe/monitor.h"
 #include "base/base.h"
 
-#define REPLAY_MAX_ARGV 512
-
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -34,9 +32,29 @@ static void usage(FILE *out)
 
 /* ---- a JSON event back into a struct trace_event ------------------------------ */
 
+/* The string arrays of one event (argv, env), grown as needed. */
 struct ev_store {
-	const char *argv[REPLAY_MAX_ARGV + 1];
+	const char **v;
+	size_t cap;
 };
+
+/* The strings of a JSON array into st from index at, NULL-terminated; the
+ * index after the NULL. */
+static size_t str_array(const cJSON *a, struct ev_store *st, size_t at)
+{
+	const cJSON *it;
+	size_t need = at + (size_t)cJSON_GetArraySize(a) + 1;
+
+	if (st->cap < need) {
+		st->cap = need + 64;
+		st->v = xrealloc(st->v, st->cap * sizeof(*st->v));
+	}
+	cJSON_ArrayForEach(it, a)
+		if (cJSON_IsString(it))
+			st->v[at++] = it->valuestring;
+	st->v[at++] = NULL;
+	return at;
+}
 
 static const char *jstr(const cJSON *o, const char *k)
 {
@@ -112,9 +130,10 @@ static int errno_from_name(const char *name)
 static void event_from_json(const cJSON *o, struct trace_event *ev, struct ev_store *st)
 {
 	const cJSON *argv = cJSON_GetObjectItemCaseSensitive(o, "argv"), *args, *it;
+	const cJSON *env = cJSON_GetObjectItemCaseSensitive(o, "env");
 	const char *s;
 	double d;
-	size_t n = 0;
+	size_t at = 0;
 
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = jstr(o, "kind");
@@ -159,15 +178,15 @@ static void event_from_json(const cJSON *o, struct trace_event *ev, struct ev_st
 	ev->addr_from_socket = jbool(o, "addr_from_socket");
 	ev->dns_query = jstr(o, "dns_query");
 	ev->dns_qtype = jstr(o, "dns_qtype");
-	if (cJSON_IsArray(argv)) {
-		cJSON_ArrayForEach(it, argv) {
-			if (n < REPLAY_MAX_ARGV && cJSON_IsString(it))
-				st->argv[n++] = it->valuestring;
-		}
-		st->argv[n] = NULL;
-		ev->argv = st->argv;
-		ev->argv_truncated = jbool(o, "argv_truncated") || cJSON_GetArraySize(argv) > REPLAY_MAX_ARGV;
-	}
+	if (cJSON_IsArray(argv))
+		at = str_array(argv, st, 0);
+	if (cJSON_IsArray(env))
+		str_array(env, st, at);
+	/* (after both: the array may have moved) */
+	ev->argv = cJSON_IsArray(argv) ? st->v : NULL;
+	ev->argv_truncated = jbool(o, "argv_truncated");
+	ev->env = cJSON_IsArray(env) ? st->v + at : NULL;
+	ev->script = jbool(o, "script");
 	ev->thread = jbool(o, "thread");
 	ev->exit_code = jnum(o, "exit_code", &d) ? (int)d : -1;
 	ev->signal = jstr(o, "signal");
@@ -263,15 +282,12 @@ static void unix_from_header(struct engine *e, const cJSON *h)
 
 static void command_from_header(struct engine *e, const cJSON *h)
 {
-	const cJSON *argv = cJSON_GetObjectItemCaseSensitive(h, "argv"), *it;
-	const char *v[REPLAY_MAX_ARGV + 1];
-	size_t n = 0;
+	const cJSON *argv = cJSON_GetObjectItemCaseSensitive(h, "argv");
+	struct ev_store v = { 0 };
 
-	cJSON_ArrayForEach(it, argv)
-		if (n < REPLAY_MAX_ARGV && cJSON_IsString(it))
-			v[n++] = it->valuestring;
-	v[n] = NULL;
-	engine_set_command(e, v);
+	str_array(argv, &v, 0);
+	engine_set_command(e, v.v);
+	free(v.v);
 }
 
 /* ---- the command ---------------------------------------------------------------------- */
@@ -361,6 +377,7 @@ int cmd_replay(int argc, char **argv)
 	char err[1024];
 	int rc, code = EXIT_PIPJAIL_ERROR;
 	bool have_summary = false;
+	struct ev_store st = { 0 };
 
 	cmd_drop_privileges();
 	if (parse_args(argc, argv, &o) < 0)
@@ -429,7 +446,6 @@ int cmd_replay(int argc, char **argv)
 		}
 		if (!strcmp(type, "event")) {
 			struct trace_event ev;
-			struct ev_store st;
 
 			event_from_json(obj, &ev, &st);
 			engine_event(e, &ev);
@@ -477,6 +493,7 @@ int cmd_replay(int argc, char **argv)
 	ci_run_finish(ci, e, (const char *const *)cmd.argv, cmd.cwd, code);
 	report_verdict_line(e, stderr, code);
 out:
+	free(st.v);
 	ci_run_free(ci);
 	cmd_free(&cmd);
 	cJSON_Delete(obj);

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 
 #include "base/base.h"
 
@@ -30,18 +31,23 @@ void engine_free(struct engine *e)
 		return;
 	verdict_free(e);
 	proctree_free(e);
+	links_free(e);
 	engine_compiled_free(e);
 	for (size_t i = 0; i < e->n_decoys; i++) {
 		free(e->decoys[i].where);
 		free(e->decoys[i].path);
 		free(e->decoys[i].token);
+		free(e->decoys[i].env_entry);
 	}
 	free(e->decoys);
+	decoy_scanner_free(e->scanner);
+	envseen_free(e);
 	for (size_t i = 0; e->argv && e->argv[i]; i++)
 		free(e->argv[i]);
 	free(e->argv);
 	free(e->trace_path);
 	free(e->home);
+	free(e->trace_env);
 	unix_trees_free(e);
 	free(e);
 }
@@ -115,10 +121,39 @@ void engine_add_decoy(struct engine *e, const char *where, const char *token)
 		return;
 	e->decoys = xrealloc(e->decoys, (e->n_decoys + 1) * sizeof(*e->decoys));
 	d = &e->decoys[e->n_decoys++];
+	memset(d, 0, sizeof(*d));
 	d->where = xstrdup(where);
 	d->token = xstrdup(token);
-	d->path = NULL;
+	d->env_entry = where[0] == '$' ? xasprintf("%s=%s", where + 1, token) : NULL;
 	decoy_expand(e, d);
+	decoy_scanner_free(e->scanner);
+	e->scanner = NULL;
+	envseen_free(e);  /* clean of the old tokens, maybe not of this one */
+}
+
+void engine_set_decoy_file(struct engine *e, const char *where, uint64_t dev, uint64_t ino)
+{
+	for (size_t i = 0; i < e->n_decoys; i++) {
+		struct edecoy *d = &e->decoys[i];
+		char num[24];
+		cJSON *f;
+
+		if (strcmp(d->where, where) || !d->path)
+			continue;
+		d->dev = dev;
+		d->ino = ino;
+		d->has_ino = true;
+		if (!e->trace)
+			return;
+		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "where", where);
+		snprintf(num, sizeof(num), "%u:%u", major(dev), minor(dev));
+		cJSON_AddStringToObject(f, "dev", num);
+		cJSON_AddNumberToObject(f, "ino", (double)ino);
+		trace_write_note(e->trace, "decoy_file", f);
+		cJSON_Delete(f);
+		return;
+	}
 }
 
 void engine_set_outcome(struct engine *e, const struct engine_outcome *o)
@@ -150,6 +185,27 @@ void engine_annotate(const struct engine *e, struct trace_event *ev)
 	ev->hook = pr->hook;
 }
 
+/* The entries of an exec's environment that its trace line keeps
+ * (match_env_entry_matters): what replay needs to judge it again. */
+static const char *const *trace_env(struct engine *e, const char *const *env)
+{
+	size_t n = 0, k = 0;
+
+	if (!env)
+		return NULL;
+	while (env[n])
+		n++;
+	if (e->trace_env_cap < n + 1) {
+		e->trace_env_cap = n + 1;
+		e->trace_env = xrealloc(e->trace_env, e->trace_env_cap * sizeof(*e->trace_env));
+	}
+	for (size_t i = 0; i < n; i++)
+		if (match_env_entry_matters(e, env[i]))
+			e->trace_env[k++] = env[i];
+	e->trace_env[k] = NULL;
+	return e->trace_env;
+}
+
 void engine_event(struct engine *e, const struct trace_event *ev)
 {
 	struct proc *pr;
@@ -170,6 +226,7 @@ void engine_event(struct engine *e, const struct trace_event *ev)
 	if (!strcmp(kind, "exit") && !ev->thread)
 		verdict_process_exited(e, pr, ev);
 	writers_event(e, ev);
+	links_event(e, ev);
 	pr->events++;
 	if (pr->pkg >= 0)
 		e->pkgs[pr->pkg].events++;
@@ -178,6 +235,7 @@ void engine_event(struct engine *e, const struct trace_event *ev)
 		struct trace_event copy = *ev;
 
 		engine_annotate(e, &copy);
+		copy.env = trace_env(e, ev->env);
 		trace_write_event(e->trace, &copy);
 	}
 	if (e->note_pending) {
@@ -195,6 +253,19 @@ void engine_on_event(const struct trace_event *ev, void *ctx)
 
 void engine_note(struct engine *e, const cJSON *note)
 {
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(note, "kind");
+	const cJSON *where = cJSON_GetObjectItemCaseSensitive(note, "where");
+	const cJSON *dev = cJSON_GetObjectItemCaseSensitive(note, "dev");
+	const cJSON *ino = cJSON_GetObjectItemCaseSensitive(note, "ino");
+	unsigned maj, min;
+
+	if (cJSON_IsString(kind) && !strcmp(kind->valuestring, "decoy_file")) {
+		if (cJSON_IsString(where) && cJSON_IsString(dev) && cJSON_IsNumber(ino) &&
+		    sscanf(dev->valuestring, "%u:%u", &maj, &min) == 2 && ino->valuedouble >= 0)
+			engine_set_decoy_file(e, where->valuestring, makedev(maj, min),
+					      (uint64_t)ino->valuedouble);
+		return;
+	}
 	proctree_apply_note(e, note);
 }
 

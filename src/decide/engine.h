@@ -135,6 +135,10 @@ void engine_set_next_command_role(struct engine *e, enum role role);
 /* The decoys of this run (from the supervisor, or from a trace header).
  * where is "~/.ssh/id_rsa" (a file, ~ is $HOME) or "$GITHUB_TOKEN". */
 void engine_add_decoy(struct engine *e, const char *where, const char *token);
+/* The decoy file where ("~/.netrc") is this inode (as the jail's kernel
+ * sees it): any name that reaches it (a hard link) is the decoy.  Written
+ * to the trace as a "decoy_file" note, which replay reads back. */
+void engine_set_decoy_file(struct engine *e, const char *where, uint64_t dev, uint64_t ino);
 /* The home that ~ means in decoy paths (default: the profile's $HOME). */
 void engine_set_home(struct engine *e, const char *home);
 

@@ -16,6 +16,10 @@ struct proc {
 	char *package, *version, *hook, *srcdir, *exe, *comm, *label;
 	char *prog;               /* the program its last exec named (a #! script's own path) */
 	int pkg;                  /* index in e->pkgs, -1: none (pip and its tools) */
+	/* interp.c: code that is not the system's may have run in it since its
+	 * exec (why) */
+	bool foreign;
+	char *foreign_why;
 	uint64_t events;
 };
 
@@ -57,7 +61,12 @@ struct edecoy {
 	char *where;
 	char *path;               /* expanded file path, NULL for a variable */
 	char *token;
+	char *env_entry;          /* "NAME=token" for a variable: its own place, NULL for a file */
+	uint64_t dev, ino;        /* the file, as the kernel knows it (has_ino) */
+	bool has_ino;
 };
+
+
 
 /* Who last wrote a path (engine_writer_of): a chained hash table on the
  * path, its entries also on a list from the oldest to the newest write, so
@@ -86,6 +95,8 @@ struct engine {
 
 	struct edecoy *decoys;
 	size_t n_decoys;
+	struct decoy_scanner *scanner;  /* match.c: every form of the decoys; dropped when one is added */
+	struct envseen *envseen;        /* envseen.c: environment entries known clean (same) */
 
 	enum engine_unix_mode unix_mode;  /* engine_set_unix_trees (match.c) */
 	struct engine_unix_tree *unix_trees;
@@ -109,6 +120,10 @@ struct engine {
 	size_t writers_max;       /* ENGINE_WRITERS_MAX; tests lower it */
 	uint64_t writers_evicted;
 
+	struct link **links;      /* links.c: the symlinks the run created */
+	size_t links_n, links_count;
+	bool links_full;
+
 	struct violation_record *viols;
 	size_t n_viols;
 	size_t n_baselined;       /* of them, accepted by the baseline */
@@ -122,6 +137,8 @@ struct engine {
 	bool killed, jail_killed;
 
 	struct trace_writer *trace;
+	const char **trace_env;   /* the environment entries an exec's trace line keeps */
+	size_t trace_env_cap;
 	char **argv;
 
 	struct engine_outcome out;
@@ -158,11 +175,41 @@ void pkg_add_hook(struct pkg *k, const char *hook);
 void writers_event(struct engine *e, const struct trace_event *ev);
 void writers_free(struct engine *e);
 
+/* interp.c: meson's exception to the ~/.netrc decoy, tied to the code
+ * that ran in the process. */
+bool interp_env_loads_code(const char *entry);
+/* A successful exec of pr (ev): its environment decides where it starts. */
+void interp_exec(struct proc *pr, const struct trace_event *ev);
+/* pr opened ev's file for reading (reached: reached_file()). */
+void interp_read(struct proc *pr, const struct trace_event *ev, const char *reached);
+/* May pr (judged as role) touch the decoy file where?  pip its ~/.netrc,
+ * meson (is_read) while the exception holds. */
+bool interp_may_read_decoy(const char *where, const struct proc *pr, enum role role, bool is_read);
+/* Why meson's exception does not hold for pr (NULL: pr is not meson, or it holds). */
+const char *interp_why_not(const struct proc *pr, const char *where);
+
+/* links.c: the symlinks the run created (from its events), and a path-only
+ * call's name resolved through them and /proc/self/root: the resolved
+ * name in out, or NULL when it is the name as written. */
+void links_event(struct engine *e, const struct trace_event *ev);
+const char *links_resolve(struct engine *e, const char *name, char *out, size_t len);
+void links_free(struct engine *e);
+
+/* envseen.c: environment entries known to carry no decoy token (compared
+ * whole), so that an inherited environment is scanned once. */
+bool envseen_clean(const struct engine *e, const char *entry);
+void envseen_add(struct engine *e, const char *entry);
+void envseen_free(struct engine *e);
+
 /* match.c */
 /* Judge ev; role is the role whose rules apply (for an exec: the caller's,
  * before the exec re-classified the process). */
 void match_event(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role);
 int engine_compile(struct engine *e);
+/* An exec's environment entry the trace keeps: one that carries a decoy
+ * token (but a decoy variable's own), or that makes an interpreter load
+ * code (interp.c).  The rest is left out: every exec has the same. */
+bool match_env_entry_matters(struct engine *e, const char *entry);
 void engine_compiled_free(struct engine *e);
 
 /* verdict.c */

@@ -5,20 +5,24 @@
  *   open (write/create/trunc), unlink, rmdir, mkdir, rename, link, symlink,
  *   chmod, chown, truncate, mknod -> write rules; decoy files
  *   exec (done, or failed)      -> exec rules of the role that called exec;
- *                                  decoy tokens in argv
+ *                                  decoy tokens in argv and the environment
  *   connect, send (to an address), bind -> network rules (a unix socket of
  *                                  the jail's own is none: engine_set_unix_trees)
  *   seccomp_refused             -> dangerous kinds always; probes when the
  *                                  profile says so; a 32-bit call always
  *   exit by SIGSYS              -> non-native ABI, always
- * A path a "deny" pattern names is a violation whatever the call returned
- * (the attempt is the evidence).  A path that no pattern names, under
- * "default": "deny", is one unless the call failed with ENOENT/ENOTDIR
- * (a search along a path list: nothing was there). */
+ * Files are judged on the file the kernel reached (reached_file(); a
+ * path-only call's name through links.c), not on the name used: a path a
+ * "deny" pattern names, either way, is a violation whatever the call
+ * returned (the attempt is the evidence); an "allow" pattern must name the
+ * file reached.  A path that no pattern names, under "default": "deny", is
+ * one unless the call failed with ENOENT/ENOTDIR (a search along a path
+ * list: nothing was there). */
 #include "decide/engine_priv.h"
 #include "decide/profile_priv.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -262,18 +266,24 @@ static void add(struct engine *e, struct proc *pr, const struct trace_event *ev,
 	verdict_add(e, pr, &v);
 }
 
-/* Judge a path against read/write/exec rules.  Returns true when it broke one. */
+/* Judge a file against read/write rules.  Returns true when it broke one.
+ * name is the path as the process wrote it (made absolute), reached the
+ * file the call actually reached (reached_file(): NULL when none): a deny
+ * pattern matching either is a violation (the attempt is the evidence); an
+ * allow pattern must name the file reached, so that another name for a
+ * file (/proc/self/root/..., a symlink, a bind) allows nothing. */
 static bool judge(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role,
 		  struct crules *cr, const char *what, const char *rule, const char *kind,
-		  const char *path, const char *file, const char *evidence)
+		  const char *name, const char *reached, const char *evidence)
 {
 	struct cpat *c;
 	char detail[1024];
 	int er = ev_errno(ev);
+	bool allowed;
 
-	if (!cr->src || !path)
+	if (!cr->src || !(name || reached))
 		return false;
-	c = match_list(e, &cr->deny, pr->srcdir, path, file);
+	c = match_list(e, &cr->deny, pr->srcdir, name, reached);
 	if (c) {
 		rule_text(detail, sizeof(detail), role, what, c);
 		add(e, pr, ev, role, rule, kind, evidence, detail, c->src->file, NULL);
@@ -281,11 +291,13 @@ static bool judge(struct engine *e, struct proc *pr, const struct trace_event *e
 	}
 	if (cr->src->dflt != RULE_DENY)
 		return false;
-	/* Allowed by the name used, never by where it leads: the interpreter
-	 * of a #! script (an exec's file) is allowed, the script may not be. */
-	if (match_list(e, &cr->allow, pr->srcdir, path, NULL))
+	/* A kernel walk cut short (a tree deeper than the walk goes) is only a
+	 * tail of the path: the name must then be allowed as well. */
+	allowed = match_list(e, &cr->allow, pr->srcdir, reached ? reached : name, NULL) &&
+		  (!reached || !ev->truncated || !name || match_list(e, &cr->allow, pr->srcdir, name, NULL));
+	if (allowed)
 		return false;
-	if (er == ENOENT || er == ENOTDIR || (!strcmp(what, "exec") && er == EACCES))
+	if (er == ENOENT || er == ENOTDIR)
 		return false;
 	snprintf(detail, sizeof(detail), "roles.%s.%s: not named by any allow pattern and %s is \"deny\"",
 		 role_name(role), what, cr->src->dflt_origin ? cr->src->dflt_origin : "the default");
@@ -293,68 +305,91 @@ static bool judge(struct engine *e, struct proc *pr, const struct trace_event *e
 	return true;
 }
 
-/* ---- decoys ------------------------------------------------------------------------ */
+/* ---- the file reached ------------------------------------------------------------ */
 
-static const struct edecoy *decoy_file(const struct engine *e, const char *path)
+/* The file a call reached, as the kernel resolved it: the path of the
+ * opened struct file (or the fd's, or the program run), walked in the
+ * kernel from the task's root after the kernel's own lookup followed every
+ * symlink, "..", /proc/self/root and bind mount.  Nothing the process
+ * wrote enters it, so another name for a file is the same file here.  NULL
+ * when there is none (a path-only call, a failed open) or it has no path
+ * (pipe:[N], memfd:..., a socket; "(unreachable)/..." outside the task's
+ * root).  The process's own /proc/PID is /proc/self, as the rules name it. */
+static const char *reached_file(const struct trace_event *ev, char *buf, size_t len)
 {
-	if (!path)
+	const char *f = ev->file;
+	char own[32];
+	int n;
+
+	if (!f || f[0] != '/')
 		return NULL;
-	for (size_t i = 0; i < e->n_decoys; i++)
-		if (e->decoys[i].path && !strcmp(e->decoys[i].path, path))
-			return &e->decoys[i];
-	return NULL;
+	n = snprintf(own, sizeof(own), "/proc/%u", ev->pid);
+	if (ev->pid && !strncmp(f, own, (size_t)n) && (f[n] == '/' || !f[n])) {
+		snprintf(buf, len, "/proc/self%s", f + n);
+		return buf;
+	}
+	return f;
 }
 
-/* DNS names are case-insensitive (a resolver may change the case); argv and
- * paths are compared exactly. */
-static const struct edecoy *decoy_token_in(const struct engine *e, const char *s, bool nocase)
+/* ---- decoys ------------------------------------------------------------------------ */
+
+/* The decoy a file is: by the name used, by the file reached, or by its
+ * inode (a hard link: the decoys live on the jail's own tmpfs). */
+static const struct edecoy *decoy_file(const struct engine *e, const char *path, const struct trace_event *ev)
 {
-	size_t n;
-
-	if (!s)
-		return NULL;
-	n = strlen(s);
 	for (size_t i = 0; i < e->n_decoys; i++) {
-		const char *t = e->decoys[i].token;
+		const struct edecoy *d = &e->decoys[i];
 
-		if (!t[0] || strlen(t) > n)
-			continue;
-		if (nocase ? strcasestr(s, t) != NULL : memmem(s, n, t, strlen(t)) != NULL)
-			return &e->decoys[i];
+		if (path && d->path && !strcmp(d->path, path))
+			return d;
+		if (!path && ev && ev->file_valid && d->has_ino && d->dev == ev->dev && d->ino == ev->ino)
+			return d;
 	}
 	return NULL;
 }
 
-/* ~/.netrc is read by the programs that download for a living: pip for an
- * index's password, and Debian's meson, which loads it at every `meson
- * setup` (its wrap resolver) — only the system's own /usr/bin/meson, by the
- * path the process ran, not a script that calls itself meson.  Its token
- * leaving the jail is still caught like any other. */
-static bool pip_own_file(const struct edecoy *d, const struct proc *pr, enum role role)
+/* DNS names are case-insensitive (a resolver may change the case); argv and
+ * paths are compared exactly.  *at: where its plain form starts, else 0. */
+static const struct edecoy *decoy_token_in(struct engine *e, const char *s, bool nocase, size_t *at)
 {
-	if (strcmp(d->where, "~/.netrc") != 0)
-		return false;
-	if (role == ROLE_PIP && pr->info.role == ROLE_PIP)
-		return true;
-	return pr->prog && !strcmp(pr->prog, "/usr/bin/meson");
+	int i;
+
+	if (!s)
+		return NULL;
+	if (!e->scanner)
+		e->scanner = engine_decoy_scanner(e);
+	i = decoy_scanner_find(e->scanner, (const unsigned char *)s, strlen(s), nocase, NULL);
+	if (i < 0)
+		return NULL;
+	if (at) {
+		const char *p = strstr(s, e->decoys[i].token);
+
+		*at = p ? (size_t)(p - s) : 0;
+	}
+	return &e->decoys[i];
 }
 
+/* res, res2: the names resolved (links_resolve), NULL when as written. */
 static bool check_decoy_files(struct engine *e, struct proc *pr, const struct trace_event *ev,
-			      enum role role, bool is_read)
+			      enum role role, bool is_read, const char *res, const char *res2)
 {
-	const char *cands[] = { ev->abs, ev->file, ev->abs2 };
+	const char *cands[] = { ev->abs, ev->file, ev->abs2, res, res2, NULL };
 
 	for (size_t i = 0; i < ARRAY_SIZE(cands); i++) {
-		const struct edecoy *d = decoy_file(e, cands[i]);
+		const struct edecoy *d = decoy_file(e, cands[i], i == ARRAY_SIZE(cands) - 1 ? ev : NULL);
 		char evidence[1200], detail[256];
 
-		if (!d || pip_own_file(d, pr, role))
+		const char *why;
+
+		if (!d || interp_may_read_decoy(d->where, pr, role, is_read))
 			continue;
 		snprintf(evidence, sizeof(evidence), "%s %s%s%s", ev->syscall ? ev->syscall : ev->kind,
 			 ev->abs ? ev->abs : "?", ev->file && ev->abs && strcmp(ev->file, ev->abs) ?
 			 " → " : "", ev->file && ev->abs && strcmp(ev->file, ev->abs) ? ev->file : "");
+		why = interp_why_not(pr, d->where);
 		snprintf(detail, sizeof(detail), "%s is a decoy secret: no install step has a reason to "
-			 "touch it", d->where);
+			 "touch it%s%s%s", d->where, why ? " (meson's exception does not hold: " : "",
+			 why ? why : "", why ? ")" : "");
 		add(e, pr, ev, role, is_read ? "decoy-read" : "decoy-access", "file", evidence, detail,
 		    NULL, d->where);
 		return true;
@@ -362,15 +397,55 @@ static bool check_decoy_files(struct engine *e, struct proc *pr, const struct tr
 	return false;
 }
 
+/* An environment entry exactly as pipjail set it for a decoy variable. */
+static bool own_env_entry(const struct engine *e, const char *s)
+{
+	for (size_t i = 0; i < e->n_decoys; i++)
+		if (e->decoys[i].env_entry && !strcmp(e->decoys[i].env_entry, s))
+			return true;
+	return false;
+}
+
+/* Does an exec's environment entry carry a decoy token (but a decoy
+ * variable's own entry)?  Entries found clean are remembered (envseen.c):
+ * most of every exec's environment is its parent's. */
+static const struct edecoy *env_token(struct engine *e, const char *entry, size_t *at)
+{
+	const struct edecoy *d;
+
+	if (envseen_clean(e, entry))
+		return NULL;
+	d = decoy_token_in(e, entry, false, at);
+	if (d && !own_env_entry(e, entry))
+		return d;
+	envseen_add(e, entry);
+	return NULL;
+}
+
+bool match_env_entry_matters(struct engine *e, const char *entry)
+{
+	return interp_env_loads_code(entry) || env_token(e, entry, NULL);
+}
+
+/* text with the token found at `at` in view: up to 1000 bytes around it. */
+static void token_window(char *out, size_t len, const char *text, size_t at)
+{
+	size_t n = strlen(text), from = at > 400 ? at - 400 : 0;
+
+	snprintf(out, len, "%s%.900s%s", from ? "..." : "", text + from, n - from > 900 ? "..." : "");
+}
+
 static void check_tokens(struct engine *e, struct proc *pr, const struct trace_event *ev,
 			 enum role role, const char *where, const char *text)
 {
-	const struct edecoy *d = decoy_token_in(e, text, where[0] == 'D');
-	char detail[256], evidence[1200];
+	size_t at = 0;
+	const struct edecoy *d = decoy_token_in(e, text, where[0] == 'D', &at);
+	char detail[256], evidence[1200], shown[1000];
 
 	if (!d)
 		return;
-	snprintf(evidence, sizeof(evidence), "%s: %.1000s", where, text);
+	token_window(shown, sizeof(shown), text, at);
+	snprintf(evidence, sizeof(evidence), "%s: %s", where, shown);
 	snprintf(detail, sizeof(detail), "the value of the decoy %s left in %s", d->where, where);
 	add(e, pr, ev, role, "decoy-token", where[0] == 'D' ? "network" : "exec", evidence, detail,
 	    NULL, d->where);
@@ -394,11 +469,22 @@ static void argv_text(const struct trace_event *ev, char *out, size_t len)
 		snprintf(out, len, "%s", ev->abs ? ev->abs : ev->path ? ev->path : "?");
 }
 
+/* /proc/self/fd/N and the like name a descriptor, not a file. */
+static bool is_fd_name(const char *p)
+{
+	return !strncmp(p, "/proc/self/fd/", 14) || !strncmp(p, "/proc/thread-self/fd/", 21) ||
+	       !strncmp(p, "/dev/fd/", 8);
+}
+
 static void on_file(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role)
 {
-	const char *k = ev->kind, *path = ev->abs, *file = ev->file;
+	const char *k = ev->kind, *name = ev->abs, *shown;
 	bool is_open = !strcmp(k, "open"), is_write = !is_open;
-	char evidence[1200];
+	char evidence[1200], rbuf[PATH_MAX + 32], lbuf[PATH_MAX * 2], lbuf2[PATH_MAX * 2];
+	const char *reached = reached_file(ev, rbuf, sizeof(rbuf));
+	/* a path-only call (no file reached): its name as the jail resolves it */
+	const char *res = !reached && ev->abs ? links_resolve(e, ev->abs, lbuf, sizeof(lbuf)) : NULL;
+	const char *res2 = ev->abs2 ? links_resolve(e, ev->abs2, lbuf2, sizeof(lbuf2)) : NULL;
 	struct crole *cr = &e->roles[role];
 
 	if (is_open) {
@@ -408,52 +494,130 @@ static void on_file(struct engine *e, struct proc *pr, const struct trace_event 
 			return;
 		is_write = ob & (TOB_WRITES | TOB_TMPFILE);
 	}
-	if (check_decoy_files(e, pr, ev, role, is_open && !is_write))
+	if (check_decoy_files(e, pr, ev, role, is_open && !is_write, res, res2))
 		return;
-	if (!path)
-		path = file;  /* fd-based calls: the file behind the fd */
+	if (res)
+		reached = res;
 	/* pipjail's own files, which the loader of every process reads */
-	if (!is_write && path && (!strcmp(path, JAIL_PRELOAD) || !strcmp(path, JAIL_ANCHORS)))
+	if (!is_write && (reached || name) && (!strcmp(reached ? reached : name, JAIL_PRELOAD) ||
+						!strcmp(reached ? reached : name, JAIL_ANCHORS)))
 		return;
-	/* /proc/self/fd/N names the file behind a descriptor (glibc's
-	 * fchmodat(AT_SYMLINK_NOFOLLOW) goes through it): judge that file.
-	 * When the monitor could not tell which file it is, the descriptor's
-	 * own open was judged already. */
-	if (path && (!strncmp(path, "/proc/self/fd/", 14) || !strncmp(path, "/proc/thread-self/fd/", 21) ||
-		     !strncmp(path, "/dev/fd/", 8)))
-		path = file && strcmp(file, path) ? file : NULL;
-	if (!path)
+	if (is_open && !is_write)
+		interp_read(pr, ev, reached);
+	/* /proc/self/fd/N (glibc's fchmodat(AT_SYMLINK_NOFOLLOW) goes through
+	 * it): only the file behind the descriptor counts.  When the monitor
+	 * could not tell which file it is, the descriptor's own open was
+	 * judged already. */
+	if (name && is_fd_name(name))
+		name = NULL;
+	shown = name ? name : reached;
+	if (!shown)
 		return;
 	if (ev->abs2 && (!strcmp(k, "rename") || !strcmp(k, "link"))) {
 		snprintf(evidence, sizeof(evidence), "%s %s → %s", ev->syscall ? ev->syscall : k,
-			 path, ev->abs2);
+			 shown, ev->abs2);
 		if (!strcmp(k, "rename") &&
-		    judge(e, pr, ev, role, &cr->write, "write", "file-write", "file", path, NULL, evidence))
+		    judge(e, pr, ev, role, &cr->write, "write", "file-write", "file", name, reached, evidence))
 			return;
-		judge(e, pr, ev, role, &cr->write, "write", "file-write", "file", ev->abs2, NULL, evidence);
+		judge(e, pr, ev, role, &cr->write, "write", "file-write", "file", ev->abs2, res2, evidence);
 		return;
 	}
-	if (file && ev->abs && strcmp(file, ev->abs))
+	if (name && reached && strcmp(name, reached))
 		snprintf(evidence, sizeof(evidence), "%s %s (→ %s)%s%s", ev->syscall ? ev->syscall : k,
-			 path, file, ev->flags ? " " : "", ev->flags ? ev->flags : "");
+			 name, reached, ev->flags ? " " : "", ev->flags ? ev->flags : "");
 	else
-		snprintf(evidence, sizeof(evidence), "%s %s%s%s", ev->syscall ? ev->syscall : k, path,
+		snprintf(evidence, sizeof(evidence), "%s %s%s%s", ev->syscall ? ev->syscall : k, shown,
 			 ev->flags ? " " : "", ev->flags ? ev->flags : "");
 	/* pip's own temporary files are pip's: a write there that the Landlock
 	 * layer of a process that is not pip refused (the profile's $BUILD
 	 * names only the trees a build may write) is an attempt on pip's build
 	 * environments, downloads or another package's tree. */
-	if (is_write && role != ROLE_PIP && ev_errno(ev) == EACCES && path_is_under(path, JAIL_PIP_TMP))
+	if (is_write && role != ROLE_PIP && ev_errno(ev) == EACCES && shown &&
+	    path_is_under(shown, JAIL_PIP_TMP))
 		add(e, pr, ev, role, "file-write", "file", evidence,
 		    "pip's temporary files: a process that is not pip may write only its own build tree "
 		    "and its hook's output directories there", NULL, NULL);
 	else if (is_write)
-		judge(e, pr, ev, role, &cr->write, "write", "file-write", "file", path,
-		      file != path ? file : NULL, evidence);
+		judge(e, pr, ev, role, &cr->write, "write", "file-write", "file", name, reached, evidence);
 	else
-		judge(e, pr, ev, role, &cr->read, "read", "file-read", "file", path,
-		      file != path ? file : NULL, evidence);
-	check_tokens(e, pr, ev, role, "a path", path);
+		judge(e, pr, ev, role, &cr->read, "read", "file-read", "file", name, reached, evidence);
+	check_tokens(e, pr, ev, role, "a path", shown);
+}
+
+/* An exec against the exec rules.  A program that is not a script is
+ * judged by the file the kernel ran (reached: the executable's path walked
+ * in the kernel; exec patterns without '/' match its name): another name
+ * for it (a symlink in /tmp called "gcc") allows nothing.  A #! script is
+ * judged by the name it was started by (the kernel runs its interpreter,
+ * which is what reached is then; the script's own file is not resolved),
+ * and its interpreter must not be denied.  A deny pattern matching the
+ * name or the file is a violation. */
+static void judge_exec(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role,
+		       const char *prog, const char *evidence)
+{
+	struct crules *cr = &e->roles[role].exec;
+	char rbuf[PATH_MAX + 32], detail[1024];
+	const char *reached = reached_file(ev, rbuf, sizeof(rbuf));
+	struct cpat *c = match_list(e, &cr->deny, pr->srcdir, prog, ev->file);
+	int er = ev_errno(ev);
+
+	/* Dedupe by program name: a PATH search tries the same program in
+	 * several directories. */
+	if (c) {
+		rule_text(detail, sizeof(detail), role, "exec", c);
+		add(e, pr, ev, role, "exec", "exec", evidence, detail, c->src->file, base_of(prog));
+		return;
+	}
+	if (!cr->src || cr->src->dflt != RULE_DENY)
+		return;
+	if (match_list(e, &cr->allow, pr->srcdir, ev->script || !reached ? prog : reached, NULL))
+		return;
+	if (er == ENOENT || er == ENOTDIR || er == EACCES)
+		return;
+	snprintf(detail, sizeof(detail), "roles.%s.exec: not named by any allow pattern and %s is \"deny\"%s",
+		 role_name(role), cr->src->dflt_origin ? cr->src->dflt_origin : "the default",
+		 reached && !ev->script && strcmp(reached, prog) ? " (judged on the program run)" : "");
+	add(e, pr, ev, role, "exec", "exec", evidence, detail, cr->src->dflt_file, NULL);
+}
+
+/* Decoy tokens an exec passes on, anywhere in its arguments however long
+ * (the monitor copies the whole argument and environment area at the
+ * exec) and in its environment, except in the decoy variables' own
+ * entries as pipjail set them: a token under another name, or its own
+ * variable changed, counts. */
+static void exec_tokens(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role,
+			const char *prog, const char *args)
+{
+	char evidence[1300], detail[256], shown[1000];
+	const struct edecoy *d = NULL;
+	const char *where = NULL;
+	size_t at = 0;
+
+	for (size_t i = 0; ev->argv && ev->argv[i] && !d; i++) {
+		d = decoy_token_in(e, ev->argv[i], false, &at);
+		if (d) {
+			/* the command line as usual, unless the token is past what it shows */
+			token_window(shown, sizeof(shown), ev->argv[i], at);
+			if (strstr(args, d->token))
+				snprintf(evidence, sizeof(evidence), "exec %s: %s", prog ? prog : "?", args);
+			else
+				snprintf(evidence, sizeof(evidence), "exec %s: argument %zu: %s", prog ? prog : "?",
+					 i, shown);
+			where = "an exec's argv";
+		}
+	}
+	for (size_t i = 0; ev->env && ev->env[i] && !d; i++) {
+		d = env_token(e, ev->env[i], &at);
+		if (d) {
+			token_window(shown, sizeof(shown), ev->env[i], at);
+			snprintf(evidence, sizeof(evidence), "exec %s: environment: %s", prog ? prog : "?", shown);
+			where = "an exec's environment";
+		}
+	}
+	if (!d)
+		return;
+	snprintf(detail, sizeof(detail), "the value of the decoy %s left in %s", d->where, where);
+	add(e, pr, ev, role, "decoy-token", "exec", evidence, detail, NULL, d->where);
 }
 
 static void on_exec(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role)
@@ -474,27 +638,11 @@ static void on_exec(struct engine *e, struct proc *pr, const struct trace_event 
 		add(e, pr, ev, role, "exec", "exec", evidence,
 		    "a program held in memory alone (no file on any disk: a downloaded payload)", NULL,
 		    "memory");
-	else if (prog) {
-		/* Dedupe by program name: a PATH search tries the same program in
-		 * several directories. */
-		struct crules *cr = &e->roles[role].exec;
-		struct cpat *c = match_list(e, &cr->deny, pr->srcdir, prog, ev->file);
-
-		if (c) {
-			char detail[1024];
-
-			rule_text(detail, sizeof(detail), role, "exec", c);
-			add(e, pr, ev, role, "exec", "exec", evidence, detail, c->src->file, base_of(prog));
-		} else {
-			judge(e, pr, ev, role, cr, "exec", "exec", "exec", prog, ev->file, evidence);
-		}
-	}
-	for (size_t i = 0; ev->argv && ev->argv[i]; i++) {
-		if (decoy_token_in(e, ev->argv[i], false)) {
-			check_tokens(e, pr, ev, role, "an exec's argv", args);
-			break;
-		}
-	}
+	else if (prog)
+		judge_exec(e, pr, ev, role, prog, evidence);
+	exec_tokens(e, pr, ev, role, prog, args);
+	if (!ev->has_ret)
+		interp_exec(pr, ev);
 }
 
 /* ---- unix sockets --------------------------------------------------------------- */

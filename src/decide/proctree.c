@@ -53,6 +53,7 @@ static void proc_free(struct proc *pr)
 	free(pr->comm);
 	free(pr->label);
 	free(pr->prog);
+	free(pr->foreign_why);
 	free(pr);
 }
 
@@ -129,6 +130,9 @@ static void inherit(struct engine *e, struct proc *child, const struct proc *par
 	set_str(&child->comm, parent->comm);
 	set_str(&child->label, parent->label);
 	set_str(&child->prog, parent->prog);
+	/* a fork runs the same code */
+	child->foreign = parent->foreign;
+	set_str(&child->foreign_why, parent->foreign_why);
 	child->pkg = parent->pkg;
 	if (child->pkg >= 0 && child->info.role < ROLE_COUNT)
 		e->pkgs[child->pkg].processes[child->info.role]++;

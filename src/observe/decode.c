@@ -574,34 +574,28 @@ static bool decode_syscall(struct decoder *d, const struct ev_record *r, size_t 
 	return true;
 }
 
-/* exec: SLOT_PATH filename, SLOT_STR argv, SLOT_DIR cwd, SLOT_FILE exe */
+/* exec: SLOT_PATH filename, SLOT_STR argv (its first EV_ARGV_MAX bytes: the
+ * rest and the environment came before, in EV_ARGS records), SLOT_DIR
+ * cwd, SLOT_FILE exe */
 static bool decode_exec(struct decoder *d, const struct ev_record *r, size_t size,
 			struct trace_event *ev)
 {
 	const uint8_t *argv;
-	size_t argvlen, n = 0, i = 0;
+	size_t argvlen;
 
 	if (!slot_str(r, size, SLOT_PATH, &ev->path, ev) || !slot_str(r, size, SLOT_DIR, &ev->cwd, ev) ||
 	    !slot_str(r, size, SLOT_FILE, &ev->file, ev) ||
 	    !slot_bytes(r, size, SLOT_STR, &argv, &argvlen))
 		return false;
 	if (argvlen > EV_ARGV_MAX)
-		return false;  /* longer than the kernel sends: argbuf holds EV_ARGV_MAX */
+		return false;  /* longer than the kernel puts in an exec record */
 	/* the program may be a memfd (fexecve): a name, not a path; a cwd is
 	 * always a directory */
 	if (!walked(d, r, SLOT_DIR, &ev->cwd, 0, NULL) || !walked(d, r, SLOT_FILE, &ev->file, 2, &ev->pseudo))
 		return false;
 	ev->kind = "exec";
 	ev->abs = make_abs(d->abs[0], sizeof(d->abs[0]), ev->path, ev->cwd);
-	memcpy(d->argbuf, argv ? (const char *)argv : "", argvlen);
-	d->argbuf[argvlen] = 0;
-	while (i < argvlen && n < ARRAY_SIZE(d->argv) - 1) {
-		d->argv[n++] = d->argbuf + i;
-		i += strlen(d->argbuf + i) + 1;
-	}
-	d->argv[n] = NULL;
-	ev->argv = d->argv;
-	ev->argv_truncated = r->flags & EVF_ARGV_TRUNC;
+	execargs_join(&d->xargs, r, argv, argv ? argvlen : 0, ev);
 	file_fields(r, ev);
 	proc_set_exe(&d->procs, r->hpid, ev->file ? ev->file : ev->pseudo ? ev->pseudo : ev->abs);
 	ev->exe = proc_exe(&d->procs, r->hpid);
@@ -696,8 +690,10 @@ static void deliver(struct decoder *d, const struct ev_record *r, const struct t
 		d->on_event(ev, d->ctx);
 	if (r->type == EV_EXIT && !ev->thread)
 		proc_drop(&d->procs, r->hpid);
-	if (r->type == EV_EXIT)
+	if (r->type == EV_EXIT) {
 		fold_drop(&d->folds, r->htid);
+		execargs_drop(&d->xargs, r->htid);
+	}
 }
 
 int decode_record(void *ctx, void *data, size_t size)
@@ -714,6 +710,12 @@ int decode_record(void *ctx, void *data, size_t size)
 	}
 	if (r->type == EV_REPEAT)
 		return decode_repeat(d, r);
+	if (r->type == EV_ARGS) {
+		/* a piece of the next exec record's argv and environment */
+		if (!execargs_piece(&d->xargs, r))
+			d->bad_records++;
+		return 0;
+	}
 	base_event(d, r, &ev);
 	switch (r->type) {
 	case EV_SYSCALL:
@@ -758,4 +760,5 @@ void decoder_fini(struct decoder *d)
 	}
 	procs_clear(&d->procs);
 	folds_clear(&d->folds);
+	execargs_free(&d->xargs);
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "events.h"
+#include "observe/execargs.h"
 #include "observe/monitor.h"
 #include "observe/proctab.h"
 
@@ -42,8 +43,7 @@ struct decoder {
 	char sig[24];
 	char family[24];
 	char socktype[48];
-	char argbuf[EV_ARGV_MAX + 1];
-	const char *argv[EV_ARGV_MAX + 1];  /* every argument, even all empty ones */
+	struct execargs xargs;        /* exec: argv and environment, joined */
 };
 
 /* The names of the native syscall numbers (name_of), from libseccomp. */

@@ -67,8 +67,11 @@ struct trace_event {
 	const char *dns_qtype;     /* "A", "AAAA", "TXT", or a number */
 
 	/* Processes */
-	const char *const *argv;   /* exec: NULL-terminated */
-	bool argv_truncated;
+	const char *const *argv;   /* exec: NULL-terminated, the whole of it */
+	bool argv_truncated;       /* exec: argv is not whole (a record was lost) */
+	const char *const *env;    /* exec: its environment, NULL-terminated; NULL: not known.
+	                            * The trace keeps only the entries that matter (trace-format.md) */
+	bool script;               /* exec: the kernel ran an interpreter for it (#!, binfmt_misc) */
 	const char *cwd;           /* exec: the working directory */
 	uint32_t child_pid, child_tid, child_hpid, child_htid; /* fork */
 	bool thread;               /* fork: a thread was created; exit: a thread ended */

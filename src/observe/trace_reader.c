@@ -128,6 +128,7 @@ static const struct field_rule event_syscall_rules[] = {
 static const struct field_rule event_optional_rules[] = {
 	{ "path", cJSON_IsString, "a string", true },
 	{ "argv", is_str_array, "an array of strings", true },
+	{ "env", is_str_array, "an array of strings", true },
 };
 
 static const struct field_rule note_rules[] = {

@@ -499,6 +499,10 @@ static void f_event_procs(struct trace_writer *w, const struct trace_event *ev, 
 		f_str_array(w, "argv", ev->argv);
 		f_bool(w, "argv_truncated", ev->argv_truncated);
 	}
+	if (ev->env)
+		f_str_array(w, "env", ev->env);
+	if (ev->script)
+		f_bool(w, "script", true);
 	if (!strcmp(kind, "fork")) {
 		f_u64(w, "child_pid", ev->child_pid);
 		f_u64(w, "child_tid", ev->child_tid);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -161,11 +162,19 @@ void policy_arm_kernel(struct run *r)
 		const char *where = cfg->decoys.items[i].where;
 		autofree char *path = NULL;
 
-		/* ~/.netrc is judged in user space: pip and Debian's meson read it
-		 * (src/match.c), and the kernel cannot tell them apart. */
-		if (strncmp(where, "~/", 2) != 0 || decoys_known || !strcmp(where, "~/.netrc"))
+		struct stat st;
+
+		if (strncmp(where, "~/", 2) != 0)
 			continue;
 		path = xasprintf("/proc/%d/root%s/%s", (int)r->init, cfg->user.home, where + 2);
+		/* The decoy by inode, for the engine: any other name of it (a
+		 * hard link) is the decoy too. */
+		if (stat(path, &st) == 0)
+			engine_set_decoy_file(r->engine, where, st.st_dev, st.st_ino);
+		/* ~/.netrc is judged in user space: pip and Debian's meson read it
+		 * (decide/interp.c), and the kernel cannot tell them apart. */
+		if (decoys_known || !strcmp(where, "~/.netrc"))
+			continue;
 		if (monitor_protect_path(r->mon, path) < 0)
 			warn_errno("marking the decoy %s for the monitor", where);
 	}

@@ -7,6 +7,8 @@
  *   storm open-miss-distinct N   the same with N different missing paths
  *   storm fork N        N x (fork + _exit + waitpid)
  *   storm connect N     N x (socket + connect to 127.0.0.1:1, refused + close)
+ *   storm exec N        N x (fork + execve of /bin/true with a 4 KiB environment + waitpid):
+ *                       what the monitor adds per exec (argv and environment copied)
  *
  * Prints one line: "<mode> <N> ops <total_ns> ns <ns_per_op> ns/op".
  * Only loopback is ever touched.  Standalone: no pipjail code. */
@@ -33,7 +35,7 @@ static unsigned long long mono_ns(void)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: storm open-hit|open-miss|open-miss-distinct|fork|connect N\n");
+	fprintf(stderr, "usage: storm open-hit|open-miss|open-miss-distinct|fork|connect|exec N\n");
 	return 2;
 }
 
@@ -82,7 +84,8 @@ static int open_miss_distinct(unsigned long n)
 	return 0;
 }
 
-static int forks(unsigned long n)
+/* n x (fork, the child runs child() or exits, waitpid) */
+static int forks_running(unsigned long n, void (*child)(void))
 {
 	for (unsigned long i = 0; i < n; i++) {
 		pid_t p = fork();
@@ -92,14 +95,45 @@ static int forks(unsigned long n)
 			fprintf(stderr, "storm: fork: %s\n", strerror(errno));
 			return -1;
 		}
-		if (p == 0)
+		if (p == 0) {
+			if (child)
+				child();
 			_exit(0);
-		if (waitpid(p, &st, 0) != p) {
-			fprintf(stderr, "storm: waitpid: %s\n", strerror(errno));
+		}
+		if (waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st)) {
+			fprintf(stderr, "storm: the child failed\n");
 			return -1;
 		}
 	}
 	return 0;
+}
+
+static int forks(unsigned long n)
+{
+	return forks_running(n, NULL);
+}
+
+/* /bin/true with 64 variables of 64 bytes (a build's environment is a few
+ * KiB: PATH, the compiler variables, pip's and the jail's). */
+static char exec_vars[64][64];
+static char *exec_env[65];
+
+static void exec_true(void)
+{
+	char *argv[] = { "true", NULL };
+
+	execve("/bin/true", argv, exec_env);
+	_exit(127);
+}
+
+static int execs(unsigned long n)
+{
+	for (int i = 0; i < 64; i++) {
+		snprintf(exec_vars[i], sizeof(exec_vars[i]), "STORM_VAR_%02d=%0*d", i, 64 - 14, i);
+		exec_env[i] = exec_vars[i];
+	}
+	exec_env[64] = NULL;
+	return forks_running(n, exec_true);
 }
 
 /* Port 1 on loopback: nothing listens, the kernel answers ECONNREFUSED. */
@@ -149,6 +183,8 @@ int main(int argc, char **argv)
 		r = forks(n);
 	else if (!strcmp(argv[1], "connect"))
 		r = connects(n);
+	else if (!strcmp(argv[1], "exec"))
+		r = execs(n);
 	else
 		return usage();
 	t1 = mono_ns();
