@@ -155,6 +155,14 @@ struct engine {
 
 /* match.c */
 void unix_trees_free(struct engine *e);
+/* The errno a call failed with, 0 when it did not (or has no return). */
+static inline int ev_errno(const struct trace_event *ev)
+{
+	return ev->has_ret && ev->ret < 0 && ev->ret >= -4095 ? (int)-ev->ret : 0;
+}
+/* A unix connect or datagram that reached only the jail's own sockets
+ * (unix_trees.c); *guarded: the unix guard refused it. */
+bool unix_inside(const struct engine *e, const struct trace_event *ev, bool *guarded);
 
 /* proctree.c */
 struct proc *proc_get(struct engine *e, uint32_t hpid);
