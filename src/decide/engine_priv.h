@@ -20,6 +20,11 @@ struct proc {
 	 * exec (why) */
 	bool foreign;
 	char *foreign_why;
+	/* the user's own command when it is not pip (sh -c '...', python3 -m
+	 * venv), and what it runs outside pip and any build: held to pip's
+	 * rules, as the user's own programs (never trust: that is the
+	 * kernel's, which keeps its walls for them) */
+	bool user_cmd;
 	uint64_t events;
 };
 

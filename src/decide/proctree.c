@@ -133,6 +133,7 @@ static void inherit(struct engine *e, struct proc *child, const struct proc *par
 	/* a fork runs the same code */
 	child->foreign = parent->foreign;
 	set_str(&child->foreign_why, parent->foreign_why);
+	child->user_cmd = parent->user_cmd;
 	child->pkg = parent->pkg;
 	if (child->pkg >= 0 && child->info.role < ROLE_COUNT)
 		e->pkgs[child->pkg].processes[child->info.role]++;
@@ -546,8 +547,17 @@ static void on_exec(struct engine *e, struct proc *pr, const struct trace_event 
 		sync_info(pr);
 		return;
 	}
-	if (parent_role == ROLE_NONE || (parent_role == ROLE_PIP && c == CLS_PIP)) {
-		/* The jailed command, or pip running pip (build dependencies). */
+	if (parent_role == ROLE_NONE || (parent_role == ROLE_PIP && (c == CLS_PIP || pr->user_cmd))) {
+		/* The jailed command, pip running pip (build dependencies), or
+		 * what the user's own command that is not pip runs (ls, a venv's
+		 * ensurepip): not package code, which runs only in builds and
+		 * what they and pip start. */
+		/* (by name: this only chooses between two sets of rules for what
+		 * the user typed; trust stays the kernel's) */
+		if (parent_role == ROLE_NONE)
+			pr->user_cmd = !pip_argv_is_pip(ev->argv);
+		else if (c == CLS_PIP || pip_argv_is_pip(ev->argv))
+			pr->user_cmd = false;
 		e->top_seen = true;
 		pr->info.role = ROLE_PIP;
 		set_str(&pr->label, c == CLS_PIP ? "pip" : base_name(prog ? prog : ev->comm));

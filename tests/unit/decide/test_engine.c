@@ -177,6 +177,24 @@ static void test_classify(void)
 	}
 	pi = spawn(e, 2001, 2, 2003, 4, "/usr/bin/git", "/work", git);
 	CHECK(pi && pi->role == ROLE_TOOL && !pi->package, "git under pip is a tool of no package");
+	{
+		/* the user's own command that is not pip: what it runs outside
+		 * pip is the user's (pip's rules), what pip runs stays a tool */
+		struct engine *u = engine_new(load_default(), false);
+		static const char *const sh[] = { "/bin/sh", "-c", "ls /dev; pip install x", NULL };
+		static const char *const ls[] = { "ls", "/dev", NULL };
+		static const char *const pip[] = { "/venv/bin/pip", "install", "x", NULL };
+
+		pi = spawn(u, 3000, 1, 3001, 2, "/bin/sh", "/work", sh);
+		CHECK(pi && pi->role == ROLE_PIP, "the user's command is pip's role");
+		pi = spawn(u, 3001, 2, 3002, 3, "/usr/bin/ls", "/work", ls);
+		CHECK(pi && pi->role == ROLE_PIP, "what the user's command runs is the user's");
+		pi = spawn(u, 3001, 2, 3003, 4, "/venv/bin/pip", "/work", pip);
+		CHECK(pi && pi->role == ROLE_PIP, "pip run by the user's command");
+		pi = spawn(u, 3003, 4, 3004, 5, "/usr/bin/git", "/work", git);
+		CHECK(pi && pi->role == ROLE_TOOL, "what pip runs is a tool, even under the user's command");
+		engine_free(u);
+	}
 	pi = spawn(e, 2001, 2, 2004, 5, "/usr/bin/python3", "/tmp/pip-req-build-xyz", meta_hook);
 	CHECK(pi && pi->role == ROLE_BUILD, "a metadata hook is a build");
 	if (pi)
