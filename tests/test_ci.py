@@ -273,7 +273,7 @@ def test_baseline_accepts_a_known_finding_and_fails_on_a_new_one(pj, project, te
     assert {(x["package"], x["rule"]) for x in b["findings"]} >= {("evil-pkg", "decoy-read"),
                                                                    ("evil-pkg", "decoy-token")}, b
     # run-specific values are normalised away (decoy token, temp dir, pid)
-    assert "ghp_" not in text and "/tmp/pip-install-*/" in text and "/proc/<pid>/" in text, text
+    assert "ghp_" not in text and "/run/pipjail/pip-tmp/pip-install-*/" in text and "/proc/<pid>/" in text, text
 
     # the next run (new decoys, temp dirs, pids) passes: known, accepted findings
     sarif = os.path.join(project, "known.sarif")

@@ -526,7 +526,7 @@ def test_pip_install_trace_can_be_followed(pj, session_dir, test_user):
     hooks = {n["hook"] for n in mine}
     assert "build_wheel" in hooks, hooks
     for n in mine:
-        assert n["version"] == "1.0" and n["source_dir"].startswith("/tmp/pip-"), n
+        assert n["version"] == "1.0" and n["source_dir"].startswith("/run/pipjail/pip-tmp/pip-"), n
         builds = [e for e in ev if e["kind"] == "exec" and e["hpid"] == n["hpid"]]
         assert len(builds) == 1, n
         b = builds[0]

@@ -241,14 +241,16 @@ def test_attack_is_killed_in_enforce_mode(pj, project, host_listener, test_user,
     v = vs[0]
     check_violation(v, attack, pkg, hook, rep)
     assert evidence_ok(v, attack, project, port), v
-    if attack.refused_first and not v["done"]:
-        # refused in the kernel, and gone before the kill: said so, exit 100
+    if attack.refused_first and not any(x["done"] for x in vs):
+        # refused in the kernel, and gone before every kill: said so, exit 100
         assert v["call_failed"] and "already gone" in v["outcome"], v
         assert r.returncode == 100 and rep["exit"]["code"] == 100, str(r)
         assert not accepted(host_listener), "a build reached the host's listener"
         assert project.site_unchanged(), "a violating install was committed"
         return
-    # killed: pipjail says so and exits 101
+    # killed (one of the attempts, when the attack tried in several hooks):
+    # pipjail says so and exits 101
+    v = next(x for x in vs if x["done"]) if attack.refused_first else v
     assert r.returncode == 101, str(r)
     assert rep["killed"] is True and rep["exit"]["code"] == 101, rep["exit"]
     assert v["action"] == "kill-process" and v["done"] is True and v["outcome"].startswith("killed"), v
