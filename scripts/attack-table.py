@@ -52,6 +52,7 @@ WORDS = {
     "killed": "killed",
     "refused": "refused",
     "reported": "detected, not committed",
+    "not-committed": "detected, not committed",
     "prevented": "prevented",
     "contained": "contained (not clean, nothing out)",
 }

@@ -19,6 +19,7 @@ two installs).  Plain pip runs with PYTHONDONTWRITEBYTECODE=1 like the jailed
 one (pip still compiles what it installs) and --no-cache-dir (the test user's
 real cache is not touched).
 """
+import base64
 import json
 import os
 import signal
@@ -552,3 +553,163 @@ def test_no_import_check_skips_importing(env):
     r = env.jail("stealer", opts=("--no-import-check",))
     assert_clean(env, r)
     assert os.path.isdir(os.path.join(env.site, "stealer"))
+
+
+# ---------------------------------------------------------------- (9) what runs later (issue 15)
+#
+# The attack corpus (tests/attacks/persist_*) holds one package per way of
+# leaving code, config or a process behind; these are the variants that a
+# package case cannot express in one run, and the benign twins that need
+# plain pip beside them.
+
+def _secret_token():
+    return "s3cr3t" + os.urandom(12).hex()
+
+
+# How a build can copy a secret it can read into a module of its own wheel
+# (declared in RECORD, hash right).  Each: (setup.py code that sets `value`
+# to the secret as the build sees it, encoding of the copy).
+SECRET_SOURCES = {
+    "decoy-plain": ("value = os.environ.get('GITHUB_TOKEN', '')", "plain"),
+    "decoy-hex": ("value = os.environ.get('PYPI_TOKEN', '')", "hex"),
+    "decoy-url": ("value = os.environ.get('AWS_SECRET_ACCESS_KEY', '')", "url"),
+    "decoy-base64": ("value = os.environ.get('NPM_TOKEN', '')", "base64"),
+    # pip's own credentials, passed to the jail as PIP_* (the user's index).
+    "pip-credential": ("value = os.environ.get('PIP_EXTRA_INDEX_URL', '')", "plain"),
+    # a .env in the directory pip runs in (the user's project).
+    "project-dotenv": ("value = ''\n"
+                       "try:\n"
+                       "    value = open('/proc/%d/cwd/.env' % os.getppid()).read()\n"
+                       "except OSError:\n"
+                       "    pass", "base64"),
+}
+
+ENCODE = {
+    "plain": "value",
+    "hex": "value.encode().hex()",
+    # every byte percent-encoded, as a thief building a query string might
+    "url": "''.join('%%%02X' % b for b in value.encode())",
+    "base64": "__import__('base64').b64encode(value.encode()).decode()",
+}
+
+
+@pytest.mark.parametrize("source", sorted(SECRET_SOURCES))
+def test_secret_copied_into_a_declared_module_is_caught(env, pj, source):
+    """Issue 15 (8): the staged files are scanned for the run's decoy tokens
+    (plain, base64, hex, URL-encoded); a hit is a violation naming the file.
+    The PIP_* credential and the project's .env are the other secrets the
+    issue names: what holds for a decoy must hold for them."""
+    code, enc = SECRET_SOURCES[source]
+    setup = ("import os\n"
+             f"{code}\n"
+             f"with open(os.path.join('leaky', '_build_info.py'), 'w') as f:\n"
+             f"    f.write('BUILD = %r\\n' % ({ENCODE[enc]},))\n"
+             "from setuptools import setup\n"
+             "setup(name='leaky', version='1.0', packages=['leaky'])\n")
+    make_sdist(env.dist, "leaky", "1.0", {"leaky/__init__.py": "", "setup.py": setup})
+    secret = _secret_token()
+    project = os.path.join(env.dir, "project")
+    os.mkdir(project)
+    with open(os.path.join(project, ".env"), "w") as f:
+        f.write(f"DATABASE_PASSWORD={secret}\n")
+    envtree.chown_tree(project, env.user.uid, env.user.gid)
+    trace = os.path.join(env.dir, "trace.jsonl")
+    before = env.snap()
+    r = env.jail("leaky", opts=("--trace", trace), cwd=project,
+                 env={"PIP_EXTRA_INDEX_URL": f"http://deploy:{secret}@127.0.0.1:9/simple/"})
+    with open(trace) as f:
+        decoys = [d["token"] for d in json.loads(f.readline()).get("decoys", [])]
+    wanted = decoys if source.startswith("decoy") else [secret]
+    leaked = sorted({os.path.relpath(p, env.venv) for p in _files(env.venv)
+                     for tok in wanted if _holds(p, tok)})
+    assert r.returncode in (100, 101), f"the secret reached {leaked}\n{r}"
+    assert_unchanged(env, before, r)
+    v = [x for x in env.report_json()["violations"] if "_build_info.py" in x["evidence"]]
+    assert v, f"no violation names the module holding the secret:\n" \
+              f"{env.report_json()['violations']}\n{r}"
+
+
+def _files(root):
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            p = os.path.join(dirpath, n)
+            if os.path.isfile(p) and not os.path.islink(p):
+                yield p
+
+
+def _holds(path, token):
+    """Does the file hold token, plain, hex, fully percent-encoded or base64
+    (at any alignment)?"""
+    with open(path, "rb") as f:
+        data = f.read()
+    t = token.encode()
+    forms = [t, t.hex().encode(), "".join("%%%02X" % b for b in t).encode()]
+    forms += [base64.b64encode(t[k:][:(len(t) - k) // 3 * 3]) for k in range(3)]
+    return any(x in data for x in forms)
+
+
+@pytest.mark.parametrize("path", ["bin/activate", "bin/activate.fish", "pyvenv.cfg", "pip.conf",
+                                  "share/pjplant/hook.sh", "etc/pjplant.conf",
+                                  "include/pjplant.h", f"{SITE}/usercustomize.py"])
+def test_undeclared_write_anywhere_in_the_environment_is_caught(env, path):
+    """Issue 15, what must hold: every change to a file of the environment
+    that no RECORD of this run declares is a finding, wherever it is."""
+    target = os.path.join(env.venv, path)
+    setup = ("import os\n"
+             f"p = {target!r}\n"
+             "os.makedirs(os.path.dirname(p), exist_ok=True)\n"
+             "with open(p, 'a') as f:\n"
+             "    f.write('\\n# planted\\n')\n"
+             "from setuptools import setup\n"
+             "setup(name='planter', version='1.0', packages=['planter'])\n")
+    make_sdist(env.dist, "planter", "1.0", {"planter/__init__.py": "", "setup.py": setup})
+    before = env.snap()
+    r = env.jail("planter")
+    assert r.returncode in (100, 101), str(r)
+    assert_unchanged(env, before, r)
+    v = [x for x in env.report_json()["violations"] if target in x["evidence"]]
+    assert v, f"no violation names {target}:\n{env.report_json()['violations']}\n{r}"
+
+
+def test_import_check_covers_a_distribution_whose_modules_start_with_underscores(env):
+    """Issue 15 (1): the import check covers every installed distribution,
+    names that start with _ included."""
+    make_wheel(env.dist, "dunder", "1.0", {
+        "__dunder_impl/__init__.py": ("import os\n"
+                                      "KEY = open(os.path.expanduser('~/.ssh/id_rsa')).read()\n"),
+        "_dunder_private.py": "X = 1\n"})
+    before = env.snap()
+    r = env.jail("dunder")
+    assert r.returncode in (100, 101), str(r)
+    assert_unchanged(env, before, r)
+    v = env.violations(role="import", rule="decoy-read")
+    assert v, f"the import check did not import __dunder_impl: " \
+              f"{env.report_json()['violations']}\n{r}"
+
+
+def test_force_reinstall_of_setuptools_equals_plain_pip(env):
+    """Benign twin of tests/attacks/persist_distutils_hack: reinstalling
+    setuptools itself rewrites _distutils_hack/ and setuptools' RECORD, and
+    is clean (the distribution that owned them is the one reinstalled)."""
+    before, plain, jailed, r = twin(env, ["--force-reinstall", "--no-deps", "setuptools"])
+    assert_clean(env, r)
+    assert_equals_plain(env, plain, jailed, r)
+
+
+def test_legitimate_wheel_data_files_equal_plain_pip(env):
+    """Benign twin of tests/attacks/persist_data_*: a wheel with .data/
+    purelib, platlib, data (share/, etc/), scripts and headers installs clean
+    and identical to plain pip."""
+    make_wheel(env.dist, "datafull", "1.0", {"datafull/__init__.py": "V = 1\n"},
+               data={"purelib/datafull_pure.py": "P = 1\n",
+                     "platlib/datafull_plat.py": "Q = 1\n",
+                     "data/share/datafull/README": "data\n",
+                     "data/etc/datafull/datafull.conf": "[datafull]\nlevel = 1\n",
+                     "headers/datafull.h": "#define DATAFULL 1\n"},
+               data_scripts={"datafull-tool": "#!python\nimport datafull\nprint(datafull.V)\n",
+                             "datafull-sh": "#!/bin/sh\necho datafull\n"})
+    before, plain, jailed, r = twin(env, ["datafull"])
+    assert_clean(env, r)
+    assert_equals_plain(env, plain, jailed, r)
+    out = env.python("import datafull, datafull_pure, datafull_plat; print('ok')")
+    assert out.stdout.strip() == "ok", str(out)

@@ -23,22 +23,29 @@ def record_hash(data):
 
 
 def make_wheel(dir, name, version, files, console_scripts=None, data_scripts=None,
-               record_extra=(), tag="py3-none-any", stored=False):
+               record_extra=(), tag="py3-none-any", stored=False, data=None):
     """Write <dir>/<name>-<version>-<tag>.whl and return its path.
 
     files: {path in the wheel (relative to site-packages): str or bytes}.
     console_scripts: {script name: "module:function"} (entry_points.txt).
     data_scripts: {script name: text} installed to bin/ (.data/scripts/).
+    data: {"SCHEME/path": str or bytes} for the wheel's .data/ directory:
+        purelib and platlib (site-packages), data (the environment's root:
+        share/..., etc/...), scripts (bin/), headers (include/...).
     record_extra: more RECORD rows, verbatim (tests of a lying RECORD).
     stored: no compression (a wheel as large as its content).
     """
     dist = normalize(name)
     info = f"{dist}-{version}.dist-info"
+    data_files = dict(data or {})
     members = {}
     for rel, data in files.items():
         members[rel] = data.encode() if isinstance(data, str) else data
     for script, text in (data_scripts or {}).items():
         members[f"{dist}-{version}.data/scripts/{script}"] = text.encode()
+    for rel, body in data_files.items():
+        assert rel.split("/")[0] in ("purelib", "platlib", "data", "scripts", "headers"), rel
+        members[f"{dist}-{version}.data/{rel}"] = body.encode() if isinstance(body, str) else body
     members[f"{info}/METADATA"] = (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
                                    "Summary: pipjail test package\n").encode()
     members[f"{info}/WHEEL"] = ("Wheel-Version: 1.0\nGenerator: pipjail-tests\n"

@@ -1,0 +1,1 @@
+from ._generated import ANSWER  # noqa: F401
