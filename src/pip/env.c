@@ -101,6 +101,33 @@ char *pip_env_of_command(const char *cmd)
 	return venv;
 }
 
+/* The interpreter that runs cmd: cmd itself when it is a python, else
+ * the one its #! line names; resolved (realpath), or NULL. */
+char *pip_interpreter_of_command(const char *cmd)
+{
+	autofree char *exe = strchr(cmd, '/') ? xstrdup(cmd) : find_in_path(cmd, getenv("PATH"));
+	const char *base;
+	char line[PATH_MAX + 3] = "", real[PATH_MAX], *end;
+	FILE *f;
+
+	if (!exe)
+		return NULL;
+	base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+	if (!strncmp(base, "python", 6))
+		return realpath(exe, real) ? xstrdup(real) : NULL;
+	f = fopen(exe, "re");
+	if (!f)
+		return NULL;
+	if (!fgets(line, sizeof(line), f) || strncmp(line, "#!", 2) != 0) {
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	end = line + 2 + strcspn(line + 2, " \t\n");
+	*end = '\0';
+	return line[2] == '/' && realpath(line + 2, real) ? xstrdup(real) : NULL;
+}
+
 /* The user's pip cache, when there is one the user owns.  Taken from the
  * password database's home, never from PIP_CACHE_DIR: pipjail's init opens
  * it as root, and a variable could name someone else's directory. */

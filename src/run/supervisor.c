@@ -155,19 +155,13 @@ static int send_run(struct run *r, char *const *argv)
 	return send(r->ctl, buf, len, 0) == (ssize_t)len ? 0 : -1;
 }
 
-static void free_argv(char **argv)
-{
-	for (size_t i = 0; argv && argv[i]; i++)
-		free(argv[i]);
-	free(argv);
-}
-
 /* init finished a command.  After the command, the import check of a
  * staged install runs in the same jail, one distribution at a time (each
- * its own process, so that what it does is attributed to it); then the
- * jail ends. */
+ * its own process, so that what it does is attributed to it), then the
+ * bytecode check (src/run/install.c); then the jail ends. */
 static void on_ctl(struct run *r)
 {
+	char **argv;
 	int code;
 
 	if (recv(r->ctl, &code, sizeof(code), MSG_DONTWAIT) != (ssize_t)sizeof(code))
@@ -176,11 +170,8 @@ static void on_ctl(struct run *r)
 		r->command_code = code;
 		if (r->mon)
 			monitor_consume(r->mon); /* the engine's view must be current */
-		r->n_imports = install_import_commands(r, &r->imports);
 	}
-	while (r->next_import < r->n_imports && !engine_killed(r->engine)) {
-		char **argv = r->imports[r->next_import++];
-
+	while (!engine_killed(r->engine) && (argv = install_next_command(r, code))) {
 		engine_set_next_command_role(r->engine, ROLE_IMPORT);
 		if (send_run(r, argv) == 0)
 			return;
@@ -552,9 +543,7 @@ cleanup:
 		install_settle(&r, false);
 	}
 	closep(&r.ctl);
-	for (size_t i = 0; i < r.n_imports; i++)
-		free_argv(r.imports[i]);
-	free(r.imports);
+	install_free(&r);
 	close_trace(&r, code, lost);
 	monitor_close(r.mon);
 	egress_free(&r);
