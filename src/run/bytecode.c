@@ -33,9 +33,14 @@
  * no package); it runs no code of the environment.  A marshal stream is
  * compared without its FLAG_REF bits and back-references (marshal sets
  * them from the compiling process's reference counts, so two compiles of
- * one source differ there) and without the code objects' file names (the
- * path the compiler was given); everything else, the bytecode and its
- * inline caches included, must be equal byte for byte.  The stream of the
+ * one source differ there), with the items of a set in a fixed order
+ * (marshal writes them in the order of their hashes, which are salted per
+ * process), without the interned flag of strings (a
+ * one-character string is shared by the whole process: whether it is
+ * interned depends on what else the process loaded) and without the code
+ * objects' file names (the path the compiler was given); everything else,
+ * the bytecode and its inline caches included, must be equal byte for
+ * byte.  The stream of the
  * .pyc is parsed by this code, never handed to marshal.loads. */
 static const char PYC_CHECK_CODE[] =
 	"# pipjail-import-check: - -\n"
@@ -72,7 +77,7 @@ static const char PYC_CHECK_CODE[] =
 	"        if c & 0x80:\n"
 	"            slot = len(refs)\n"
 	"            refs.append(None)\n"
-	"        o = [t.encode()]\n"
+	"        o = [{'A': b'a', 'Z': b'z', 't': b'u'}.get(t, t.encode())]\n"
 	"        if t in '0NFTS.':\n"
 	"            pass\n"
 	"        elif t == 'i':\n"
@@ -99,9 +104,8 @@ static const char PYC_CHECK_CODE[] =
 	"            o += [n, rd(n[0])]\n"
 	"        elif t in '([<>)':\n"
 	"            n = rd(1) if t == ')' else rd(4)\n"
-	"            o.append(n)\n"
-	"            for _ in range(int.from_bytes(n, 'little')):\n"
-	"                o.append(obj(depth + 1))\n"
+	"            items = [obj(depth + 1) for _ in range(int.from_bytes(n, 'little'))]\n"
+	"            o += [n] + (sorted(items) if t in '<>' else items)\n"
 	"        elif t == '{':\n"
 	"            while True:\n"
 	"                k = obj(depth + 1)\n"

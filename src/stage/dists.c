@@ -172,24 +172,43 @@ static int load_dist(struct stage *s, const char *dist_info, bool from_upper, bo
 	return (int)s->n_dists++;
 }
 
-/* Put each RECORD path of dist di into map m.  RECORD paths are relative
- * to the dist-info's parent, installed-files.txt paths to the .egg-info. */
-static void map_dist(struct stage *s, int di, struct pmap *m)
+/* What distribution d's manifest paths are relative to: a RECORD's to the
+ * dist-info's parent, an installed-files.txt's to the .egg-info. */
+static char *dist_base(const struct dist *d)
 {
-	struct dist *d = &s->dists[di];
-	autofree char *base = NULL;
 	const char *slash = strrchr(d->dist_info, '/');
 
 	if (d->legacy)
-		base = xstrdup(d->dist_info);
-	else
-		base = slash ? xasprintf("%.*s", (int)(slash - d->dist_info), d->dist_info) : xstrdup("");
+		return xstrdup(d->dist_info);
+	return slash ? xasprintf("%.*s", (int)(slash - d->dist_info), d->dist_info) : xstrdup("");
+}
+
+/* Put each RECORD path of dist di into map m. */
+static void map_dist(struct stage *s, int di, struct pmap *m)
+{
+	struct dist *d = &s->dists[di];
+	autofree char *base = dist_base(d);
+
 	for (size_t i = 0; i < d->rec.n; i++) {
 		autofree char *rel = normalize(base, d->rec.e[i].path, s->target);
 
 		if (rel)
 			pmap_put(m, rel, di, &d->rec.e[i]);
 	}
+}
+
+/* The row of d's manifest that names rel (relative to the target), or NULL. */
+static const struct record_entry *dist_row(const struct stage *s, const struct dist *d, const char *rel)
+{
+	autofree char *base = dist_base(d);
+
+	for (size_t i = 0; i < d->rec.n; i++) {
+		autofree char *p = normalize(base, d->rec.e[i].path, s->target);
+
+		if (p && !strcmp(p, rel))
+			return &d->rec.e[i];
+	}
+	return NULL;
 }
 
 /* Every *.dist-info (and *.egg-info with an installed-files.txt) in the
@@ -331,23 +350,13 @@ static char *forged_why(struct stage *s, int di, const struct stage_hooks *h)
 
 	for (size_t k = 0; k < s->n_dists; k++) {
 		struct dist *o = &s->dists[k];
-		autofree char *base = NULL;
-		const char *slash = strrchr(o->dist_info, '/');
 
-		if ((int)k == di || !o->from_upper)
+		/* a legacy egg-info lists its own files: not another's */
+		if ((int)k == di || !o->from_upper || !strcmp(o->dist_info, d->dist_info))
 			continue;
-		if (o->legacy)
-			base = xstrdup(o->dist_info);
-		else
-			base = slash ? xasprintf("%.*s", (int)(slash - o->dist_info), o->dist_info) : xstrdup("");
-		for (size_t i = 0; i < o->rec.n; i++) {
-			autofree char *rel = normalize(base, o->rec.e[i].path, s->target);
-
-			/* a legacy egg-info lists its own files: not another's */
-			if (rel && !strcmp(rel, rec) && strcmp(o->dist_info, d->dist_info))
-				return xasprintf("it is one of the files of %s %s (its %s lists it)", o->name,
-						 o->version, o->legacy ? EGG_MANIFEST : "RECORD");
-		}
+		if (dist_row(s, o, rec))
+			return xasprintf("it is one of the files of %s %s (its %s lists it)", o->name,
+					 o->version, o->legacy ? EGG_MANIFEST : "RECORD");
 	}
 	if (h && h->writer_of && h->is_installer) {
 		autofree char *abs = xasprintf("%s/%s", s->target, rec);
@@ -423,23 +432,11 @@ int dists_declared_by_name(struct stage *s, const char *norm, const char *rel,
 	/* Named by several manifests of this run: look for the one of that name. */
 	for (size_t k = 0; k < s->n_dists; k++) {
 		struct dist *o = &s->dists[k];
-		autofree char *base = NULL;
-		const char *slash = strrchr(o->dist_info, '/');
 
 		if (!o->from_upper || o->forged || strcmp(o->norm, norm))
 			continue;
-		if (o->legacy)
-			base = xstrdup(o->dist_info);
-		else
-			base = slash ? xasprintf("%.*s", (int)(slash - o->dist_info), o->dist_info) : xstrdup("");
-		for (size_t i = 0; i < o->rec.n; i++) {
-			autofree char *p = normalize(base, o->rec.e[i].path, s->target);
-
-			if (p && !strcmp(p, rel)) {
-				*re = &o->rec.e[i];
-				return (int)k;
-			}
-		}
+		if ((*re = dist_row(s, o, rel)))
+			return (int)k;
 	}
 	return -1;
 }
