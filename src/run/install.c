@@ -91,6 +91,7 @@ struct install {
 	size_t n_cmds, next_cmd;
 	bool imports_made, pyc_asked;
 	struct pyc_check *pyc;
+	uint64_t t_imports, t_pyc;   /* when each phase started (-v timing) */
 };
 
 static int open_user(const char *path, void *ctx)
@@ -342,6 +343,7 @@ char **install_next_command(struct run *r, int code)
 		return NULL;
 	if (!in->imports_made) {
 		in->imports_made = true;
+		in->t_imports = now_ns();
 		import_commands(r);
 	}
 	if (in->next_cmd < in->n_cmds)
@@ -349,9 +351,13 @@ char **install_next_command(struct run *r, int code)
 	if (in->pyc_asked) {
 		if (in->pyc)
 			pyc_check_collect(r, r->stage, in->pyc, code);
+		debugx(1, "timing: bytecode check %.1f ms", (now_ns() - in->t_pyc) / 1e6);
 		return NULL;
 	}
 	in->pyc_asked = true;
+	in->t_pyc = now_ns();
+	debugx(1, "timing: import check %.1f ms (%zu distributions)", (in->t_pyc - in->t_imports) / 1e6,
+	       in->n_cmds);
 	if (!in->python) {
 		debugx(1, "bytecode check skipped: no interpreter is known for %s", stage_target(r->stage));
 		return NULL;
@@ -366,6 +372,7 @@ char **install_next_command(struct run *r, int code)
 
 void install_check(struct run *r)
 {
+	uint64_t t0 = now_ns();
 	char err[1024];
 
 	if (!r->stage)
@@ -395,6 +402,8 @@ void install_check(struct run *r)
 		ih.check_pyc = r->inst && r->inst->pyc_asked && r->inst->python && !engine_killed(r->engine);
 		install_check_stage(r->stage, r->engine, &o, &ih);
 	}
+	debugx(1, "timing: staging scan+check %.1f ms (%zu files)", (now_ns() - t0) / 1e6,
+	       stage_result(r->stage)->n_files);
 }
 
 /* A finding of the staging check becomes a violation of the run,
