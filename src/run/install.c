@@ -52,7 +52,7 @@
 	"        return known_paths\n"                                                      \
 	"    with f:\n"                                                                     \
 	"        text = f.read().decode(errors='surrogateescape')\n"                        \
-	"    for line in text.splitlines():\n"                                              \
+	"    for line in text.replace('\\r\\n', '\\n').replace('\\r', '\\n').split('\\n'):\n" \
 	"        if line.startswith(('#', 'import ', 'import\\t')) or not line.strip():\n"  \
 	"            continue\n"                                                            \
 	"        d, dc = site.makepath(sitedir, line.rstrip())\n"                           \
