@@ -314,17 +314,18 @@ static bool pyc_is_checked(const struct stage_file *f)
 }
 
 /* A staged regular file that holds a secret of this run (a decoy token,
- * plain or encoded: hooks->find_token): the reason, or NULL. */
-static char *check_tokens(struct stage *s, const struct stage_file *f, const struct stage_hooks *h)
+ * plain or encoded: hooks->find_token): the reason, or NULL.  The file is
+ * read once: its hash for the check comes from the same bytes. */
+static char *check_tokens(struct stage *s, size_t i, const struct stage_hooks *h)
 {
+	struct stage_file *f = &s->res.files[i];
+	struct finfo *fi = &s->fi[i];
 	autoclose int fd = -1;
 	struct stat st;
 	char what[512] = "";
 	void *map;
 	bool hit;
 
-	if (f->what == STAGE_REMOVED || f->type != 'f')
-		return NULL;
 	fd = openat(s->upper_fd, f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return xasprintf("cannot be read to search it for the run's secrets: %s", strerror(errno));
@@ -333,6 +334,11 @@ static char *check_tokens(struct stage *s, const struct stage_file *f, const str
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)
 		return xasprintf("cannot be read to search it for the run's secrets: %s", strerror(errno));
+	if (!fi->hashed) {
+		sha256(map, (size_t)st.st_size, fi->digest);
+		fi->size = (uint64_t)st.st_size;
+		fi->hashed = true;
+	}
 	hit = h->find_token(h->ctx, map, (size_t)st.st_size, what, sizeof(what));
 	munmap(map, (size_t)st.st_size);
 	return hit ? xasprintf("holds %s: a secret of this run was copied into the environment", what) : NULL;
@@ -380,24 +386,26 @@ int stage_check(struct stage *s, const struct stage_check_opts *o, const struct 
 		s->res.dists[d].n_added = s->res.dists[d].n_changed = s->res.dists[d].n_removed = 0;
 	for (size_t i = 0; i < s->res.n_files; i++) {
 		struct stage_file *f = &s->res.files[i];
+		char *tok;
 
 		free(f->reason);
 		free(f->extra);
 		f->extra = NULL;
 		f->writer = 0;
 		f->rule = NULL;
+		/* The run's secrets, first: the same read gives the hash.  Bytecode
+		 * held to its source (pyc_check) says what the source says: the
+		 * source is searched. */
+		tok = NULL;
+		if (h && h->find_token && f->what != STAGE_REMOVED && f->type == 'f' &&
+		    !(h->pyc_check && pyc_is_checked(f)))
+			tok = check_tokens(s, i, h);
 		f->reason = f->what == STAGE_REMOVED ? check_removed(s, i) : check_present(s, i, o, h);
-		/* Bytecode held to its source (pyc_check) says what the source
-		 * says: the source is searched. */
-		if (h && h->find_token && !(h->pyc_check && pyc_is_checked(f))) {
-			char *tok = check_tokens(s, f, h);
-
-			if (tok && !f->reason) {
-				f->rule = STAGE_RULE_TOKEN;
-				f->reason = tok;
-			} else {
-				f->extra = tok;
-			}
+		if (tok && !f->reason) {
+			f->rule = STAGE_RULE_TOKEN;
+			f->reason = tok;
+		} else {
+			f->extra = tok;
 		}
 		if (f->dist >= 0) {
 			struct stage_dist *d = &s->res.dists[f->dist];
