@@ -91,6 +91,18 @@ $(BUILD)/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The jail's preload library (src/preload/, see its README): plain libc,
+# never built with the sanitizers (it is loaded into every program pip
+# starts in the jail), and embedded into pipjail (src/run/preload.c), which
+# writes it into the jail before the command starts.
+PRELOAD_SRCS := src/preload/preload.c src/pip/anchor.c src/jail/landlock_core.c
+$(BUILD)/pipjail-preload.so: $(PRELOAD_SRCS) $(wildcard src/preload/*.h src/pip/*.h src/jail/*.h)
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -Iinclude -fPIC -shared \
+		-fvisibility=hidden -Wl,--no-undefined -Wl,-z,now -o $@ $(PRELOAD_SRCS)
+$(BUILD)/run/preload.o: $(BUILD)/pipjail-preload.so
+$(BUILD)/run/preload.o: CFLAGS += -DPIPJAIL_PRELOAD_SO='"$(CURDIR)/$(BUILD)/pipjail-preload.so"'
+
 # Only the monitor includes the skeleton: editing the BPF program rebuilds
 # it alone (the first build needs the skeleton before -MMD has listed it).
 $(BUILD)/observe/monitor.o: $(SKELS)
@@ -108,7 +120,8 @@ $(BUILD)/tests/%.bpf.o: tests/unit/observe/%.bpf.c $(BUILD)/vmlinux.h
 $(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/tests/test_is_pip: $(BUILD)/tests/is_pip.skel.h
+$(BUILD)/tests/test_pip_exec: $(BUILD)/tests/pip_exec.skel.h
+$(BUILD)/tests/test_unix_path: $(BUILD)/tests/unix_path.skel.h
 
 -include $(OBJS:.o=.d) $(SKELS:.skel.h=.bpf.d) $(TEST_SKELS:.skel.h=.bpf.d)
 
@@ -153,10 +166,12 @@ $(BUILD)/bench/bench_monitor: tests/bench/bench_monitor.c $(call module_objs,obs
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call module_objs,observe) $(LDLIBS)
 
-# The egress proxy alone on loopback (scripts/bench_proxy.sh).
-$(BUILD)/bench/bench_proxy: tests/bench/bench_proxy.c $(call module_objs,net)
+# The egress proxy alone on loopback (scripts/bench_proxy.sh), with
+# decide/'s decoy scanner for the token check that run/egress.c plugs in.
+BENCH_PROXY_OBJS := $(sort $(call module_objs,net) $(call module_objs,decide))
+$(BUILD)/bench/bench_proxy: tests/bench/bench_proxy.c $(BENCH_PROXY_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(call module_objs,net) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BENCH_PROXY_OBJS) $(LDLIBS)
 
 install: all
 	install -D -m 0755 pipjail $(DESTDIR)/usr/local/bin/pipjail
@@ -165,12 +180,15 @@ install: all
 	@scripts/setcap.sh $(DESTDIR)/usr/local/bin/pipjail
 
 # libFuzzer targets for every parser of untrusted input (profiles, globs,
-# traces, RECORD files, proxy requests).  Objects are built with coverage
-# instrumentation in build-fuzz/; each target runs FUZZ_TIME seconds from
-# its corpus in tests/fuzz/corpus/<name>/, where crash inputs are kept.
+# traces, RECORD files, proxy requests, the monitor's ring-buffer records
+# alone and into the engine).  Objects are built with coverage
+# instrumentation in build-fuzz/; each target tests/fuzz/<layer>/fuzz_<name>.c
+# runs FUZZ_TIME seconds from its corpus in tests/fuzz/corpus/<name>/, where
+# crash inputs are kept; FUZZ_TARGETS="decode decode_engine" runs only those.
 FUZZ_TIME    ?= 60
 FUZZ_SRCS    := $(wildcard tests/fuzz/*/fuzz_*.c)
 FUZZ_NAMES   := $(patsubst fuzz_%,%,$(basename $(notdir $(FUZZ_SRCS))))
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
 FUZZ_FLAGS   := -g -O1 -std=gnu11 -D_GNU_SOURCE -DPIPJAIL_VERSION='"$(VERSION)"' \
                 -fsanitize=address,undefined -fno-sanitize-recover=all -Isrc -Iinclude -Ibuild
 fuzz_objs = $(patsubst $(BUILD)/%,build-fuzz/%,$(call module_objs,$(1)))
@@ -185,18 +203,20 @@ build-fuzz/%.o: src/%.c
 # A fuzz target links the layer of its folder under tests/fuzz/ and the
 # layers that layer may call.
 define fuzz_rule
-build-fuzz/fuzz_$(1): $(2) $(call fuzz_objs,$(3))
+build-fuzz/fuzz_$(1): $(2) $(call fuzz_objs,$(3)) $(wildcard tests/fuzz/*.h)
 	$$(CLANG) $$(FUZZ_FLAGS) -fsanitize=fuzzer -o $$@ $$< $(call fuzz_objs,$(3)) $$(LDLIBS)
 endef
 $(foreach f,$(FUZZ_SRCS),$(eval $(call fuzz_rule,$(patsubst fuzz_%,%,$(basename $(notdir $(f)))),$(f),$(notdir $(patsubst %/,%,$(dir $(f)))))))
 
-fuzz: $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_NAMES))
-	@for n in $(FUZZ_NAMES); do \
+# A target that finds a crash stops the run (its log: fuzz-out/<name>.log).
+fuzz: $(patsubst %,build-fuzz/fuzz_%,$(FUZZ_TARGETS))
+	@for n in $(FUZZ_TARGETS); do \
 		mkdir -p tests/fuzz/corpus/$$n fuzz-out/$$n; \
 		echo "== fuzz_$$n ($(FUZZ_TIME) s)"; \
 		build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_TIME) -max_len=65536 \
-			-artifact_prefix=tests/fuzz/corpus/$$n/crash- fuzz-out/$$n tests/fuzz/corpus/$$n \
-			2>&1 | tail -n 3 || exit 1; \
+			-artifact_prefix=tests/fuzz/corpus/$$n/ fuzz-out/$$n tests/fuzz/corpus/$$n \
+			>fuzz-out/$$n.log 2>&1; rc=$$?; tail -n 3 fuzz-out/$$n.log; \
+		[ $$rc -eq 0 ] || { echo "fuzz_$$n failed (exit $$rc): fuzz-out/$$n.log"; exit 1; }; \
 	done
 
 clean:

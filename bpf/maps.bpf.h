@@ -34,6 +34,27 @@ __u32 enforce = 0;
 __u32 n_pip_only = 0;
 __u32 n_denied_exec = 0;
 
+/* How many entries pip_interp and pip_tool hold: with no interpreter
+ * registered, nothing but the command itself is ever trusted.
+ * Written: monitor_set_anchors.  Read: pj_exec_is_pip. */
+__u32 n_pip_interp = 0;
+__u32 n_pip_tool = 0;
+
+/* The target environment as the jail sees it: the device of its overlay
+ * (kernel encoding, as in struct super_block's s_dev: every file reached
+ * through the overlay, by any name, has it) and its path (for names given
+ * as absolute paths, which the kernel does not resolve for us); 0 / "":
+ * no environment.  Written: monitor_set_anchors.  Read: rule_env_write. */
+__u64 env_dev = 0;
+__u32 env_path_len = 0;
+char env_path[PIP_ENTRY_MAX] = {};
+
+/* An untrusted task changed the environment (enforce mode): from then on
+ * nothing is trusted, and every task of the jail but its init is killed on
+ * the return of its next system call.  Written: rule_env_write.  Read:
+ * trust_of, pj_sys_exit. */
+__u32 poisoned = 0;
+
 /* The jailed command's first exec happened (it alone is trusted without
  * looking at its argv).  init runs its commands one after the other, so
  * two of its children never race for this.
@@ -77,16 +98,44 @@ struct {
 	__type(value, __u32);
 } denied_exec SEC(".maps");
 
-/* User space's word on a process: host tgid -> 1 trusted, 0 untrusted.  It
- * wins over the kernel's own classification until the process execs again.
- * Written: monitor_set_trusted; deleted by trust_after_exec.  Read:
- * trust_of. */
+/* The anchors of trust (role pip), registered by user space once the jail
+ * is built and before the command runs, from the jail's own view of the
+ * environment as it was at start: the environment's interpreters (by
+ * dev:inode), pip's entry points (absolute paths: bin/pip*, the runner of
+ * build dependencies), and pip's helper programs (git and its helpers, by
+ * dev:inode).  A trusted task stays trusted across an exec only onto these
+ * (helpers/trust.bpf.h).  No package code has run when they are written,
+ * and the environment guard keeps their files unchanged afterwards.
+ * Written: monitor_set_anchors.  Read: pj_exec_is_pip. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
+	__uint(max_entries, 16);
+	__type(key, struct pj_inode);
 	__type(value, __u32);
-} trust_set SEC(".maps");
+} pip_interp SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, struct pj_entry);
+	__type(value, __u32);
+} pip_entry SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 512);
+	__type(key, struct pj_inode);
+	__type(value, __u32);
+} pip_tool SEC(".maps");
+
+/* A key of pip_entry being built (too big for the stack).  Written and
+ * read: pj_exec_is_pip. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pj_entry);
+} entry_key SEC(".maps");
 
 /* Per task (struct pending, include/events.h): the call in progress, what
  * was copied at its entry, the marks (PJ_*), the cached pid-namespace ids
@@ -105,6 +154,7 @@ struct {
  * pj_walk_file, argv_byte).  User space: never. */
 struct rec_buf {
 	__u64 walk_mnt, walk_dentry, file;
+	__u64 dir_dev[2];   /* device of SLOT_DIR's / SLOT_DIR2's directory, 0: none (pj_sys_exit) */
 	__u8 raw[sizeof(struct ev_record) + REC_CAP];
 };
 struct {
@@ -114,37 +164,14 @@ struct {
 	__type(value, struct rec_buf);
 } recs SEC(".maps");
 
-/* The state of one path walk, kept in a per-CPU map value instead of on
- * the stack: the verifier then sees unknown numbers in each bpf_loop step
- * and checks the step once, instead of once per distinct value of the
- * position and the flags (thousands of instructions per program). */
-struct walk_ctx {
-	__u64 mnt;          /* struct vfsmount * */
-	__u64 dentry;
-	__u64 root_mnt;
-	__u64 root_dentry;
-	__u32 pos;          /* the text is b[pos .. EV_WALK_MAX) */
-	__u32 done;
-	__u32 trunc;
-	__u32 pseudo;
-	__u32 unreach;
-};
+/* The state of one path walk and its per-CPU buffer, the map `walks`
+ * (written and read: pj_walk and walk_step; fold_same_path borrows it for a
+ * word-aligned copy before any walk; user space: never), are declared with
+ * the walk itself, which the unix-socket guard (bpf/unixguard.bpf.c) shares:
+ * helpers/walk.bpf.h. */
+#include "helpers/walk.bpf.h"
 
-/* A path is built backwards from the end of this buffer. */
-#define WALK_BUF (EV_WALK_MAX + 512)
-struct walk_buf {
-	struct walk_ctx c;
-	union {
-		char b[WALK_BUF];
-		__u64 w[FOLD_PATH_MAX / 8];  /* a failed lookup's path, before any walk */
-	};
-};
-
-/* Written and read: pj_walk and walk_step; fold_same_path borrows it for
- * a word-aligned copy before any walk.  User space: never. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct walk_buf);
-} walks SEC(".maps");
+/* The unix-socket guard's table (up_trees, up_index: written by
+ * monitor_unix_guard before attach, then frozen; read by the guard) and its
+ * per-CPU work (up_states) are declared with the code that reads them:
+ * helpers/unixpath.bpf.h. */

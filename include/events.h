@@ -59,8 +59,11 @@ enum ev_slot {
 #define EVF_PIP_ONLY    (1u << 9)   /* open: an untrusted task opened a pip_only file */
 #define EVF_DENIED_EXEC (1u << 10)  /* exec: an untrusted task started a denied program */
 #define EVF_KILLED      (1u << 11)  /* the kernel sent SIGKILL for one of the two above */
-#define EVF_TRUSTED     (1u << 12)  /* exec: the kernel classified the task as pip (trusted) */
+#define EVF_TRUSTED     (1u << 12)  /* the task was trusted (role pip) when it made this record
+                                     * (exec: after the exec); decided by the kernel alone */
 #define EVF_FOLD_BASE   (1u << 13)  /* a failed lookup that later identical ones may be folded into */
+#define EVF_ENV_WRITE   (1u << 14)  /* an untrusted task changed the target environment: killed,
+                                     * and the jail poisoned (enforce mode) */
 
 /* Folding of identical failed lookups (a compiler probing include paths):
  * a thread's consecutive file calls that fail with ENOENT with the same
@@ -104,6 +107,13 @@ struct pj_inode {
 	__u64 dev, ino;
 };
 
+/* pip's own entry points (map pip_entry): an absolute path as pip passes it
+ * as argv[1] to the interpreter, NUL-padded to the full size. */
+#define PIP_ENTRY_MAX 256
+struct pj_entry {
+	char path[PIP_ENTRY_MAX];
+};
+
 /* Indexes of the per-CPU counters map (drops): the first two are events
  * lost; the others are not losses. */
 enum pj_counter {
@@ -128,6 +138,7 @@ enum pj_counter {
 #define SCF_NET    (1u << 4)  /* args[0] is a socket: destination from the socket if none given */
 #define SCF_SENDBUF (1u << 5) /* sendto: buf = arg 2, len = arg 3 */
 #define SCF_BULK   (1u << 6)  /* frequent (file calls): do not wake the reader for each one */
+#define SCF_MODIFY (1u << 7)  /* changes the file system at its path(s) or fd: the env guard applies */
 
 enum sc_addr_mode { SA_NONE, SA_SOCKADDR, SA_MSGHDR, SA_MMSGHDR };
 
@@ -139,7 +150,8 @@ struct sc_spec {
 	__u8 fd;              /* an fd whose file is recorded (fchmod, ftruncate, ...) */
 	__u8 addr_mode;       /* enum sc_addr_mode */
 	__u8 addr, addrlen;   /* SA_SOCKADDR: pointer and length args; SA_MSGHDR/SA_MMSGHDR: addr */
-	__u8 pad[2];
+	__u8 oflags;          /* opens: the argument holding the O_* flags (openat2: 5, the copy) */
+	__u8 pad[1];
 };
 
 /* pending.pj: pipjail's own tasks and the kernel's role classification */

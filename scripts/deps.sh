@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian packages pipjail needs to build and test, only those
-# missing.  Run as root (make deps / make check / make demo call it).
+# missing.  Run as root: `make deps` (the README gives `make deps check` and
+# `make deps demo`).
 set -eu
 
 BUILD="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libseccomp-dev
@@ -11,13 +12,14 @@ TEST="python3 python3-venv python3-pip-whl python3-setuptools-whl python3-wheel-
       python3-mesonpy meson ninja-build cmake cython3 python3-cffi python3-pybind11
       pybind11-dev python3-setuptools-scm git g++ chromium curl binutils
       libyaml-dev libffi-dev libpq-dev python3-hatch-vcs python3-skbuild
-      python3-setuptools-rust cargo rustc lsb-release"
+      python3-setuptools-rust cargo rustc lsb-release slurm-wlm munge"
 # The real-world corpus (../shared/realworld/README.md, last column) needs
 # libyaml-dev (PyYAML), libffi-dev (bcrypt's cffi), libpq-dev (psycopg2's
 # pg_config) and python3-hatch-vcs (filelock); the set-up tests
 # (tests/test_realworld_setups.py) cargo, rustc and python3-setuptools-rust
 # (a Rust extension), python3-skbuild (scikit-build), lsb-release (what pip
-# runs on a stock Debian); the attack tests curl; test_benign objcopy.
+# runs on a stock Debian); the attack tests curl; test_benign objcopy;
+# tests/test_slurm.py a one-node Slurm (slurm-wlm, munge).
 
 missing=""
 for p in $BUILD $TEST; do

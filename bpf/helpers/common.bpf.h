@@ -19,6 +19,11 @@
 #define S_IFSOCK   0140000
 #define ENOENT     2
 #define SIGKILL    9
+/* include/linux/fs.h (stable since 2.6): the file was opened for writing */
+#define FMODE_WRITE 0x2
+/* include/uapi/asm-generic/fcntl.h */
+#define O_CREAT    00000100
+#define O_TRUNC    00001000
 
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 

@@ -32,6 +32,7 @@ static __always_inline void fold_flush(struct pending *p)
 	r->type = EV_REPEAT;
 	r->nr = p->fold_nr;
 	r->ts = p->fold_last;
+	r->ts_enter = p->fold_first;  /* names the base: its record's ts */
 	r->htid = (__u32)pt;
 	r->hpid = pt >> 32;
 	r->repeat = p->fold_count;

@@ -1,5 +1,5 @@
 /* Paths resolved in the kernel: the path of a (mount, dentry) pair as seen
- * from the current task's root, walked up with bpf_loop (pj_walk), the
+ * from the current task's root (pj_walk, on helpers/walk.bpf.h), the
  * path and inode of an open file (pj_walk_file), and the directory a
  * relative path of a call is relative to (walk_dir_of).  The result goes
  * into a slot of the record, with its SF_* flags.
@@ -11,96 +11,77 @@
 #pragma once
 
 #include "helpers/task.bpf.h"
+#include "helpers/walk.bpf.h"
 
-/* One component: prepend d_name of the current dentry (or climb from a
- * mount's root to its mount point).  1: stop. */
-static long walk_step(__u32 i, void *arg)
+/* The filesystems of files that have no directory
+ * (include/uapi/linux/magic.h; macros, not in vmlinux.h). */
+#define PIPEFS_MAGIC        0x50495045
+#define SOCKFS_MAGIC        0x534F434B
+#define ANON_INODE_FS_MAGIC 0x09041934
+#define PID_FS_MAGIC        0x50494446
+
+/* A file of no directory (the walk met a dentry that is its own parent),
+ * named as /proc/PID/fd shows it: "pipe:[123]", "socket:[123]",
+ * "anon_inode:[eventfd]", "anon_inode:[pidfd]"; any other one by its own
+ * name ("memfd:NAME"), or by its filesystem and inode when it has none
+ * ("nsfs:[4026531840]").  Never a path: it has no leading '/', which is
+ * how user space tells it from one (with SF_PSEUDO).  The name is written
+ * at off; returns its length without the NUL. */
+static __always_inline __u32 pseudo_name(struct ev_record *r, __u32 off, __u64 dentry)
 {
-	struct walk_buf *wb;
-	struct walk_ctx *c;
-	struct dentry *d;
-	struct vfsmount *vm;
-	__u64 parent, mnt_root, mp;
-	struct mount *m;
-	__u32 zero = 0, len, at;
+	struct dentry *d = CAST(struct dentry, dentry);
+	struct super_block *sb = d->d_sb;
+	unsigned long magic = sb->s_magic, ino = d->d_inode->i_ino;
+	const unsigned char *name = d->d_name.name;
+	__u32 nlen = d->d_name.len;
+	char *out, c0 = 0;
+	long n;
 
-	wb = bpf_map_lookup_elem(&walks, &zero);
-	if (!wb)
-		return 1;
-	c = &wb->c;
-	if (c->dentry == c->root_dentry && c->mnt == c->root_mnt) {
-		c->done = 1;
-		return 1;
-	}
-	d = CAST(struct dentry, c->dentry);
-	vm = CAST(struct vfsmount, c->mnt);
-	mnt_root = (__u64)vm->mnt_root;
-	parent = (__u64)d->d_parent;
-	if (c->dentry == mnt_root) {
-		m = CAST(struct mount, c->mnt - bpf_core_field_offset(struct mount, mnt));
-		mp = (__u64)m->mnt_parent;
-		if (!mp || mp == c->mnt - bpf_core_field_offset(struct mount, mnt)) {
-			/* the top of a mount tree without meeting the task's root */
-			c->unreach = 1;
-			c->done = 1;
-			return 1;
-		}
-		c->dentry = (__u64)m->mnt_mountpoint;
-		c->mnt = mp + bpf_core_field_offset(struct mount, mnt);
+	if (off > REC_SOFT)
 		return 0;
-	}
-	len = d->d_name.len;
-	if (c->dentry == parent || len == 0) {
-		/* a pseudo file (memfd, pipe, socket): its own parent, no directory;
-		 * keep its name if it has one, as d_path() would */
-		c->pseudo = 1;
-		c->done = 1;
-		if (len == 0 || c->dentry != parent)
-			return 1;
-	}
-	if (len > 255)
-		len = 255;
-	if (c->pos < len + 2 || c->pos > EV_WALK_MAX) {
-		c->trunc = 1;
+	bpf_probe_read_kernel(&c0, 1, name);
+	out = (char *)&r->data[off];
+	if (magic == PIPEFS_MAGIC)
+		n = BPF_SNPRINTF(out, EV_STR_MAX, "pipe:[%lu]", ino);
+	else if (magic == SOCKFS_MAGIC)
+		n = BPF_SNPRINTF(out, EV_STR_MAX, "socket:[%lu]", ino);
+	else if (magic == PID_FS_MAGIC)
+		n = BPF_SNPRINTF(out, EV_STR_MAX, "anon_inode:[pidfd]");
+	else if (magic == ANON_INODE_FS_MAGIC)
+		n = BPF_SNPRINTF(out, EV_STR_MAX, "anon_inode:%s", name);
+	else if (nlen && !(nlen == 1 && c0 == '/'))
+		n = BPF_SNPRINTF(out, EV_STR_MAX, "%s", name);
+	else
+		n = BPF_SNPRINTF(out, EV_STR_MAX, "%s:[%lu]", sb->s_type->name, ino);
+	if (n < 2) {
+		/* the helper failed: still a name, never an empty slot */
+		out[0] = '?';
+		out[1] = 0;
 		return 1;
 	}
-	c->pos -= len;
-	at = c->pos & (EV_WALK_MAX - 1);
-	asm volatile("" : "+r"(len));  /* mask the register really passed */
-	len &= 255;
-	bpf_probe_read_kernel(&wb->b[at], len, d->d_name.name);
-	c->pos -= 1;
-	at = c->pos & (EV_WALK_MAX - 1);
-	wb->b[at] = '/';
-	c->dentry = parent;
-	return c->done ? 1 : 0;
+	if (n > EV_STR_MAX)
+		n = EV_STR_MAX;
+	return (__u32)n - 1;
 }
 
 /* Append the path of (rb->walk_mnt, rb->walk_dentry) as seen from the
- * current task's root to the record, in slot. */
+ * current task's root to the record, in slot; a file of no directory by
+ * its name (pseudo_name, SF_PSEUDO). */
 __noinline int pj_walk(struct rec_buf *rb, __u32 slot)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct fs_struct *fs;
 	struct ev_record *r;
 	struct walk_buf *wb;
 	struct walk_ctx *c;
-	__u32 zero = 0, n, off, pos;
+	__u32 n, off, pos;
 
-	wb = bpf_map_lookup_elem(&walks, &zero);
-	if (!rb || !wb || !rb->walk_mnt || !rb->walk_dentry)
+	if (!rb || !rb->walk_mnt || !rb->walk_dentry)
+		return 0;
+	wb = walk_run(rb->walk_mnt, rb->walk_dentry);
+	if (!wb)
 		return 0;
 	r = rec_of(rb);
 	slot &= SLOT_N - 1;
 	c = &wb->c;
-	c->mnt = rb->walk_mnt;
-	c->dentry = rb->walk_dentry;
-	fs = CAST(struct task_struct, t)->fs;
-	c->root_mnt = (__u64)fs->root.mnt;
-	c->root_dentry = (__u64)fs->root.dentry;
-	c->pos = EV_WALK_MAX;
-	c->done = c->trunc = c->pseudo = c->unreach = 0;
-	bpf_loop(EV_WALK_DEPTH, walk_step, NULL, 0);
 	if (!c->done || c->trunc) {
 		r->flags |= EVF_WALK_TRUNC;
 		r->sflags[slot] |= SF_TRUNC;
@@ -115,7 +96,9 @@ __noinline int pj_walk(struct rec_buf *rb, __u32 slot)
 		return 0;
 	}
 	pos = c->pos;
-	if (pos >= EV_WALK_MAX) {
+	if (c->pseudo) {
+		n = pseudo_name(r, off, c->dentry);
+	} else if (pos >= EV_WALK_MAX) {
 		/* the root itself */
 		r->data[off] = '/';
 		r->data[off + 1] = 0;
@@ -180,9 +163,14 @@ static __always_inline void walk_dir_of(struct rec_buf *rb, const struct task_vi
 
 		rb->walk_mnt = (__u64)fs->pwd.mnt;
 		rb->walk_dentry = (__u64)fs->pwd.dentry;
+		rb->dir_dev[dslot == SLOT_DIR ? 0 : 1] =
+			CAST(struct dentry, rb->walk_dentry)->d_sb->s_dev;
 		pj_walk(rb, dslot);
 	} else {
 		rb->file = task_fd_file(v->files, dfd);
+		if (rb->file)
+			rb->dir_dev[dslot == SLOT_DIR ? 0 : 1] =
+				CAST(struct file, rb->file)->f_path.dentry->d_sb->s_dev;
 		pj_walk_file(rb, dslot);
 	}
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "helpers/fold.bpf.h"
+#include "helpers/trust.bpf.h"
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(pj_exit, struct task_struct *t)
@@ -22,6 +23,8 @@ int BPF_PROG(pj_exit, struct task_struct *t)
 		return 0;
 	r = rec_of(rb);
 	task_ident_current(rb, t, p);
+	if (trust_of(p))
+		r->flags |= EVF_TRUSTED;
 	r->ret = BPF_CORE_READ(t, exit_code);
 	if (BPF_CORE_READ(t, signal, live.counter) > 0)
 		r->flags |= EVF_THREAD;

@@ -26,7 +26,7 @@ int BPF_PROG(pj_fork, struct task_struct *parent, struct task_struct *child)
 	if (parent_in)
 		pp = bpf_task_storage_get(&pend, parent, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	fold_end(pp);
-	cpj = trust_child_marks(pp, parent_in, ptgid, thread);
+	cpj = trust_child_marks(pp, parent_in, thread);
 	/* The child's marks must exist before its first instruction. */
 	cp = bpf_task_storage_get(&pend, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (cp)
@@ -48,6 +48,8 @@ int BPF_PROG(pj_fork, struct task_struct *parent, struct task_struct *child)
 	r->args[3] = task_pid_nr_in(BPF_CORE_READ(child, group_leader, thread_pid), n.level, n.ns);
 	if (thread)
 		r->flags |= EVF_THREAD;
+	if (cpj & PJ_TRUSTED)
+		r->flags |= EVF_TRUSTED;   /* the child is trusted: it inherited its parent's trust */
 	rec_emit(r, false);
 	return 0;
 }

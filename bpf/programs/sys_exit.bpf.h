@@ -105,6 +105,10 @@ int BPF_PROG(pj_sys_exit, struct pt_regs *regs, long ret)
 		counter_inc(CNT_NO_STORAGE);
 		return 0;
 	}
+	/* A poisoned jail (rule_env_write) ends: every task but the init dies
+	 * on the return of its next system call. */
+	if (poisoned && enforce && !(p->pj & PJ_INIT))
+		bpf_send_signal(SIGKILL);
 	s = &specs[id & (SC_NR_MAX - 1)];
 	if (!sys_exit_wanted(p, s, id, ret, &flags))
 		return 0;
@@ -130,11 +134,15 @@ int BPF_PROG(pj_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	r = rec_of(rb);
 	sys_exit_fill(r, p, id, ret, flags);
+	if (trust_of(p))
+		r->flags |= EVF_TRUSTED;
 	task_ident_current(rb, t, p);
 	/* the paths the kernel resolves: the directories of relative paths,
 	 * the file behind the returned fd or the fd argument; then the
-	 * pip_only rule on a successful open */
+	 * pip_only rule on a successful open, the environment guard on any
+	 * successful change */
 	if (id >= 0 && id < SC_NR_MAX && !(flags & EVF_COMPAT)) {
+		rb->dir_dev[0] = rb->dir_dev[1] = 0;
 		walk_dir_of(rb, &v, SLOT_PATH, SLOT_DIR, s->dirfd);
 		walk_dir_of(rb, &v, SLOT_PATH2, SLOT_DIR2, s->dirfd2);
 		rb->file = 0;
@@ -143,10 +151,14 @@ int BPF_PROG(pj_sys_exit, struct pt_regs *regs, long ret)
 		else if (s->fd)
 			rb->file = task_fd_file(v.files, (int)sc_arg(r->args, s->fd));
 		pj_walk_file(rb, SLOT_FILE);
-		if ((s->flags & SCF_OPEN) && ret >= 0 && !(flags & EVF_REFUSED))
-			rule_pip_only(r, p);
+		if (ret >= 0 && !(flags & EVF_REFUSED)) {
+			if (s->flags & SCF_OPEN)
+				rule_pip_only(r, p);
+			rule_env_write(rb, r, p, s);
+		}
 	}
 	/* a refused call or a rule hit is rare and matters: wake the reader */
-	rec_emit(r, (s->flags & SCF_BULK) && !(r->flags & (EVF_REFUSED | EVF_PIP_ONLY)));
+	rec_emit(r, (s->flags & SCF_BULK) &&
+		    !(r->flags & (EVF_REFUSED | EVF_PIP_ONLY | EVF_ENV_WRITE)));
 	return 0;
 }

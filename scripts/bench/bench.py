@@ -6,8 +6,9 @@ and docs/bench-overhead.svg.  Run as root through scripts/bench.sh.
 Every figure in the output comes from this run; nothing is typed by hand.
 Environment knobs (for quick iterations; the defaults are what `make bench`
 reports):  BENCH_PAIRS (5), BENCH_STARTUP_ROUNDS (21), BENCH_KILL_TRIES (120),
-BENCH_MANY_FILES (5000), BENCH_SECTIONS (comma list of: install, startup,
-storm, concurrency, kill, proxy), BENCH_NO_DOCS=1 (print only).
+BENCH_MANY_FILES (5000), BENCH_BATCH_PKGS (8), BENCH_SECTIONS (comma list of:
+install, startup, storm, concurrency, kill, proxy, batch), BENCH_NO_DOCS=1
+(print only).  The batch section also fills the figures of docs/fleet.md.
 """
 import datetime
 import json
@@ -47,8 +48,10 @@ STARTUP_ROUNDS = int(os.environ.get("BENCH_STARTUP_ROUNDS", "21"))
 KILL_TRIES = int(os.environ.get("BENCH_KILL_TRIES", "120"))
 MANY_FILES = int(os.environ.get("BENCH_MANY_FILES", "5000"))
 STORM_SCALE = float(os.environ.get("BENCH_STORM_SCALE", "1"))
+BATCH_PKGS = int(os.environ.get("BENCH_BATCH_PKGS", "8"))
+BATCH_JOBS = (1, 2, 4)
 SECTIONS = set((os.environ.get("BENCH_SECTIONS") or
-                "install,startup,storm,concurrency,kill,proxy").split(","))
+                "install,startup,storm,concurrency,kill,proxy,batch").split(","))
 MIB = 1024 * 1024
 
 
@@ -568,6 +571,35 @@ class Bench:
         self.results["proxy"] = p
         log("proxy: " + " | ".join(p["lines"]))
 
+    # ------------------------------------------------------------ 8 batch
+    def bench_batch(self):
+        """`pipjail analyze --batch` over a fixed set of small packages at
+        --jobs 1, 2 and 4 (issue 18): packages per minute, each round into a
+        fresh DIR, the machine's load beside it."""
+        pkgs = corpus.batch_set(self.path("batch-dist"), BATCH_PKGS)
+        lst = self.path("batch-list.txt")
+        with open(lst, "w") as f:
+            f.write("".join(p + "\n" for p in pkgs))
+        self.chown_tree(self.path("batch-dist"))
+        self.chown_tree(lst)
+        res = {"pkgs": len(pkgs), "runs": {}, "load": [os.getloadavg()[0]]}
+        for jobs in BATCH_JOBS:
+            out = self.path(f"batch-out-{jobs}")
+            shutil.rmtree(out, ignore_errors=True)
+            r = run([PJ, "analyze", "--batch", lst, "--out", out, "--jobs", str(jobs)],
+                    self.sudo_env())
+            try:
+                with open(os.path.join(out, "summary.json")) as f:
+                    verdicts = json.load(f)["totals"]["verdicts"]
+            except (OSError, ValueError, KeyError):
+                verdicts = {}
+            res["runs"][jobs] = {"wall": r["wall"], "rc": r["rc"], "verdicts": verdicts,
+                                 "per_min": len(pkgs) / r["wall"] * 60}
+            res["load"].append(os.getloadavg()[0])
+            log(f"batch --jobs {jobs}: {r['wall']:.1f} s, exit {r['rc']}, {verdicts}")
+            shutil.rmtree(out, ignore_errors=True)
+        self.results["batch"] = res
+
     def cleanup(self):
         shutil.rmtree(self.work, ignore_errors=True)
         if self.created_user:
@@ -894,9 +926,51 @@ class Report:
         self.detail.append("## Egress proxy (issue 6; scripts/bench_proxy.sh)\n\n```\n" +
                            "\n".join(p["lines"]) + "\n```\n")
 
+    def batch(self):
+        b = self.r.get("batch")
+        if not b:
+            return
+        runs, n = b["runs"], b["pkgs"]
+        base = runs[BATCH_JOBS[0]]["per_min"]
+        lines = ["| `--jobs` | packages per minute | speed-up over `--jobs 1` | wall | exit | "
+                 "verdicts |", "| ---: | ---: | ---: | ---: | ---: | --- |"]
+        for jobs in BATCH_JOBS:
+            x = runs[jobs]
+            clean = x["verdicts"].get("clean", 0)
+            lines.append(f"| {jobs} | {x['per_min']:.1f} | {x['per_min'] / base:.2f}x | "
+                         f"{x['wall']:.1f} s | {x['rc']} | {clean} of {n} clean |")
+            self.row("batch", f"`pipjail analyze --batch`, {n} small packages, --jobs {jobs}",
+                     f"{x['per_min']:.1f} packages/min", "", "" if x["rc"] == 0 and clean == n
+                     else f"NOT all clean (exit {x['rc']}, {x['verdicts']})")
+        load = ", ".join(f"{x:.2f}" for x in b["load"])
+        self.batch_table = "\n".join(lines)
+        self.batch_note = (
+            f"{n} small packages (tiny pure-Python setuptools sdists and wheels in turn, "
+            f"scripts/bench/corpus.py `batch_set`), one `pipjail analyze --batch` per row into a "
+            f"fresh DIR, as root for the user `{self.b.user.pw_name}`; each package is a whole "
+            f"analysis (throwaway venv, jail, monitor, sinkholes, report). One round per row. "
+            f"Load average (1 min) before and after each row: {load}.")
+        self.detail.append("## Batch (issue 18; docs/fleet.md)\n\n" + self.batch_note +
+                           "\n\n" + self.batch_table + "\n")
+
+    def fleet_doc(self, machine_line):
+        """The figures of docs/fleet.md, between its bench markers."""
+        path = os.path.join(REPO, "docs", "fleet.md")
+        with open(path) as f:
+            text = f.read()
+        begin, end = "<!-- make bench: batch -->", "<!-- /make bench: batch -->"
+        if begin not in text or end not in text:
+            log("docs/fleet.md has no bench markers: its figures are not written")
+            return
+        block = (f"{begin}\n{machine_line}\n\n{self.batch_note}\n\n{self.batch_table}\n{end}")
+        text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+        with open(path, "w") as f:
+            f.write(text)
+        log("wrote the figures of docs/fleet.md")
+
     def build(self, elapsed):
         for f in (self.install, self.startup, self.storm, self.concurrency, self.kill,
-                  self.proxy):
+                  self.proxy, self.batch):
             f()
         m = machine()
         load_end = os.getloadavg()
@@ -955,7 +1029,7 @@ def main():
     b = Bench()
     try:
         b.prepare()
-        for name in ("install", "startup", "storm", "concurrency", "kill", "proxy"):
+        for name in ("install", "startup", "storm", "concurrency", "kill", "proxy", "batch"):
             if name in SECTIONS:
                 t = time.monotonic()
                 log(f"--- {name}")
@@ -975,6 +1049,8 @@ def main():
             pass
         with open(os.path.join(docs, "benchmarks.md"), "w") as f:
             f.write(doc)
+        if "batch" in SECTIONS and rep.r.get("batch"):
+            rep.fleet_doc(rep.head)
         log("wrote docs/benchmarks.md" + (" and docs/bench-overhead.svg"
                                            if "install" in SECTIONS else ""))
 

@@ -8,6 +8,8 @@
               cost; data files, so pip's byte-compiling does not hide it)
   benchkill   an sdist whose build forks children that read ~/.ssh/id_rsa
               (kill latency; never part of the install set)
+  benchbatchN the batch set (batch_set): small packages for
+              `pipjail analyze --batch`, sdists and wheels in turn
 """
 import base64
 import hashlib
@@ -157,3 +159,17 @@ def build(dist, many_files=5000, kill_tries=60):
 if __name__ == "__main__":
     for k, v in build(sys.argv[1]).items():
         print(k, v)
+
+
+def batch_set(dist, n):
+    """n small packages for `pipjail analyze --batch` (the batch figure):
+    even ones pure-Python setuptools sdists (a PEP 517 build each), odd
+    ones wheels; a few modules each.  Returns their paths, in order."""
+    os.makedirs(dist, exist_ok=True)
+    paths = []
+    for i in range(n):
+        name = f"benchbatch{i}"
+        files = {f"{name}/__init__.py": "VALUE = %d\n" % i,
+                 **{f"{name}/m{j}.py": f"def f{j}(x):\n    return x + {j}\n" for j in range(4)}}
+        paths.append((make_sdist if i % 2 == 0 else make_wheel)(dist, name, "1.0", files))
+    return paths

@@ -6,7 +6,10 @@
 #include <stdbool.h>
 
 /* True when the environment variable PIPJAIL_FAILPOINT names this step (a
- * comma list): "monitor-load", "jail-build".  pipjail exits 125. */
+ * comma list): "monitor-load", "jail-build" (that step of the start fails:
+ * pipjail exits 125); "supervisor-crash" (the supervisor aborts when the
+ * command has ended, before the import check and the commit: the
+ * guardian's test). */
 bool failpoint(const char *name);
 
 /* In-process failpoints, set only by unit tests (tests/unit/stage):

@@ -1,7 +1,9 @@
-/* Files and directories: removing a tree without following a symlink. */
+/* Files and directories: removing a tree without following a symlink,
+ * replacing a file atomically. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -52,4 +54,28 @@ static int rmtree_depth(int dirfd, const char *name, int depth)
 int rmtree_at(int dirfd, const char *name)
 {
 	return rmtree_depth(dirfd, name, 0);
+}
+
+int write_atomic_at(int dirfd, const char *name, const void *buf, size_t len)
+{
+	autofree char *tmp = xasprintf(".%s.tmp.%d", name, (int)getpid());
+	int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int err;
+
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, buf, len) < 0 || fsync(fd) < 0) {
+		err = errno;
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		errno = err;
+		return -1;
+	}
+	if (close(fd) < 0 || renameat(dirfd, tmp, dirfd, name) < 0) {
+		err = errno;
+		unlinkat(dirfd, tmp, 0);
+		errno = err;
+		return -1;
+	}
+	return fsync(dirfd);
 }

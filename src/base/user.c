@@ -33,6 +33,25 @@ int user_become(const struct jail_user *u)
 	return rc;
 }
 
+bool user_is_self(const struct jail_user *u)
+{
+	cap_t now, none;
+	bool plain;
+
+	if (u->uid == 0 && getuid() == 0)
+		return true;
+	if (getuid() != u->uid || geteuid() != u->uid)
+		return false;
+	now = cap_get_proc();
+	none = cap_init();
+	plain = now && none && cap_compare(now, none) == 0;
+	if (now)
+		cap_free(now);
+	if (none)
+		cap_free(none);
+	return plain;
+}
+
 static int wait_child(pid_t pid, int *status)
 {
 	while (waitpid(pid, status, 0) < 0)
@@ -99,7 +118,7 @@ int open_as_user(const struct jail_user *u, const char *path, int flags, mode_t 
 	int sv[2], fd, err;
 	pid_t pid;
 
-	if (u->uid == 0 && getuid() == 0)
+	if (user_is_self(u))
 		return open(path, flags | O_CLOEXEC, mode);
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -1;
@@ -170,38 +189,6 @@ void user_free(struct jail_user *u)
 	u->groups = NULL;
 }
 
-int mkdir_as_user(const struct jail_user *u, const char *path, mode_t mode)
-{
-	int status, pfd[2], err = 0;
-	pid_t pid;
-
-	if (getuid() == 0 && u->uid == 0)
-		return mkdir(path, mode);
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		err = errno;
-		close(pfd[0]);
-		close(pfd[1]);
-		errno = err;
-		return -1;
-	}
-	if (pid == 0) {
-		if (user_become(u) < 0 || mkdir(path, mode) < 0)
-			err = errno ? errno : EPERM;
-		if (write(pfd[1], &err, sizeof(err)) != (ssize_t)sizeof(err))
-			_exit(2);
-		_exit(0);
-	}
-	close(pfd[1]);
-	if (read_all(pfd[0], &err, sizeof(err)) != (ssize_t)sizeof(err))
-		err = EIO;
-	close(pfd[0]);
-	wait_child(pid, &status);
-	errno = err;
-	return err ? -1 : 0;
-}
 
 int run_as_user(const struct jail_user *u, char *const *argv, char *const *env, bool quiet,
 		const char *cwd)
@@ -231,4 +218,75 @@ int run_as_user(const struct jail_user *u, char *const *argv, char *const *env, 
 	if (wait_child(pid, &st) < 0)
 		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int call_as_user(const struct jail_user *u, int (*fn)(void *ctx), void *ctx)
+{
+	int st;
+	pid_t pid;
+
+	if (user_is_self(u))
+		return fn(ctx);
+	pid = fork();
+	if (pid < 0)
+		return errno;
+	if (pid == 0) {
+		if (user_become(u) < 0)
+			_exit(errno ? errno : EPERM);
+		_exit(fn(ctx) & 0xff);
+	}
+	if (wait_child(pid, &st) < 0)
+		return errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : EINTR;
+}
+
+struct mkdir_args {
+	const char *path;
+	mode_t mode;
+};
+
+static int do_mkdir(void *ctx)
+{
+	const struct mkdir_args *a = ctx;
+
+	return mkdir(a->path, a->mode) < 0 ? errno : 0;
+}
+
+int mkdir_as_user(const struct jail_user *u, const char *path, mode_t mode)
+{
+	struct mkdir_args a = { path, mode };
+	int err = call_as_user(u, do_mkdir, &a);
+
+	errno = err;
+	return err ? -1 : 0;
+}
+
+char *read_file_as_user(const struct jail_user *u, const char *path, size_t max, size_t *len)
+{
+	autoclose int fd = open_as_user(u, path, O_RDONLY, 0);
+	size_t cap = 1 << 16, n = 0;
+	char *buf;
+
+	if (fd < 0)
+		return NULL;
+	buf = xmalloc(cap + 1);
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			if (cap >= max)
+				break;
+			cap = cap * 2 < max ? cap * 2 : max;
+			buf = xrealloc(buf, cap + 1);
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
 }

@@ -31,6 +31,11 @@ void user_free(struct jail_user *u);
  * 0, or -1 with errno. */
 int user_become(const struct jail_user *u);
 
+/* Nothing to become: root acting for root, or a process that already is u
+ * and holds no capability (a plain user's pipjail, or one that gave its
+ * file capabilities up).  The *_as_user calls then act directly. */
+bool user_is_self(const struct jail_user *u);
+
 /* open(2) as the user.  Returns an fd or -1 with errno set. */
 int open_as_user(const struct jail_user *u, const char *path, int flags, mode_t mode);
 /* mkdir(2) as the user.  0 or -1 with errno. */
@@ -39,5 +44,13 @@ int mkdir_as_user(const struct jail_user *u, const char *path, mode_t mode);
  * when quiet; its exit status (128+N when killed by signal N), or -1. */
 int run_as_user(const struct jail_user *u, char *const *argv, char *const *env, bool quiet,
 		const char *cwd);
+
+/* fn(ctx) in a child that took the user's rights (directly when
+ * user_is_self); fn returns 0 or an errno value, and so does this (the
+ * value is cut to 8 bits on the way back). */
+int call_as_user(const struct jail_user *u, int (*fn)(void *ctx), void *ctx);
+/* A whole file, read with the user's rights, NUL-terminated, at most max
+ * bytes (more is cut); NULL (errno) when it cannot be opened. */
+char *read_file_as_user(const struct jail_user *u, const char *path, size_t max, size_t *len);
 
 #endif

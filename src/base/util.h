@@ -22,6 +22,15 @@ enum {
 	EXIT_NOT_FOUND        = 127,
 };
 
+/* pipjail's own directory in every jail (root's, on the jail's /run tmpfs):
+ * the preload library, the anchors of trust (src/run/anchors.c), pip's
+ * cache.  The jail creates it, the supervisor fills it, the engine knows
+ * its files as pipjail's own. */
+#define JAIL_RUN_DIR     "/run/pipjail"
+#define JAIL_PRELOAD     JAIL_RUN_DIR "/preload.so"
+#define JAIL_ANCHORS     JAIL_RUN_DIR "/anchors"
+#define JAIL_PIP_CACHE   JAIL_RUN_DIR "/pip-cache"
+
 /* Print "pipjail: <message>" to stderr. */
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Same, with ": <strerror(errno)>" appended. */
@@ -106,6 +115,11 @@ char *path_unescape(const char *s);
 /* src/base/fs.c: remove name under dirfd and everything below it, never
  * following a symlink.  0, or -1 (errno) on the first failure. */
 int rmtree_at(int dirfd, const char *name);
+/* Replace name under dirfd with len bytes of buf, atomically: a reader sees
+ * the old file or the whole new one, also after a crash (a temporary
+ * ".name.tmp.PID" written and fsync'd, renamed over name, the directory
+ * fsync'd).  0, or -1 (errno). */
+int write_atomic_at(int dirfd, const char *name, const void *buf, size_t len);
 
 /* src/base/hash.c: 64-bit FNV-1a of n bytes, continuing from h (start
  * with FNV1A_INIT): tables keyed by paths, and the profile's hash. */

@@ -22,6 +22,8 @@
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/close_range.h>
+#include <signal.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "cmd/analyze.h"
 #include "cmd/cmd.h"
 #include "decide/engine.h"
 #include "jail/jail.h"
@@ -49,6 +52,9 @@ static void usage(FILE *f)
 {
 	fputs("usage: pipjail analyze PATH [--import] [--out DIR] [--fast-time] [--timeout SEC]\n"
 	      "                       [--index-url URL] [-v]\n"
+	      "       pipjail analyze --batch LIST --out DIR [--jobs N] [--shard I/N]\n"
+	      "                       [--retry-errors] [the options above]\n"
+	      "       pipjail analyze --merge --batch LIST --out DIR\n"
 	      "\n"
 	      "Installs PATH (an sdist, a wheel, a source directory, or NAME==VERSION from\n"
 	      "--index-url) offline into a throwaway environment, in a jail that records\n"
@@ -64,8 +70,19 @@ static void usage(FILE *f)
 	      "  --index-url URL a local package index for NAME==VERSION (pip alone may\n"
 	      "                  reach it, through pipjail's proxy)\n"
 	      "\n"
+	      "--batch LIST analyses every package of LIST (an archive, a wheel or NAME==VERSION\n"
+	      "a line; '#' comments), each as above in its own jail, into DIR/pkgs/<key>/, and\n"
+	      "writes DIR/summary.json and DIR/index.html; a second run skips what is done.\n"
+	      "  --jobs N        N analyses at once (default: the online CPUs)\n"
+	      "  --shard I/N     only the packages whose index in LIST is I modulo N\n"
+	      "  --retry-errors  analyse again the packages whose result is error or incomplete\n"
+	      "  --merge         analyse nothing: write summary.json and index.html from the\n"
+	      "                  results in DIR (needs no root)\n"
+	      "\n"
 	      "Exit: 100 when something was found, 0 when clean, 102 incomplete, 124 timeout,\n"
-	      "125 pipjail error.\n", f);
+	      "125 pipjail error.  --batch: 100 when something was found in a package, 0 when\n"
+	      "every package has a result and none was found, 102 when a package was cut short\n"
+	      "(run again), 128+N when the batch was stopped by signal N.  See docs/fleet.md.\n", f);
 }
 
 /* --- doing things as the invoking user ---------------------------------- */
@@ -136,44 +153,38 @@ static char *pick_fake_user(const char *real)
 
 /* --- the analysis -------------------------------------------------------- */
 
-struct analyze_opts {
-	const char *path;
-	const char *out;
-	const char *index_url;
-	bool import;
-	bool fast_time;
-	unsigned long long timeout_s;
-};
+bool analyze_option(int c, const char *arg, struct analyze_opts *o)
+{
+	switch (c) {
+	case ANALYZE_O_IMPORT: o->import = true; return true;
+	case ANALYZE_O_OUT:    o->out = arg; return true;
+	case ANALYZE_O_FAST:   o->fast_time = true; return true;
+	case ANALYZE_O_INDEX:  o->index_url = arg; return true;
+	case 'v':              o->verbose++; pj_verbose++; return true;
+	case ANALYZE_O_TIMEOUT:
+		if (!parse_uint(arg, 1, 7 * 86400, &o->timeout_s))
+			die("--timeout %s: expected a whole number of seconds", arg);
+		return true;
+	}
+	return false;
+}
 
 static void parse(int argc, char **argv, struct analyze_opts *o)
 {
-	enum { O_IMPORT = 256, O_OUT, O_FAST, O_TIMEOUT, O_INDEX };
 	static const struct option opts[] = {
-		{ "import", no_argument, NULL, O_IMPORT },
-		{ "out", required_argument, NULL, O_OUT },
-		{ "fast-time", no_argument, NULL, O_FAST },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "index-url", required_argument, NULL, O_INDEX },
-		{ "verbose", no_argument, NULL, 'v' },
+		ANALYZE_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	o->timeout_s = 300;
+	o->timeout_s = ANALYZE_TIMEOUT_S;
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, ":vh", opts, NULL)) != -1) {
+		if (analyze_option(c, optarg, o))
+			continue;
 		switch (c) {
-		case O_IMPORT: o->import = true; break;
-		case O_OUT:    o->out = optarg; break;
-		case O_FAST:   o->fast_time = true; break;
-		case O_INDEX:  o->index_url = optarg; break;
-		case O_TIMEOUT:
-			if (!parse_uint(optarg, 1, 7 * 86400, &o->timeout_s))
-				die("--timeout %s: expected a whole number of seconds", optarg);
-			break;
-		case 'v':      pj_verbose++; break;
 		case 'h':      usage(stdout); exit(0);
 		case ':':      die("%s: missing its value; see pipjail analyze --help", argv[optind - 1]);
 		default:       die("unknown option %s; see pipjail analyze --help", argv[optind - 1]);
@@ -239,24 +250,29 @@ static int make_venv(const struct jail_user *u, const char *venv)
 	return 0;
 }
 
+/* NAME==VERSION, for pip to fetch from --index-url: not a file. */
+static bool is_requirement(const char *path)
+{
+	return access(path, F_OK) < 0 && strstr(path, "==") && !strchr(path, '/');
+}
+
 /* PATH copied into work/in as the user: the jail never sees the original,
- * and an in-tree build writes into the copy.  Returns the copy's path, or
- * NULL when PATH is a requirement (NAME==VERSION). */
-static char *copy_input(const struct jail_user *u, const char *path, const char *work,
-			const struct analyze_opts *o)
+ * and an in-tree build writes into the copy.  *copy is the copy's path, or
+ * NULL when PATH is a requirement; -1 when it cannot be copied (said why). */
+static int copy_input(const struct jail_user *u, const char *path, const char *work, char **copy)
 {
 	autofree char *in = xasprintf("%s/in", work);
 	char *mkin[] = { "/bin/mkdir", "-p", in, NULL };
 	const char *base;
 	char *dst;
 
-	if (run_as_user(u, mkin, (char *const *)host_env, false, "/") != 0)
-		die("creating %s failed", in);
-	if (access(path, F_OK) < 0 && strstr(path, "==") && !strchr(path, '/')) {
-		if (!o->index_url)
-			die("%s: not a file; a NAME==VERSION requirement needs --index-url", path);
-		return NULL;
+	*copy = NULL;
+	if (run_as_user(u, mkin, (char *const *)host_env, false, "/") != 0) {
+		warnx_("creating %s failed", in);
+		return -1;
 	}
+	if (is_requirement(path))
+		return 0;
 	base = strrchr(path, '/');
 	base = base && base[1] ? base + 1 : path;
 	if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || base[0] == '\0')
@@ -265,10 +281,14 @@ static char *copy_input(const struct jail_user *u, const char *path, const char 
 	{
 		char *cp[] = { "/bin/cp", "-R", "-P", "--", (char *)path, dst, NULL };
 
-		if (run_as_user(u, cp, (char *const *)host_env, false, NULL) != 0)
-			die("%s: cannot be read (as user %s)", path, u->name);
+		if (run_as_user(u, cp, (char *const *)host_env, false, NULL) != 0) {
+			warnx_("%s: cannot be read (as user %s)", path, u->name);
+			free(dst);
+			return -1;
+		}
 	}
-	return dst;
+	*copy = dst;
+	return 0;
 }
 
 static char **build_argv(const char *venv, const char *target, const char *spec,
@@ -295,6 +315,39 @@ static char **build_argv(const char *venv, const char *target, const char *spec,
 	return a;
 }
 
+/* SIGINT, SIGTERM and SIGHUP during the set-up are noted, not fatal: the
+ * analysis then does not start, and the temporary directory goes as
+ * always (the jail's supervisor handles them from its start on).
+ * Descriptors this process inherited (a batch's lock on the package) stay
+ * with it and never reach the jail's commands. */
+static volatile sig_atomic_t setup_signal;
+
+static void on_setup_signal(int sig)
+{
+	if (!setup_signal)
+		setup_signal = sig;
+}
+
+static void catch_interrupts(void)
+{
+	struct sigaction sa = { .sa_handler = on_setup_signal, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
+}
+
+/* 128+N when signal N came during the set-up, else code. */
+static int interrupted(int code)
+{
+	if (!setup_signal)
+		return code;
+	warnx_("analyze: interrupted (signal %d) before the analysis started", (int)setup_signal);
+	return 128 + setup_signal;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
 	struct analyze_opts o = { 0 };
@@ -306,10 +359,19 @@ int cmd_analyze(int argc, char **argv)
 	const char *set[4];
 	char proxy[2][64];
 	size_t n_set = 0, n_env;
-	char **cmd;
+	char **cmd = NULL;
 	int code;
 
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--batch") || !strncmp(argv[i], "--batch=", 8) ||
+		    !strcmp(argv[i], "--merge"))
+			return cmd_batch(argc, argv);
 	parse(argc, argv, &o);
+	if (!cmd_privileged())
+		die("pipjail analyze needs root to build the jail: run it with sudo");
+	if (is_requirement(o.path) && !o.index_url)
+		die("%s: not a file; a NAME==VERSION requirement needs --index-url", o.path);
+	catch_interrupts();
 	jail_config_init(&cfg);
 	run_opts_init(&opt);
 	if (o.out) {
@@ -322,10 +384,13 @@ int cmd_analyze(int argc, char **argv)
 	work = xasprintf("%s/work", top);
 	venv = xasprintf("%s/venv", work);
 	if (make_venv(&cfg.user, venv) < 0) {
-		code = EXIT_PIPJAIL_ERROR;
+		code = interrupted(EXIT_PIPJAIL_ERROR);
 		goto cleanup;
 	}
-	target = copy_input(&cfg.user, o.path, work, &o);
+	code = copy_input(&cfg.user, o.path, work, &target) < 0 ? EXIT_PIPJAIL_ERROR : 0;
+	code = interrupted(code);
+	if (code)
+		goto cleanup;
 
 	cmd = build_argv(venv, target, o.path, &o);
 	cfg.argv = cmd;

@@ -8,8 +8,12 @@
 
 /* run.c: pipjail [OPTIONS] [--] COMMAND [ARG...] (argv[0] is "pipjail") */
 int cmd_run(int argc, char **argv, char **envp);
-/* analyze.c: pipjail analyze PATH [--import] [--out DIR] [--fast-time] */
+/* analyze.c: pipjail analyze PATH [--import] [--out DIR] [--fast-time] (or a batch) */
 int cmd_analyze(int argc, char **argv);
+/* batch.c: pipjail analyze --batch LIST --out DIR [--jobs N] [--shard I/N],
+ * pipjail analyze --merge --batch LIST --out DIR (cmd_analyze hands these
+ * over; argv[0] is "analyze") */
+int cmd_batch(int argc, char **argv);
 /* replay.c: pipjail replay TRACE.jsonl [--profile P] [--report F] */
 int cmd_replay(int argc, char **argv);
 /* recover.c: pipjail recover [--rollback] [TARGET] */

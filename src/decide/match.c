@@ -6,7 +6,8 @@
  *   chmod, chown, truncate, mknod -> write rules; decoy files
  *   exec (done, or failed)      -> exec rules of the role that called exec;
  *                                  decoy tokens in argv
- *   connect, send (to an address), bind -> network rules
+ *   connect, send (to an address), bind -> network rules (a unix socket of
+ *                                  the jail's own is none: engine_set_unix_trees)
  *   seccomp_refused             -> dangerous kinds always; probes when the
  *                                  profile says so; a 32-bit call always
  *   exit by SIGSYS              -> non-native ABI, always
@@ -411,6 +412,9 @@ static void on_file(struct engine *e, struct proc *pr, const struct trace_event 
 		return;
 	if (!path)
 		path = file;  /* fd-based calls: the file behind the fd */
+	/* pipjail's own files, which the loader of every process reads */
+	if (!is_write && path && (!strcmp(path, JAIL_PRELOAD) || !strcmp(path, JAIL_ANCHORS)))
+		return;
 	/* /proc/self/fd/N names the file behind a descriptor (glibc's
 	 * fchmodat(AT_SYMLINK_NOFOLLOW) goes through it): judge that file.
 	 * When the monitor could not tell which file it is, the descriptor's
@@ -455,7 +459,14 @@ static void on_exec(struct engine *e, struct proc *pr, const struct trace_event 
 			 errno_str(ev_errno(ev)), args);
 	else
 		snprintf(evidence, sizeof(evidence), "exec %s: %s", prog ? prog : "?", args);
-	if (prog) {
+	/* Whatever the profile: a program held in memory alone (a memfd, a
+	 * file of no directory) never touched a disk, so nothing can judge
+	 * what it is; a build has no reason to run one. */
+	if (role != ROLE_PIP && ev->pseudo && !ev_errno(ev))
+		add(e, pr, ev, role, "exec", "exec", evidence,
+		    "a program held in memory alone (no file on any disk: a downloaded payload)", NULL,
+		    "memory");
+	else if (prog) {
 		/* Dedupe by program name: a PATH search tries the same program in
 		 * several directories. */
 		struct crules *cr = &e->roles[role].exec;
@@ -478,13 +489,97 @@ static void on_exec(struct engine *e, struct proc *pr, const struct trace_event 
 	}
 }
 
+/* ---- unix sockets --------------------------------------------------------------- */
+
+void engine_set_unix_trees(struct engine *e, enum engine_unix_mode mode,
+			   const struct engine_unix_tree *trees, size_t n)
+{
+	unix_trees_free(e);
+	e->unix_mode = mode;
+	e->unix_trees = xcalloc(n ? n : 1, sizeof(*e->unix_trees));
+	for (size_t i = 0; i < n; i++) {
+		if (!trees[i].path)
+			continue;
+		e->unix_trees[e->n_unix_trees].path = xstrdup(trees[i].path);
+		e->unix_trees[e->n_unix_trees++].own = trees[i].own;
+	}
+}
+
+void unix_trees_free(struct engine *e)
+{
+	for (size_t i = 0; i < e->n_unix_trees; i++)
+		free((char *)e->unix_trees[i].path);
+	free(e->unix_trees);
+	e->unix_trees = NULL;
+	e->n_unix_trees = 0;
+	e->unix_mode = ENGINE_UNIX_UNKNOWN;
+}
+
+const char *engine_unix_mode_name(enum engine_unix_mode mode)
+{
+	return mode == ENGINE_UNIX_GUARD ? "kernel" : mode == ENGINE_UNIX_HIDDEN ? "hidden" : NULL;
+}
+
+enum engine_unix_mode engine_unix_mode_from_name(const char *name)
+{
+	if (name && !strcmp(name, "kernel"))
+		return ENGINE_UNIX_GUARD;
+	if (name && !strcmp(name, "hidden"))
+		return ENGINE_UNIX_HIDDEN;
+	return ENGINE_UNIX_UNKNOWN;
+}
+
+/* Is a socket name in a tree of the jail's own: 1 yes, 0 no, -1 cannot
+ * tell (a relative name: the monitor does not record the directory).  The
+ * guard's rule: the name made normal, the longest tree that holds it. */
+static int unix_own(const struct engine *e, const char *name)
+{
+	const struct engine_unix_tree *best = NULL;
+	char clean[4096];
+
+	if (name[0] != '/')
+		return -1;
+	if (path_clean_abs(clean, sizeof(clean), "/", name) < 0)
+		return 0;
+	for (size_t i = 0; i < e->n_unix_trees; i++) {
+		const struct engine_unix_tree *t = &e->unix_trees[i];
+
+		if (path_is_under(clean, t->path) && (!best || strlen(t->path) > strlen(best->path)))
+			best = t;
+	}
+	return best && best->own;
+}
+
+/* A unix connect or datagram that is no network violation: one that
+ * reached only the jail's own sockets.  *guarded: the guard refused it. */
+static bool unix_inside(const struct engine *e, const struct trace_event *ev, bool *guarded)
+{
+	int er = ev_errno(ev);
+
+	*guarded = false;
+	if (e->unix_mode == ENGINE_UNIX_UNKNOWN)
+		return false;
+	if (ev->addr[0] == '@')
+		/* abstract: only this net namespace's (the jail's own), and
+		 * Landlock's scope refuses (EPERM) a socket of another domain */
+		return er != EPERM;
+	if (e->unix_mode == ENGINE_UNIX_GUARD) {
+		/* the guard refused every name outside the jail's own trees
+		 * before the lookup; an EPERM below one of them is the kernel's
+		 * (a datagram socket connected to another) */
+		*guarded = er == EPERM && unix_own(e, ev->addr) != 1;
+		return !*guarded;
+	}
+	return unix_own(e, ev->addr) == 1;
+}
+
 static void on_net(struct engine *e, struct proc *pr, const struct trace_event *ev, enum role role)
 {
 	const char *k = ev->kind;
 	bool is_bind = !strcmp(k, "bind");
 	struct cnet *cn = is_bind ? &e->roles[role].bind : &e->roles[role].connect;
 	char ep[300], evidence[700], detail[512];
-	bool is_unix, allowed = cn->any;
+	bool is_unix, allowed = cn->any, guarded = false;
 
 	if (ev->dns_query)
 		check_tokens(e, pr, ev, role, "DNS query", ev->dns_query);
@@ -497,6 +592,8 @@ static void on_net(struct engine *e, struct proc *pr, const struct trace_event *
 		return;
 	if (is_unix && (is_bind || ev_errno(ev) == ENOENT))
 		return;  /* its own socket; or nothing listens there */
+	if (is_unix && unix_inside(e, ev, &guarded))
+		return;  /* a socket of the jail's own */
 	if (is_unix)
 		snprintf(ep, sizeof(ep), "unix:%s", ev->addr);
 	else if (strchr(ev->addr, ':'))
@@ -528,6 +625,12 @@ static void on_net(struct engine *e, struct proc *pr, const struct trace_event *
 	else
 		snprintf(detail, sizeof(detail), "roles.%s.network.%s allows no such endpoint",
 			 role_name(role), is_bind ? "bind" : "connect");
+	if (guarded) {
+		size_t n = strlen(detail);
+
+		snprintf(detail + n, sizeof(detail) - n, "; refused in the kernel before the lookup: "
+			 "not a socket of the jail's own");
+	}
 	add(e, pr, ev, role, "network", "network", evidence, detail, cn->src ? cn->src->file : NULL, ep);
 }
 
@@ -596,10 +699,10 @@ void match_event(struct engine *e, struct proc *pr, const struct trace_event *ev
 	 * pipjail's doing, not the command's. */
 	if (!k || role == ROLE_NONE || role >= ROLE_COUNT)
 		return;
-	/* pip's own helpers (a program pip started outside any build: git for
-	 * a VCS URL, lsb_release for its user agent) answer to pip's rules. */
-	if (role == ROLE_TOOL && pr->pkg < 0 && !(pr->hook && !strcmp(pr->hook, "import")))
-		role = ROLE_PIP;
+	/* A program pip started outside any build (lsb_release for its user
+	 * agent) is not pip: pip's rules are for what the kernel trusts as pip
+	 * (pip itself and its helpers, git: helpers/trust.bpf.h), and a tool
+	 * answers to a tool's rules whoever started it. */
 	size_t before = e->n_viols;
 
 	if (ev->refused || !strcmp(k, "seccomp_refused")) {

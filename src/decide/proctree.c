@@ -41,20 +41,6 @@ struct proc *proc_get(struct engine *e, uint32_t hpid)
 	}
 }
 
-static void table_put(struct engine *e, struct proc *pr)
-{
-	size_t i;
-
-	for (i = slot_of(e, pr->info.hpid); e->procs[i]; i = (i + 1) & (e->procs_cap - 1)) {
-		if (e->procs[i]->info.hpid == pr->info.hpid) {
-			e->procs[i] = pr;
-			return;
-		}
-	}
-	e->procs[i] = pr;
-	e->procs_n++;
-}
-
 static void proc_free(struct proc *pr)
 {
 	if (!pr)
@@ -68,6 +54,24 @@ static void proc_free(struct proc *pr)
 	free(pr->label);
 	free(pr->prog);
 	free(pr);
+}
+
+static void table_put(struct engine *e, struct proc *pr)
+{
+	size_t i;
+
+	for (i = slot_of(e, pr->info.hpid); e->procs[i]; i = (i + 1) & (e->procs_cap - 1)) {
+		if (e->procs[i]->info.hpid == pr->info.hpid) {
+			/* the pid used again (hpid 0 too, which proc_get never
+			 * returns: an event from a malformed trace) */
+			if (e->procs[i] != pr)
+				proc_free(e->procs[i]);
+			e->procs[i] = pr;
+			return;
+		}
+	}
+	e->procs[i] = pr;
+	e->procs_n++;
 }
 
 /* Keep info's pointers in step with the owned strings. */
@@ -93,7 +97,7 @@ static void set_str(char **dst, const char *s)
  * it) until its pid is used again. */
 static struct proc *proc_new(struct engine *e, uint32_t hpid)
 {
-	struct proc *pr = xcalloc(1, sizeof(*pr)), *old;
+	struct proc *pr = xcalloc(1, sizeof(*pr));
 
 	if ((e->procs_n + 1) * 2 > e->procs_cap) {
 		struct proc **oldv = e->procs;
@@ -107,11 +111,9 @@ static struct proc *proc_new(struct engine *e, uint32_t hpid)
 				table_put(e, oldv[i]);
 		free(oldv);
 	}
-	old = proc_get(e, hpid);
 	pr->info.hpid = hpid;
 	pr->pkg = -1;
-	table_put(e, pr);
-	proc_free(old);
+	table_put(e, pr);  /* frees the process that had hpid before */
 	return pr;
 }
 
@@ -140,12 +142,18 @@ struct proc *proc_lookup_or_new(struct engine *e, const struct trace_event *ev)
 	if (pr)
 		return pr;
 	/* Not seen before (its fork was lost, or it was there before tracing):
-	 * take what its parent has. */
+	 * take what its parent has.  Once the command runs, a process of no
+	 * known parent is pip only when the kernel says so (its trust is
+	 * inherited at fork in the kernel, whatever the ring buffer lost);
+	 * otherwise it is held to a tool's rules, never ignored. */
 	pr = proc_new(e, ev->hpid);
 	pr->info.pid = ev->pid;
 	parent = proc_get(e, ev->hppid);
 	if (parent && parent != pr)
 		inherit(e, pr, parent);
+	/* an orphan reparented to the init would inherit "none" */
+	if (e->top_seen && pr->info.role == ROLE_NONE)
+		pr->info.role = ev->kernel_trusted ? ROLE_PIP : ROLE_TOOL;
 	pr->info.hppid = ev->hppid;
 	set_str(&pr->comm, ev->comm);
 	set_str(&pr->exe, ev->exe);
@@ -378,10 +386,15 @@ static enum cls build_hook(const struct trace_event *ev, char *hook, size_t hook
 
 /* What an exec runs: pip (the one rule, src/pip/command.c, which the
  * kernel follows too), a build hook (with its name in hook), or other. */
+/* What an exec runs: pip itself only when the kernel says so (its trust
+ * follows the exec of pip's own entry points by pip, decided in the
+ * kernel from anchors no package can change: bpf/helpers/trust.bpf.h;
+ * user space never makes a process pip by its name or its parent), else a
+ * build hook (by its argv: a label, never a trust), else anything. */
 static enum cls classify(const struct trace_event *ev, char *hook, size_t hooklen)
 {
 	hook[0] = '\0';
-	if (pip_argv_is_pip(ev->argv))
+	if (ev->kernel_trusted)
 		return CLS_PIP;
 	return build_hook(ev, hook, hooklen);
 }
@@ -500,6 +513,12 @@ static void on_exec(struct engine *e, struct proc *pr, const struct trace_event 
 		attribute_build(e, pr, ev, hook);
 		e->top_seen = true;
 		return;
+	}
+	if (parent_role == ROLE_NONE && e->top_seen && !import_marker(ev) &&
+	    e->next_top_role == ROLE_NONE && !ev->kernel_trusted) {
+		/* A process of no known parent (its fork record was lost) after
+		 * the command started: never the command, never pip. */
+		parent_role = ROLE_TOOL;
 	}
 	if (parent_role == ROLE_NONE && (e->next_top_role != ROLE_NONE || import_marker(ev))) {
 		/* A later command of init's, announced by the supervisor (live) or

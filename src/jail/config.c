@@ -77,5 +77,6 @@ void jail_config_free(struct jail_config *cfg)
 	free(cfg->stage_upper);
 	free(cfg->stage_work);
 	free(cfg->fake_user);
+	jail_unix_trees_free(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }

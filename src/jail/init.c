@@ -4,16 +4,20 @@
  * command ends, kills whatever it left behind (a daemon that double-forked
  * and called setsid is still in this pid namespace) and exits with the
  * command's status.  When it exits, the kernel kills anything left. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "jail/jail.h"
@@ -38,16 +42,117 @@ static void __attribute__((noreturn)) init_fail(const char *what, const char *er
 	_exit(EXIT_PIPJAIL_ERROR);
 }
 
+/* close_range(first, last, flags) for the fds of this process; where the
+ * kernel has no close_range (before 5.9, or 5.11 for CLOSE_RANGE_CLOEXEC),
+ * the same through /proc/self/fd.  0, or -1 with errno. */
+static int close_fds(unsigned int first, unsigned int last, unsigned int flags)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (syscall(SYS_close_range, first, last, flags) == 0)
+		return 0;
+	if (errno != ENOSYS && errno != EINVAL)
+		return -1;
+	d = opendir("/proc/self/fd");
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long fd = strtoul(de->d_name, &end, 10);
+
+		if (*end || end == de->d_name || fd < first || fd > last || (int)fd == dirfd(d))
+			continue;
+		if (flags & CLOSE_RANGE_CLOEXEC)
+			fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+		else
+			close((int)fd);
+	}
+	closedir(d);
+	return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* The init's side of the clone, first thing: the clone gave this process a
+ * copy of every descriptor the supervisor held, and of those pipjail's
+ * caller left open (a CI runner's pipes, a shell's leaked files): the
+ * monitor's maps, the trace, the master side of the command's terminal, a
+ * host file.  Keep only stdin/stdout/stderr and what init itself still
+ * needs (ctl, the binds' mount trees for mounts_setup, the analyze
+ * listener's socket); a descriptor that init needs before the command runs
+ * must be named here. */
+static void close_inherited(const struct jail_config *cfg, int ctl)
+{
+	int *keep = xcalloc(cfg->n_binds + 2, sizeof(int));
+	size_t n = 0;
+	unsigned int from = 3;
+
+	keep[n++] = ctl;
+	if (cfg->notify_sock >= 0)
+		keep[n++] = cfg->notify_sock;
+	for (size_t i = 0; i < cfg->n_binds; i++)
+		keep[n++] = cfg->binds[i].fd;
+	qsort(keep, n, sizeof(int), cmp_int);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < (int)from)
+			continue;
+		if ((unsigned int)keep[i] > from && close_fds(from, (unsigned int)keep[i] - 1, 0) < 0)
+			init_fail("closing inherited descriptors", strerror(errno));
+		from = (unsigned int)keep[i] + 1;
+	}
+	if (close_fds(from, ~0U, 0) < 0)
+		init_fail("closing inherited descriptors", strerror(errno));
+	free(keep);
+}
+
+/* The command's terminal (src/run/pty.c): a pseudo-terminal the supervisor
+ * opened, never the user's own.  Each of stdin/stdout/stderr that was the
+ * user's terminal becomes its slave side here, in init, before anything in
+ * the jail runs, so that init's own messages reach the user in order with
+ * the command's output.  Init also leaves pipjail's session: the user's
+ * terminal stays the controlling terminal of no process in the jail. */
+static void take_terminal(const struct jail_config *cfg)
+{
+	if (setsid() < 0)
+		init_fail("setsid", strerror(errno));
+	if (!cfg->tty_stdio)
+		return;
+	for (int i = 0; i < 3; i++)
+		if ((cfg->tty_stdio & (1u << i)) && dup2(cfg->tty_fd, i) < 0)
+			init_fail("the command's terminal", strerror(errno));
+	close(cfg->tty_fd);
+}
+
+/* In the command's child: the pseudo-terminal becomes the controlling
+ * terminal of its new session (so /dev/tty, job control and Ctrl-C on it
+ * work as on a real terminal).  Still root here: 1 takes it from a session
+ * of an earlier command that may not have been reaped of it yet. */
+static void attach_terminal(const struct jail_config *cfg)
+{
+	for (int i = 0; i < 3; i++)
+		if (cfg->tty_stdio & (1u << i)) {
+			if (ioctl(i, TIOCSCTTY, 1) < 0)
+				init_fail("making the pseudo-terminal the controlling terminal",
+					  strerror(errno));
+			return;
+		}
+}
+
 
 /* Writable trees for Landlock: the writable binds, the jail's own tmpfs. */
 static const char **writable_paths(const struct jail_config *cfg, unsigned int *n)
 {
-	const char **v = xcalloc(cfg->n_binds + 4, sizeof(char *));
+	const char **v = xcalloc(cfg->n_binds + 5, sizeof(char *));
 
 	*n = 0;
 	v[(*n)++] = "/tmp";
 	v[(*n)++] = "/dev/shm";
 	v[(*n)++] = cfg->user.home;
+	v[(*n)++] = JAIL_PIP_CACHE;   /* pip's: the preload library's layer leaves it out */
 	/* The staged target (an overlay: writes land in the stage). */
 	if (cfg->stage_target)
 		v[(*n)++] = cfg->stage_target;
@@ -80,12 +185,46 @@ static int send_listener(int sock, int fd)
 	return rc;
 }
 
+/* The command's environment: the configured one, and what the jail's own
+ * walls need in every process (the preload library, pip's cache outside
+ * the home, PEP 517 builds: a legacy `setup.py install` would have the
+ * build write the environment itself, which the environment guard
+ * refuses); the first command of the jail (the user's own) is marked so
+ * that the preload library leaves it, like the kernel, as it is.  The
+ * variables come last: they win over the user's. */
+static char **command_env(const struct jail_config *cfg, bool first)
+{
+	static const char *const guard[] = {
+		"LD_PRELOAD=" JAIL_PRELOAD, "PIP_CACHE_DIR=" JAIL_PIP_CACHE, "PIP_USE_PEP517=1",
+	};
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (cfg->env && cfg->env[n])
+		n++;
+	env = xcalloc(n + ARRAY_SIZE(guard) + 2, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strcspn(cfg->env[i], "=");
+		bool ours = false;
+
+		for (size_t g = 0; g < ARRAY_SIZE(guard); g++)
+			ours |= !strncmp(cfg->env[i], guard[g], len) && guard[g][len] == '=';
+		if (!ours && strncmp(cfg->env[i], "PIPJAIL_TOP=", 12) != 0)
+			env[k++] = cfg->env[i];
+	}
+	for (size_t g = 0; g < ARRAY_SIZE(guard); g++)
+		env[k++] = (char *)guard[g];
+	if (first)
+		env[k++] = "PIPJAIL_TOP=1";
+	return env;
+}
+
 /* In the child that becomes the command.  Order matters: limits and
  * identity while still privileged, then Landlock (needs no_new_privs, which
  * identity_drop set), then seccomp last, so nothing after it needs a call
  * it refuses. */
 static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg, char **argv,
-						    int err_fd, const sigset_t *oldmask)
+						    bool first, int err_fd, const sigset_t *oldmask)
 {
 	struct landlock_policy lp = {
 		.tcp_connect_port = cfg->net == NET_INDEX ? PIPJAIL_PROXY_PORT : -1,
@@ -99,6 +238,7 @@ static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg
 
 	if (setsid() < 0)
 		init_fail("setsid", strerror(errno));
+	attach_terminal(cfg);
 	if (limits_apply(&cfg->limits, cfg->user.uid, err, sizeof(err)) < 0)
 		init_fail("limits", err);
 	if (identity_drop(&cfg->user, err, sizeof(err)) < 0)
@@ -117,9 +257,17 @@ static void __attribute__((noreturn)) exec_command(const struct jail_config *cfg
 		signal(forwarded[i], SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
-	environ = cfg->env;
+	environ = command_env(cfg, first);
 	if (limits_apply_memory(&cfg->limits, err, sizeof(err)) < 0)
 		init_fail("limits", err);
+	/* The command's side of init's fork, last step: only stdin, stdout and
+	 * stderr cross the exec.  Marked close-on-exec rather than closed, so
+	 * that err_fd (itself close-on-exec) still reports a failed exec.
+	 * close_inherited already closed what init inherited; this also covers
+	 * whatever init opened since (its signalfd, the seccomp listener's
+	 * socket, the control socket). */
+	if (close_fds(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		init_fail("closing descriptors", strerror(errno));
 	execvp(argv[0], argv);
 	e = errno;
 	write_all(err_fd, &e, sizeof(e));
@@ -181,7 +329,8 @@ static int supervise(pid_t cmd, int sfd)
 
 /* Run one command to its end, then kill whatever it left behind (a daemon
  * that double-forked and called setsid is still in this pid namespace). */
-static int run_command(const struct jail_config *cfg, char **argv, int sfd, const sigset_t *oldmask)
+static int run_command(const struct jail_config *cfg, char **argv, bool first, int sfd,
+		       const sigset_t *oldmask)
 {
 	int pipefd[2], code;
 	pid_t cmd;
@@ -194,7 +343,7 @@ static int run_command(const struct jail_config *cfg, char **argv, int sfd, cons
 	if (cmd == 0) {
 		close(pipefd[0]);
 		close(sfd);
-		exec_command(cfg, argv, pipefd[1], oldmask);
+		exec_command(cfg, argv, first, pipefd[1], oldmask);
 	}
 	close(pipefd[1]);
 	await_exec(argv, pipefd[0]);
@@ -232,6 +381,8 @@ void jail_init(const struct jail_config *cfg, int ctl)
 
 	/* The supervisor's death must end the jail. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	take_terminal(cfg);
+	close_inherited(cfg, ctl);
 	if (recv(ctl, &go, 1, 0) != 1 || go != JAIL_MSG_BUILD)
 		_exit(EXIT_PIPJAIL_ERROR);
 
@@ -262,7 +413,7 @@ void jail_init(const struct jail_config *cfg, int ctl)
 
 	/* The first request is the command; its code is the jail's. */
 	for (bool first = true; (argv = read_request(ctl, req, sizeof(req))); first = false) {
-		int c = run_command(cfg, argv, sfd, &oldmask);
+		int c = run_command(cfg, argv, first, sfd, &oldmask);
 
 		free(argv);
 		if (first)

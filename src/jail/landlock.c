@@ -37,89 +37,25 @@
 #define FS_READ (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | \
 		 LANDLOCK_ACCESS_FS_READ_DIR)
 
-/* Rights that make sense on a file (not a directory) in a path_beneath rule;
- * the kernel refuses directory-only rights on a file. */
-#define FS_FILE_RIGHTS (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | \
-			LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE | \
-			LANDLOCK_ACCESS_FS_IOCTL_DEV)
-
-static long ll_create_ruleset(const struct pj_landlock_ruleset_attr *attr, size_t size,
-			      uint32_t flags)
-{
-	return syscall(__NR_landlock_create_ruleset, attr, size, flags);
-}
-
-static long ll_add_rule(int ruleset_fd, int type, const void *attr)
-{
-	return syscall(__NR_landlock_add_rule, ruleset_fd, type, attr, 0U);
-}
-
-static long ll_restrict_self(int ruleset_fd)
-{
-	return syscall(__NR_landlock_restrict_self, ruleset_fd, 0U);
-}
-
-int landlock_abi(void)
-{
-	long abi = ll_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-
-	/* ENOSYS: not built in; EOPNOTSUPP: built in but disabled at boot. */
-	return abi < 0 ? 0 : (int)abi;
-}
-
-/* Every file-system right that this ABI knows. */
-static uint64_t fs_rights_of_abi(int abi)
-{
-	uint64_t all = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;   /* ABI 1: bits 0-12 */
-
-	if (abi >= 2)
-		all |= LANDLOCK_ACCESS_FS_REFER;
-	if (abi >= 3)
-		all |= LANDLOCK_ACCESS_FS_TRUNCATE;
-	if (abi >= 5)
-		all |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
-	return all;
-}
-
 /* Allow `access` beneath path.  A missing path is skipped (returns 0): the
  * caller lists what the jail may have, not what it must have. */
 static int allow_path(int ruleset_fd, const char *path, uint64_t access, char *err,
 		      size_t errlen)
 {
-	struct pj_landlock_path_beneath_attr rule;
-	struct stat st;
-	autoclose int fd = -1;
-
-	fd = open(path, O_PATH | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT) {
-			debugx(2, "landlock: %s does not exist, no rule for it", path);
-			return 0;
-		}
-		snprintf(err, errlen, "landlock: cannot open %s: %s", path, strerror(errno));
-		return -1;
+	if (landlock_allow_beneath(ruleset_fd, path, access) == 0)
+		return 0;
+	if (errno == ENOENT) {
+		debugx(2, "landlock: %s does not exist, no rule for it", path);
+		return 0;
 	}
-	if (fstat(fd, &st) < 0) {
-		snprintf(err, errlen, "landlock: cannot stat %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode))
-		access &= FS_FILE_RIGHTS;
-	memset(&rule, 0, sizeof(rule));
-	rule.allowed_access = access;
-	rule.parent_fd = fd;
-	if (ll_add_rule(ruleset_fd, PJ_LANDLOCK_RULE_PATH_BENEATH, &rule) < 0) {
-		snprintf(err, errlen, "landlock: cannot add the rule for %s: %s", path,
-			 strerror(errno));
-		return -1;
-	}
-	return 0;
+	snprintf(err, errlen, "landlock: cannot allow access beneath %s: %s", path, strerror(errno));
+	return -1;
 }
 
 static int add_fs_rules(int ruleset_fd, int abi, const struct landlock_policy *p,
 			char *err, size_t errlen)
 {
-	const uint64_t all = fs_rights_of_abi(abi);
+	const uint64_t all = landlock_fs_rights(abi);
 	uint64_t dev = FS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE;
 	unsigned int i;
 
@@ -158,7 +94,7 @@ static int add_net_rules(int ruleset_fd, const struct landlock_policy *p, char *
 	memset(&rule, 0, sizeof(rule));
 	rule.allowed_access = LANDLOCK_ACCESS_NET_CONNECT_TCP;
 	rule.port = (uint64_t)p->tcp_connect_port;
-	if (ll_add_rule(ruleset_fd, PJ_LANDLOCK_RULE_NET_PORT, &rule) < 0) {
+	if (syscall(__NR_landlock_add_rule, ruleset_fd, PJ_LANDLOCK_RULE_NET_PORT, &rule, 0U) < 0) {
 		snprintf(err, errlen, "landlock: cannot allow TCP connect to port %d: %s",
 			 p->tcp_connect_port, strerror(errno));
 		return -1;
@@ -184,7 +120,7 @@ int landlock_apply(const struct landlock_policy *p, char *err, size_t errlen)
 	}
 
 	memset(&attr, 0, sizeof(attr));
-	attr.handled_access_fs = fs_rights_of_abi(abi);
+	attr.handled_access_fs = landlock_fs_rights(abi);
 	attr_size = offsetof(struct pj_landlock_ruleset_attr, handled_access_net);
 	if (abi >= 4 && !p->net_unrestricted) {
 		attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP |
@@ -199,7 +135,7 @@ int landlock_apply(const struct landlock_policy *p, char *err, size_t errlen)
 		attr_size = sizeof(attr);
 	}
 
-	ruleset_fd = (int)ll_create_ruleset(&attr, attr_size, 0);
+	ruleset_fd = (int)landlock_create_ruleset(&attr, attr_size);
 	if (ruleset_fd < 0) {
 		snprintf(err, errlen, "landlock: cannot create a ruleset (ABI %d): %s", abi,
 			 strerror(errno));
@@ -216,7 +152,7 @@ int landlock_apply(const struct landlock_policy *p, char *err, size_t errlen)
 		snprintf(err, errlen, "landlock: cannot set no_new_privs: %s", strerror(errno));
 		return -1;
 	}
-	if (ll_restrict_self(ruleset_fd) < 0) {
+	if (syscall(__NR_landlock_restrict_self, ruleset_fd, 0U) < 0) {
 		snprintf(err, errlen, "landlock: cannot restrict the process: %s", strerror(errno));
 		return -1;
 	}

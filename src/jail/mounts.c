@@ -11,6 +11,8 @@
  *   binds        --rw/--ro paths, the target environment, the current
  *                directory, at their own paths, from fds opened before any
  *                mount changed (so a symlink swapped later cannot redirect)
+ *   /dev/.uN     mirrors of the jail's own trees for the unix-socket guard,
+ *                or more hidden socket directories without it (sockview.c)
  *
  * Nothing here is visible to the host: the namespace is made private first,
  * and it dies with the jail, so no mount can be left behind. */
@@ -42,6 +44,12 @@ static const char *const hidden_dirs[] = {
 	"/home", "/root", "/run", "/var/run", "/var/spool", "/var/mail", "/var/tmp",
 	"/etc/sudoers.d", "/var/lib/sudo",
 };
+const char *const *mounts_hidden_dirs(size_t *n)
+{
+	*n = ARRAY_SIZE(hidden_dirs);
+	return hidden_dirs;
+}
+
 /* /proc entries that are writable knobs of the host kernel. */
 static const char *const proc_readonly[] = {
 	"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
@@ -416,24 +424,33 @@ static int staged_target(struct mctx *m, const struct jail_config *cfg)
 /* The pip cache: read what earlier installs cached, keep nothing written. */
 static int pip_cache(struct mctx *m, const struct jail_config *cfg)
 {
-	autofree char *dst = NULL;
+	autofree char *dst = in_root(JAIL_PIP_CACHE);
 
+	/* Outside the home, whose every tree a build may write: pip alone
+	 * writes here (the preload library's layer leaves it out), so no
+	 * build can plant a wheel that pip would take from its cache. */
+	if (mkdir(dst, 0700) < 0 || chown(dst, cfg->user.uid, cfg->user.gid) < 0)
+		return fail(m, "creating the pip cache directory", dst);
 	if (m->cache < 0)
 		return 0;
 	if (mkdir(BASE "/cache", 0700) < 0 || mount_tmpfs(m, BASE "/cache", "mode=0755", 0) < 0 ||
 	    mkdir(BASE "/cache/upper", 0755) < 0 || mkdir(BASE "/cache/work", 0755) < 0 ||
 	    chown(BASE "/cache/upper", cfg->user.uid, cfg->user.gid) < 0)
 		return fail(m, "preparing the pip cache layer in", BASE "/cache");
-	dst = in_root(cfg->pip_cache);
-	/* Inside the home, the directories above it belong to the user. */
-	if (path_is_under(cfg->pip_cache, cfg->user.home)) {
-		autofree char *home_dir = in_root(cfg->user.home);
-		const char *rel = cfg->pip_cache + strlen(cfg->user.home) + 1;
-
-		if (mkdir_parents_owned(home_dir, rel, cfg->user.uid, cfg->user.gid) < 0)
-			return fail(m, "creating the parents of", dst);
-	}
 	return overlay(m, dst, m->cache, BASE "/cache/upper", BASE "/cache/work");
+}
+
+/* /run/pipjail: pipjail's own directory in the jail, on the jail's fresh
+ * /run: root's, 0755, so the jail's processes (the user) can read but never
+ * change what the supervisor writes there before the command starts (the
+ * preload library and the anchors of trust, src/run/anchors.c). */
+static int own_dir(struct mctx *m)
+{
+	autofree char *d = in_root(JAIL_RUN_DIR);
+
+	if (mkdir(d, 0755) < 0 && errno != EEXIST)
+		return fail(m, "creating", d);
+	return 0;
 }
 
 static void close_layers(struct mctx *m)
@@ -468,7 +485,8 @@ int mounts_setup(const struct jail_config *cfg, char *err, size_t errlen)
 		goto out;
 	if (host_root(&m) < 0 || proc_and_sys(&m) < 0 || dev(&m) < 0 || hide(&m, cfg) < 0 ||
 	    home(&m, cfg) < 0 || binds(&m, cfg) < 0 || staged_target(&m, cfg) < 0 ||
-	    pip_cache(&m, cfg) < 0 || pivot(&m) < 0)
+	    own_dir(&m) < 0 || pip_cache(&m, cfg) < 0 || sockview_mount(cfg, NEWROOT, err, errlen) < 0 ||
+	    pivot(&m) < 0)
 		goto out;
 	ret = 0;
 out:

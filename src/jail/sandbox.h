@@ -7,10 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jail/compat.h"   /* the Landlock ABI structures the functions below take */
+
 /* Install the seccomp filter in the calling thread (inherited over fork and
  * execve).  Sets no_new_privs itself (idempotent).  Non-native ABIs (i386
  * int 0x80, x32) kill the process; the refused calls (list in seccomp.c:
- * ptrace, mount family, unshare/setns, clone with namespace flags, bpf,
+ * ptrace, pidfd_getfd, mount family, unshare/setns, clone with namespace flags, bpf,
  * ioctl TIOCSTI/TIOCLINUX, personality changes, ...) get EPERM; io_uring_*
  * and clone3 get ENOSYS.  Install it after every mount and namespace step:
  * it refuses them.  Returns 0, or -1 with a reason in err. */
@@ -38,8 +40,15 @@ struct landlock_policy {
 	bool net_unrestricted;        /* --net host: TCP left to the host's own rules */
 };
 
-/* Best-effort ABI probe: 0 when Landlock is not available. */
+/* src/jail/landlock_core.c, plain libc (the preload library links it too):
+ * the ABI (0 when Landlock is not available); every file-system right an
+ * ABI knows; a ruleset (an fd, or -1 with errno); a path_beneath rule for
+ * path (directory-only rights dropped for a file): 0, or -1 with errno. */
+struct pj_landlock_ruleset_attr;
 int landlock_abi(void);
+uint64_t landlock_fs_rights(int abi);
+int landlock_create_ruleset(const struct pj_landlock_ruleset_attr *attr, size_t size);
+int landlock_allow_beneath(int ruleset_fd, const char *path, uint64_t access);
 
 /* Restrict the calling thread.  Reads and execs are allowed everywhere the
  * mounts show (the host root is already read-only); writes only under

@@ -39,8 +39,17 @@
 
 /* Calls refused outright with EPERM. */
 static const char *const refused_eperm[] = {
-	/* reading or steering other processes */
-	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+	/* reading or steering other processes, taking their descriptors:
+	 * pidfd_getfd copies any descriptor of a process the caller may
+	 * ptrace (same uid in the jail: a build takes pip's), so it is the
+	 * one call that could hand a build what pip holds.  The other ways to
+	 * another process's descriptors are closed elsewhere: /proc/PID/fd/N
+	 * reopens the file anew, with the file's own permissions and a ptrace
+	 * access check (the command's terminal is the supervisor's root-owned
+	 * pseudo-terminal, 0600); SCM_RIGHTS carries only what the sender
+	 * already holds; kcmp only compares.  pidfd_open itself is allowed
+	 * (waiting for one's own child through a pidfd is ordinary). */
+	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
 	/* kernel attack surface and tracing-evasion tools */
 	"bpf", "perf_event_open", "userfaultfd",
 	/* mount family, old and new API */

@@ -48,6 +48,7 @@ enum proxy_outcome {
 	PROXY_UPSTREAM_FAILED,    /* allowed, but name lookup or connect failed */
 	PROXY_TIMEOUT,            /* the client sent no complete request in time */
 	PROXY_OVERLOADED,         /* too many connections at once */
+	PROXY_REFUSED_TOKEN,      /* the request carries a secret of the run (opts.find_token) */
 };
 const char *proxy_outcome_name(enum proxy_outcome o);
 
@@ -108,6 +109,18 @@ struct proxy_opts {
 	/* Exactly once per accepted connection, when it ends (trace note).
 	 * May be NULL. */
 	void (*on_request)(const struct proxy_log *l, void *ctx);
+	/* Optional: does data, part of a request of a pip client, carry a
+	 * secret of the run (a decoy token, in any encoding the callback
+	 * knows)?  data (n bytes, not NUL-terminated) is what the proxy holds
+	 * of the request: its line, its header fields and the bytes that
+	 * arrived with them (for plain HTTP, the start of a body); never what
+	 * goes through a CONNECT tunnel after our 200 (TLS).  true, with one
+	 * line for the reason in what
+	 * ("the value of the decoy $GITHUB_TOKEN (hex)"): the request is
+	 * refused (403, outcome refused-token) and on_refused hears of it.
+	 * Asked once per request (then once per part on a hit, to say where):
+	 * it must be fast. */
+	bool (*find_token)(const char *data, size_t n, char *what, size_t whatlen, void *ctx);
 	void *ctx;
 
 	unsigned attrib_timeout_ms;   /* 0: 500 */

@@ -27,6 +27,7 @@ const char *proxy_outcome_name(enum proxy_outcome o)
 	case PROXY_UPSTREAM_FAILED: return "upstream-failed";
 	case PROXY_TIMEOUT: return "timeout";
 	case PROXY_OVERLOADED: return "overloaded";
+	case PROXY_REFUSED_TOKEN: return "refused-token";
 	}
 	return "?";
 }
@@ -36,7 +37,8 @@ const char *proxy_outcome_name(enum proxy_outcome o)
 /* The outcomes that on_refused hears of (a violation of the run). */
 static bool is_refusal(enum proxy_outcome o)
 {
-	return o == PROXY_REFUSED_ROLE || o == PROXY_REFUSED_HOST || o == PROXY_REFUSED_UNATTRIBUTED;
+	return o == PROXY_REFUSED_ROLE || o == PROXY_REFUSED_HOST || o == PROXY_REFUSED_UNATTRIBUTED ||
+	       o == PROXY_REFUSED_TOKEN;
 }
 
 static void fill_log(const struct conn *c, struct proxy_log *l, char *rulebuf, size_t rlen)
@@ -257,6 +259,53 @@ static void ask_who(struct conn *c)
 		p->o.describe(c->hpid, c->who, sizeof(c->who), p->o.ctx);
 }
 
+/* Where in the request the secret is: the first part that carries it on
+ * its own (request line, one header field, the start of the body). */
+static char *token_where(struct conn *c)
+{
+	struct proxy *p = c->p;
+	const char *h = c->head, *end = h + c->req.head_len, *line = h, *nl;
+	char what[16];
+	bool first = true;
+
+	for (; line < end && (nl = memchr(line, '\n', (size_t)(end - line))); line = nl + 1, first = false) {
+		size_t l = (size_t)(nl - line);
+		const char *colon;
+
+		if (l && line[l - 1] == '\r')
+			l--;
+		if (l == 0 || !p->o.find_token(line, l, what, sizeof(what), p->o.ctx))
+			continue;
+		if (first)
+			return xstrdup(c->req.connect ? "its CONNECT target" : "its request line");
+		colon = memchr(line, ':', l);
+		return xasprintf("its %.*s header field", colon ? (int)(colon - line > 64 ? 64 : colon - line) : 0,
+				 line);
+	}
+	if (c->head_len > c->req.head_len &&
+	    p->o.find_token(end, c->head_len - c->req.head_len, what, sizeof(what), p->o.ctx))
+		return xstrdup("the start of its body");
+	return xstrdup("its header");
+}
+
+/* A pip client's request that carries a secret of the run: pip was led
+ * to send it (a requirement or a link named this URL).  Refused. */
+static bool refused_for_token(struct conn *c)
+{
+	struct proxy *p = c->p;
+	char what[256];
+	autofree char *where = NULL, *reason = NULL;
+
+	/* What we hold: the header, and what came with it (body bytes). */
+	if (!p->o.find_token || !p->o.find_token(c->head, c->head_len, what, sizeof(what), p->o.ctx))
+		return false;
+	where = token_where(c);
+	reason = xasprintf("the request carries %s in %s; nothing that leaves the jail may carry a "
+			   "secret of the jail", what, where);
+	conn_reply(c, 403, "Forbidden", PROXY_REFUSED_TOKEN, reason, NULL);
+	return true;
+}
+
 static void decide(struct conn *c)
 {
 	struct proxy *p = c->p;
@@ -279,6 +328,8 @@ static void decide(struct conn *c)
 			   reason, NULL);
 		return;
 	}
+	if (refused_for_token(c))
+		return;
 	c->rule = hostrules_match(p->o.allow, c->req.host, c->req.port);
 	if (!c->rule) {
 		autofree char *reason = NULL, *hint = NULL;

@@ -164,6 +164,11 @@ static const struct valname prctl_options[] = {
 	{ 38, "PR_SET_NO_NEW_PRIVS" }, { 47, "PR_CAP_AMBIENT" }, { 0x59616d61, "PR_SET_PTRACER" },
 };
 
+/* path made absolute against dir (the cwd or the dirfd's directory, as
+ * resolved in the kernel), cleaned lexically into buf; NULL when there is
+ * no absolute answer: no path, a relative path without a directory (the
+ * dirfd was a pipe, a socket, an anon inode, a directory outside the
+ * jail's root), or one longer than buf.  Never a name that is not a path. */
 static const char *make_abs(char *buf, size_t len, const char *path, const char *dir)
 {
 	if (!path)
@@ -281,8 +286,12 @@ static void decode_sockaddr(struct decoder *d, struct trace_event *ev, const uin
 
 /* ---- record decoding ------------------------------------------------------ */
 
-/* A string slot, or NULL when absent; false when the record is malformed. */
-static bool slot_str(const struct ev_record *r, size_t size, int slot, const char **out)
+/* A string slot, or NULL when absent; false when the record is malformed.
+ * A NUL inside the slot (the kernel copies strings up to their NUL, so it
+ * sends none) cuts the string there, as every reader of it sees it: the
+ * event says truncated. */
+static bool slot_str(const struct ev_record *r, size_t size, int slot, const char **out,
+		     struct trace_event *ev)
 {
 	size_t off = r->off[slot], len = r->len[slot];
 
@@ -294,6 +303,8 @@ static bool slot_str(const struct ev_record *r, size_t size, int slot, const cha
 	if (r->data[off + len - 1] != 0)
 		return false;
 	*out = (const char *)r->data + off;
+	if (memchr(*out, 0, len - 1))
+		ev->truncated = true;
 	return true;
 }
 
@@ -313,21 +324,34 @@ static bool slot_bytes(const struct ev_record *r, size_t size, int slot, const u
 }
 
 /* A path resolved in the kernel (SLOT_DIR, SLOT_DIR2, SLOT_FILE), with its
- * walk flags: a pseudo file is named like /proc/PID/fd shows it
- * ("memfd:NAME", or "anon_inode" when nameless); a path outside the task's
- * root gets the "(unreachable)" prefix of getcwd(3). */
-static const char *walked(struct decoder *d, const struct ev_record *r, int slot, const char *s, int buf)
+ * walk flags.  A file of no directory (SF_PSEUDO: a pipe, a socket, an anon
+ * inode, a memfd) is no path: NULL, and its name as /proc/PID/fd shows it
+ * ("pipe:[12]", made in the kernel, bpf/helpers/path.bpf.h: never empty,
+ * never starting with '/') goes to *pseudo.  A path outside the task's root gets the "(unreachable)" prefix
+ * of getcwd(3).  Any other is absolute (the kernel walks up to a root); a
+ * slot that says otherwise makes the record malformed (false). */
+static bool walked(struct decoder *d, const struct ev_record *r, int slot, const char **s,
+		   int buf, const char **pseudo)
 {
 	uint8_t f = r->sflags[slot];
 
-	if (!s || !(f & (SF_PSEUDO | SF_UNREACH)))
-		return s;
+	if (!*s)
+		return true;
 	if (f & SF_PSEUDO) {
-		snprintf(d->walked[buf], sizeof(d->walked[buf]), "%s", s[0] == '/' && s[1] ? s + 1 : "anon_inode");
-	} else {
-		snprintf(d->walked[buf], sizeof(d->walked[buf]), "(unreachable)%s", s);
+		if (!(*s)[0] || (*s)[0] == '/')
+			return false;  /* the kernel names it, never like a path */
+		if (pseudo && !*pseudo)
+			*pseudo = *s;
+		*s = NULL;
+		return true;
 	}
-	return d->walked[buf];
+	if ((*s)[0] != '/')
+		return false;
+	if (f & SF_UNREACH) {
+		snprintf(d->walked[buf], sizeof(d->walked[buf]), "(unreachable)%s", *s);
+		*s = d->walked[buf];
+	}
+	return true;
 }
 
 static void kernel_rule_fields(const struct ev_record *r, struct trace_event *ev)
@@ -336,6 +360,8 @@ static void kernel_rule_fields(const struct ev_record *r, struct trace_event *ev
 		ev->kernel_rule = "pip_only";
 	else if (r->flags & EVF_DENIED_EXEC)
 		ev->kernel_rule = "denied_exec";
+	else if (r->flags & EVF_ENV_WRITE)
+		ev->kernel_rule = "env_write";
 	ev->killed_in_kernel = r->flags & EVF_KILLED;
 	ev->kernel_trusted = r->flags & EVF_TRUSTED;
 	ev->repeat = r->repeat;
@@ -370,10 +396,11 @@ static void base_event(struct decoder *d, const struct ev_record *r, struct trac
 	kernel_rule_fields(r, ev);
 }
 
-/* The inode of SLOT_FILE (dev in the kernel's encoding, major << 20 | minor). */
+/* The inode of SLOT_FILE (dev in the kernel's encoding, major << 20 | minor),
+ * when SLOT_FILE is a file (not a pipe or another file of no directory). */
 static void file_fields(const struct ev_record *r, struct trace_event *ev)
 {
-	if (r->flags & EVF_FILE_VALID) {
+	if ((r->flags & EVF_FILE_VALID) && ev->file) {
 		ev->file_valid = true;
 		ev->dev = makedev(r->dev >> 20, r->dev & 0xfffff);
 		ev->ino = r->ino;
@@ -505,23 +532,26 @@ static void decode_args(struct decoder *d, long nr, const __u64 *a, struct trace
 static bool decode_syscall(struct decoder *d, const struct ev_record *r, size_t size,
 			   struct trace_event *ev)
 {
-	const char *dir = NULL, *dir2 = NULL;
+	const char *dir = NULL, *dir2 = NULL, *dir_pseudo = NULL;
 	const uint8_t *addr, *payload;
 	size_t addrlen, paylen;
 	long nr = r->nr;
 	bool native = nr >= 0 && nr < SC_NR_MAX && !(r->flags & EVF_COMPAT);
 	const char *kind = native ? d->kind_of[nr] : NULL;
 
-	if (!slot_str(r, size, SLOT_PATH, &ev->path) || !slot_str(r, size, SLOT_PATH2, &ev->path2) ||
-	    !slot_str(r, size, SLOT_STR, &ev->str) || !slot_str(r, size, SLOT_DIR, &dir) ||
-	    !slot_str(r, size, SLOT_DIR2, &dir2) || !slot_str(r, size, SLOT_FILE, &ev->file) ||
+	if (!slot_str(r, size, SLOT_PATH, &ev->path, ev) || !slot_str(r, size, SLOT_PATH2, &ev->path2, ev) ||
+	    !slot_str(r, size, SLOT_STR, &ev->str, ev) || !slot_str(r, size, SLOT_DIR, &dir, ev) ||
+	    !slot_str(r, size, SLOT_DIR2, &dir2, ev) || !slot_str(r, size, SLOT_FILE, &ev->file, ev) ||
 	    !slot_bytes(r, size, SLOT_ADDR, &addr, &addrlen) ||
 	    !slot_bytes(r, size, SLOT_PAYLOAD, &payload, &paylen))
 		return false;
 
-	dir = walked(d, r, SLOT_DIR, dir, 0);
-	dir2 = walked(d, r, SLOT_DIR2, dir2, 1);
-	ev->file = walked(d, r, SLOT_FILE, ev->file, 2);
+	if (!walked(d, r, SLOT_FILE, &ev->file, 2, &ev->pseudo) ||
+	    !walked(d, r, SLOT_DIR, &dir, 0, &dir_pseudo) || !walked(d, r, SLOT_DIR2, &dir2, 1, NULL))
+		return false;
+	/* AT_EMPTY_PATH on a dirfd of no directory: the call is on that file */
+	if (!ev->pseudo && dir_pseudo && ev->path && !ev->path[0])
+		ev->pseudo = dir_pseudo;
 	ev->refused = r->flags & EVF_REFUSED;
 	ev->kind = ev->refused ? "seccomp_refused" : kind ? kind : "syscall";
 	ev->syscall = native ? d->name_of[nr] : NULL;
@@ -537,7 +567,10 @@ static bool decode_syscall(struct decoder *d, const struct ev_record *r, size_t 
 	ev->addr_from_socket = r->flags & EVF_ADDR_SOCK;
 	if (payload)
 		decode_dns(d, ev, payload, paylen);
-	decode_args(d, nr, r->args, ev);
+	/* the raw arguments by what they mean for this number: a 32-bit call's
+	 * number means another call (its args stay raw in the trace) */
+	if (native)
+		decode_args(d, nr, r->args, ev);
 	return true;
 }
 
@@ -548,15 +581,17 @@ static bool decode_exec(struct decoder *d, const struct ev_record *r, size_t siz
 	const uint8_t *argv;
 	size_t argvlen, n = 0, i = 0;
 
-	if (!slot_str(r, size, SLOT_PATH, &ev->path) || !slot_str(r, size, SLOT_DIR, &ev->cwd) ||
-	    !slot_str(r, size, SLOT_FILE, &ev->file) ||
+	if (!slot_str(r, size, SLOT_PATH, &ev->path, ev) || !slot_str(r, size, SLOT_DIR, &ev->cwd, ev) ||
+	    !slot_str(r, size, SLOT_FILE, &ev->file, ev) ||
 	    !slot_bytes(r, size, SLOT_STR, &argv, &argvlen))
 		return false;
 	if (argvlen > EV_ARGV_MAX)
 		return false;  /* longer than the kernel sends: argbuf holds EV_ARGV_MAX */
+	/* the program may be a memfd (fexecve): a name, not a path; a cwd is
+	 * always a directory */
+	if (!walked(d, r, SLOT_DIR, &ev->cwd, 0, NULL) || !walked(d, r, SLOT_FILE, &ev->file, 2, &ev->pseudo))
+		return false;
 	ev->kind = "exec";
-	ev->cwd = walked(d, r, SLOT_DIR, ev->cwd, 0);
-	ev->file = walked(d, r, SLOT_FILE, ev->file, 2);
 	ev->abs = make_abs(d->abs[0], sizeof(d->abs[0]), ev->path, ev->cwd);
 	memcpy(d->argbuf, argv ? (const char *)argv : "", argvlen);
 	d->argbuf[argvlen] = 0;
@@ -568,27 +603,38 @@ static bool decode_exec(struct decoder *d, const struct ev_record *r, size_t siz
 	ev->argv = d->argv;
 	ev->argv_truncated = r->flags & EVF_ARGV_TRUNC;
 	file_fields(r, ev);
-	proc_set_exe(&d->procs, r->hpid, ev->file ? ev->file : ev->abs);
+	proc_set_exe(&d->procs, r->hpid, ev->file ? ev->file : ev->pseudo ? ev->pseudo : ev->abs);
 	ev->exe = proc_exe(&d->procs, r->hpid);
 	return true;
 }
 
-/* fork: the child's ids; a new process starts with its parent's exe. */
-static void decode_fork(struct decoder *d, const struct ev_record *r, struct trace_event *ev)
+/* fork: the child's ids; a new process starts with its parent's exe.
+ * What the kernel always says (bpf/programs/sched_fork.bpf.h) is checked,
+ * false otherwise: ids are 32-bit (pid_t), a task is never its own child,
+ * a thread is in its parent's process, a new process is its own thread
+ * group, whose id is neither its parent's nor 0. */
+static bool decode_fork(struct decoder *d, const struct ev_record *r, struct trace_event *ev)
 {
+	for (int i = 0; i < 4; i++)
+		if (r->args[i] > UINT32_MAX)
+			return false;
 	ev->kind = "fork";
-	ev->child_htid = r->args[0];
-	ev->child_hpid = r->args[1];
-	ev->child_tid = r->args[2];
-	ev->child_pid = r->args[3];
+	ev->child_htid = (uint32_t)r->args[0];
+	ev->child_hpid = (uint32_t)r->args[1];
+	ev->child_tid = (uint32_t)r->args[2];
+	ev->child_pid = (uint32_t)r->args[3];
 	ev->thread = r->flags & EVF_THREAD;
-	if (!ev->thread && ev->child_hpid != r->hpid) {
-		/* (a process is not its own child: ev->exe, its exe, stays valid) */
-		const char *exe = proc_exe(&d->procs, r->hpid);
+	if (!ev->child_htid || ev->child_htid == r->htid)
+		return false;
+	if (ev->thread)
+		return ev->child_hpid == r->hpid;
+	if (ev->child_hpid != ev->child_htid || ev->child_hpid == r->hpid)
+		return false;
+	const char *exe = proc_exe(&d->procs, r->hpid);
 
-		if (exe)
-			proc_set_exe(&d->procs, ev->child_hpid, exe);
-	}
+	if (exe)
+		proc_set_exe(&d->procs, ev->child_hpid, exe);
+	return true;
 }
 
 /* exit: ret is the wait status */
@@ -605,22 +651,38 @@ static void decode_exit(struct decoder *d, const struct ev_record *r, struct tra
 }
 
 /* A repeat count: the folded calls are the thread's fold base again, at
- * the last one's time. */
+ * the last one's time.  The count names its base by the base's time
+ * (ts_enter: the base's ts, bpf/helpers/fold.bpf.h) and call: when that
+ * base was lost (a full ring buffer), an older base of the same thread is
+ * not taken for it.  The saved base is kept as it came, for the next
+ * count of the same base. */
 static int decode_repeat(struct decoder *d, const struct ev_record *r)
 {
 	size_t size = 0;
 	struct ev_record *base = fold_base(&d->folds, r->htid, &size);
+	uint64_t ts, ts_enter;
+	uint32_t flags, repeat;
 
-	if (!base || !r->repeat) {
+	if (!base || !r->repeat || base->ts != r->ts_enter || base->nr != r->nr ||
+	    base->hpid != r->hpid) {
 		debugx(2, "monitor: a repeat count for htid %u without its event", r->htid);
 		d->bad_records++;
 		return 0;
 	}
+	ts = base->ts;
+	ts_enter = base->ts_enter;
+	flags = base->flags;
+	repeat = base->repeat;
 	base->ts = r->ts;
 	base->ts_enter = 0;
 	base->repeat = r->repeat;
-	base->flags &= ~EVF_FOLD_BASE;
-	return decode_record(d, base, size);
+	base->flags &= ~EVF_FOLD_BASE;  /* (so that it is not saved again) */
+	decode_record(d, base, size);
+	base->ts = ts;
+	base->ts_enter = ts_enter;
+	base->flags = flags;
+	base->repeat = repeat;
+	return 0;
 }
 
 /* The decoded event to the trace and the callback; then forget a process
@@ -645,14 +707,13 @@ int decode_record(void *ctx, void *data, size_t size)
 	struct trace_event ev;
 	bool ok = true;
 
-	if (size < sizeof(*r) || sizeof(*r) + r->data_len > size) {
+	/* (a task of the jail has a host id: 0 is the idle task's) */
+	if (size < sizeof(*r) || sizeof(*r) + r->data_len > size || !r->hpid || !r->htid) {
 		d->bad_records++;
 		return 0;
 	}
 	if (r->type == EV_REPEAT)
 		return decode_repeat(d, r);
-	if (r->type == EV_SYSCALL && (r->flags & EVF_FOLD_BASE))
-		fold_save(&d->folds, r, size);
 	base_event(d, r, &ev);
 	switch (r->type) {
 	case EV_SYSCALL:
@@ -662,7 +723,7 @@ int decode_record(void *ctx, void *data, size_t size)
 		ok = decode_exec(d, r, size, &ev);
 		break;
 	case EV_FORK:
-		decode_fork(d, r, &ev);
+		ok = decode_fork(d, r, &ev);
 		break;
 	case EV_EXIT:
 		decode_exit(d, r, &ev);
@@ -676,6 +737,9 @@ int decode_record(void *ctx, void *data, size_t size)
 		d->bad_records++;
 		return 0;
 	}
+	/* only a record that decoded is a base for later repeat counts */
+	if (r->type == EV_SYSCALL && (r->flags & EVF_FOLD_BASE))
+		fold_save(&d->folds, r, size);
 	deliver(d, r, &ev);
 	return 0;
 }

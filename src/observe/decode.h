@@ -1,7 +1,12 @@
 /* Decoding the monitor's ring-buffer records (include/events.h) into
  * struct trace_event, inside the observe layer.  Each decoded event goes
  * to the trace writer and to the caller's callback; a record that does not
- * decode is counted (bad_records), never trusted.  Everything lives in
+ * decode is counted (bad_records, reported as lost events), never trusted.
+ * Records carry no magic or version: only the monitor's own programs can
+ * write this ring buffer (a BPF ringbuf takes no writes from user space,
+ * and its descriptor is the supervisor's), built from the same events.h
+ * as this decoder; what the checks guard against is a bug, not package
+ * code, which controls only the bytes a record copies.  Everything lives in
  * fixed buffers of struct decoder, reused for every record, so nothing is
  * allocated per event. */
 #ifndef PIPJAIL_OBSERVE_DECODE_H
@@ -38,7 +43,7 @@ struct decoder {
 	char family[24];
 	char socktype[48];
 	char argbuf[EV_ARGV_MAX + 1];
-	const char *argv[EV_ARGV_MAX / 2 + 2];
+	const char *argv[EV_ARGV_MAX + 1];  /* every argument, even all empty ones */
 };
 
 /* The names of the native syscall numbers (name_of), from libseccomp. */

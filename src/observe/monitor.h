@@ -39,6 +39,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "observe/unixguard.h"
+
 struct monitor;
 struct trace_writer;
 struct trace_event;
@@ -57,13 +59,17 @@ struct monitor_opts {
 	/* Tests only: ring buffer size in bytes (a power of two >= page size),
 	 * overrides buffer_mb when non-zero. */
 	unsigned long buffer_bytes;
+	/* Load the unix-socket guard's programs too (unixguard_probe said the
+	 * kernel has their hooks); monitor_unix_guard attaches them. */
+	bool unix_guard;
 };
 
 struct monitor_stats {
 	uint64_t events;             /* events decoded */
 	uint64_t lost;               /* events lost: ring buffer reservation failures
 	                              * (all CPUs) + kernel-side bookkeeping failures
-	                              * + program runs skipped by the kernel (recursion) */
+	                              * + program runs skipped by the kernel (recursion)
+	                              * + records user space could not decode */
 	uint64_t lost_ringbuf;       /* the first part alone */
 	uint64_t bad_records;        /* records user space could not decode (bug) */
 	uint64_t load_ns;            /* time spent in open/load/attach */
@@ -109,10 +115,35 @@ int monitor_deny_exec(struct monitor *m, const char *path);
 /* Kill on a rule hit (true: enforce mode) or only record it (false, the
  * default). */
 int monitor_set_enforce(struct monitor *m, bool on);
-/* User space's word on a process (host pid): trusted (role pip) or not.
- * It wins over the kernel's classification until that process execs, and
- * is inherited by the children it forks from now on. */
-int monitor_set_trusted(struct monitor *m, pid_t hpid, bool trusted);
+/* The anchors of trust (role pip) and of the environment guard (see
+ * bpf/helpers/trust.bpf.h and rules.bpf.h), registered once the jail is
+ * built and before the command runs, from the jail's own view: the files
+ * by (device, inode) as stat(2) gives them there, the paths as the jail's
+ * processes name them.  Returns 0, or -1 with errno (EOVERFLOW: too many,
+ * ENAMETOOLONG: a path of PIP_ENTRY_MAX bytes or more). */
+/* The longest entry-point path the kernel compares, with its NUL. */
+#define MONITOR_ENTRY_MAX 256
+struct monitor_anchors {
+	const struct stat *interps;      /* the environment's interpreters */
+	size_t n_interps;
+	const struct stat *tools;        /* pip's helper programs (git and its helpers) */
+	size_t n_tools;
+	const char *const *entries;      /* pip's entry points, absolute, as pip passes them */
+	size_t n_entries;
+	dev_t env_dev;                   /* the environment's overlay; 0: no environment */
+	const char *env_path;            /* its path in the jail; NULL: none */
+};
+int monitor_set_anchors(struct monitor *m, const struct monitor_anchors *a);
+
+/* The unix-socket guard (observe/unixguard.h): fill its table, freeze it,
+ * attach its two programs to the jail's cgroup (cgroup_fd); before the
+ * command starts.  Needs opts.unix_guard at load.  0, or -1 with a reason
+ * in err.  monitor_close detaches them. */
+int monitor_unix_guard(struct monitor *m, int cgroup_fd, const struct unixguard_tree *trees, size_t n,
+		       char *err, size_t errlen);
+/* Names it let through to the jail's own trees, refused, abstract. */
+void monitor_unix_counts(const struct monitor *m, uint64_t *allowed, uint64_t *refused,
+			 uint64_t *abstract);
 
 /* The cgroup v2 id of a cgroup directory (its inode number on cgroup2fs).
  * 0, or -1 with errno. */

@@ -19,6 +19,7 @@ struct sc_def {
 
 #define T SCF_TRACE
 #define B (SCF_TRACE | SCF_BULK)
+#define M (SCF_TRACE | SCF_BULK | SCF_MODIFY)  /* changes the file system */
 /* Positions are 1-based argument numbers. */
 #define PATH(p)            .path = (p)
 #define PATHAT(d, p)       .dirfd = (d), .path = (p)
@@ -27,35 +28,35 @@ struct sc_def {
 
 static const struct sc_def sc_defs[] = {
 	/* files */
-	{ SYS_open,       "open",     { .flags = B | SCF_OPEN, PATH(1) } },
+	{ SYS_open,       "open",     { .flags = B | SCF_OPEN, PATH(1), .oflags = 2 } },
 	{ SYS_creat,      "open",     { .flags = B | SCF_OPEN, PATH(1) } },
-	{ SYS_openat,     "open",     { .flags = B | SCF_OPEN, PATHAT(1, 2) } },
-	{ SYS_openat2,    "open",     { .flags = B | SCF_OPEN | SCF_HOW, PATHAT(1, 2) } },
+	{ SYS_openat,     "open",     { .flags = B | SCF_OPEN, PATHAT(1, 2), .oflags = 3 } },
+	{ SYS_openat2,    "open",     { .flags = B | SCF_OPEN | SCF_HOW, PATHAT(1, 2), .oflags = 5 } },
 	{ SYS_open_by_handle_at, "open", { .flags = B | SCF_OPEN } },
-	{ SYS_unlink,     "unlink",   { .flags = B, PATH(1) } },
-	{ SYS_unlinkat,   "unlink",   { .flags = B, PATHAT(1, 2) } },
-	{ SYS_rmdir,      "rmdir",    { .flags = B, PATH(1) } },
-	{ SYS_rename,     "rename",   { .flags = B, PATH(1), PATH2(2) } },
-	{ SYS_renameat,   "rename",   { .flags = B, PATHAT(1, 2), PATH2AT(3, 4) } },
-	{ SYS_renameat2,  "rename",   { .flags = B, PATHAT(1, 2), PATH2AT(3, 4) } },
-	{ SYS_mkdir,      "mkdir",    { .flags = B, PATH(1) } },
-	{ SYS_mkdirat,    "mkdir",    { .flags = B, PATHAT(1, 2) } },
-	{ SYS_link,       "link",     { .flags = B, PATH(1), PATH2(2) } },
-	{ SYS_linkat,     "link",     { .flags = B, PATHAT(1, 2), PATH2AT(3, 4) } },
-	{ SYS_symlink,    "symlink",  { .flags = B, .str = 1, PATH(2) } },
-	{ SYS_symlinkat,  "symlink",  { .flags = B, .str = 1, PATHAT(2, 3) } },
-	{ SYS_chmod,      "chmod",    { .flags = B, PATH(1) } },
-	{ SYS_fchmod,     "chmod",    { .flags = B, .fd = 1 } },
-	{ SYS_fchmodat,   "chmod",    { .flags = B, PATHAT(1, 2) } },
-	{ SYS_fchmodat2,  "chmod",    { .flags = B, PATHAT(1, 2) } },
-	{ SYS_chown,      "chown",    { .flags = B, PATH(1) } },
-	{ SYS_lchown,     "chown",    { .flags = B, PATH(1) } },
-	{ SYS_fchown,     "chown",    { .flags = B, .fd = 1 } },
-	{ SYS_fchownat,   "chown",    { .flags = B, PATHAT(1, 2) } },
-	{ SYS_truncate,   "truncate", { .flags = B, PATH(1) } },
-	{ SYS_ftruncate,  "truncate", { .flags = B, .fd = 1 } },
-	{ SYS_mknod,      "mknod",    { .flags = B, PATH(1) } },
-	{ SYS_mknodat,    "mknod",    { .flags = B, PATHAT(1, 2) } },
+	{ SYS_unlink,     "unlink",   { .flags = M, PATH(1) } },
+	{ SYS_unlinkat,   "unlink",   { .flags = M, PATHAT(1, 2) } },
+	{ SYS_rmdir,      "rmdir",    { .flags = M, PATH(1) } },
+	{ SYS_rename,     "rename",   { .flags = M, PATH(1), PATH2(2) } },
+	{ SYS_renameat,   "rename",   { .flags = M, PATHAT(1, 2), PATH2AT(3, 4) } },
+	{ SYS_renameat2,  "rename",   { .flags = M, PATHAT(1, 2), PATH2AT(3, 4) } },
+	{ SYS_mkdir,      "mkdir",    { .flags = M, PATH(1) } },
+	{ SYS_mkdirat,    "mkdir",    { .flags = M, PATHAT(1, 2) } },
+	{ SYS_link,       "link",     { .flags = M, PATH(1), PATH2(2) } },
+	{ SYS_linkat,     "link",     { .flags = M, PATHAT(1, 2), PATH2AT(3, 4) } },
+	{ SYS_symlink,    "symlink",  { .flags = M, .str = 1, PATH(2) } },
+	{ SYS_symlinkat,  "symlink",  { .flags = M, .str = 1, PATHAT(2, 3) } },
+	{ SYS_chmod,      "chmod",    { .flags = M, PATH(1) } },
+	{ SYS_fchmod,     "chmod",    { .flags = M, .fd = 1 } },
+	{ SYS_fchmodat,   "chmod",    { .flags = M, PATHAT(1, 2) } },
+	{ SYS_fchmodat2,  "chmod",    { .flags = M, PATHAT(1, 2) } },
+	{ SYS_chown,      "chown",    { .flags = M, PATH(1) } },
+	{ SYS_lchown,     "chown",    { .flags = M, PATH(1) } },
+	{ SYS_fchown,     "chown",    { .flags = M, .fd = 1 } },
+	{ SYS_fchownat,   "chown",    { .flags = M, PATHAT(1, 2) } },
+	{ SYS_truncate,   "truncate", { .flags = M, PATH(1) } },
+	{ SYS_ftruncate,  "truncate", { .flags = M, .fd = 1 } },
+	{ SYS_mknod,      "mknod",    { .flags = M, PATH(1) } },
+	{ SYS_mknodat,    "mknod",    { .flags = M, PATHAT(1, 2) } },
 	{ SYS_chdir,      "chdir",    { .flags = B, PATH(1) } },
 	{ SYS_fchdir,     "chdir",    { .flags = B, .fd = 1 } },
 	{ SYS_execve,     "exec",     { .flags = B | SCF_EXEC, PATH(1) } },
@@ -136,6 +137,7 @@ static const struct sc_def sc_defs[] = {
 
 #undef T
 #undef B
+#undef M
 
 /* Kinds whose raw arguments go into the trace (the others are decoded). */
 bool plan_kind_writes_args(const char *kind)

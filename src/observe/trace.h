@@ -49,6 +49,8 @@ struct trace_event {
 	const char *path2, *abs2;  /* second path: rename/link target, mount target */
 	const char *str;           /* a plain string: symlink target, memfd name, fstype */
 	const char *file;          /* the file actually opened (after symlinks) or behind an fd */
+	const char *pseudo;        /* instead of file: one of no directory, as /proc/PID/fd
+	                            * names it ("pipe:[12]", "anon_inode:[eventfd]", "memfd:x") */
 	uint64_t dev, ino;         /* of file; valid when file_valid */
 	bool file_valid;
 	const char *flags;         /* "O_RDONLY|O_CLOEXEC", "MFD_CLOEXEC", "AT_REMOVEDIR", ... */
@@ -79,9 +81,11 @@ struct trace_event {
 	bool truncated;            /* a string was cut at its bound */
 
 	/* Kernel rules and folding (the monitor): see docs/trace-format.md */
-	const char *kernel_rule;   /* "pip_only" / "denied_exec": an untrusted task broke it; NULL: none */
+	const char *kernel_rule;   /* "pip_only" / "denied_exec" / "env_write": an untrusted task
+	                            * broke it; NULL: none */
 	bool killed_in_kernel;     /* the kernel sent SIGKILL on return from this call (enforce mode) */
-	bool kernel_trusted;       /* exec: the kernel classified the program as pip (trusted) */
+	bool kernel_trusted;       /* the kernel held the task as pip (trusted) at this event
+	                            * (exec: after it; fork: the child) */
 	uint32_t repeat;           /* identical failed lookups folded into this event (0: none) */
 
 	/* Attribution from the decision engine (engine_annotate): NULL when unknown. */

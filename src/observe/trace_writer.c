@@ -464,6 +464,7 @@ static void f_event_files(struct trace_writer *w, const struct trace_event *ev, 
 		f_str(w, str_key(kind), ev->str);
 	f_opt_str(w, "cwd", ev->cwd);
 	f_opt_str(w, "file", ev->file);
+	f_opt_str(w, "pseudo", ev->pseudo);
 	if (ev->file_valid) {
 		snprintf(b, sizeof(b), "%u:%u", major(ev->dev), minor(ev->dev));
 		f_str(w, "dev", b);

@@ -291,4 +291,38 @@ char *pip_target_option(const char *const *argv, const char *home);
  * opens it as root, and a variable could name someone else's directory. */
 char *pip_cache_dir(const struct jail_user *u);
 
+/* anchor.c: pip's own exec, the one rule of trust the kernel and the
+ * jail's preload library follow (see anchor.c); the anchors are written
+ * by the supervisor into the jail (/run/pipjail/anchors) before the
+ * command starts. */
+#include <stdio.h>
+#include <sys/types.h>
+
+#define PIP_ANCHOR_INTERPS 16
+#define PIP_ANCHOR_TOOLS   512
+#define PIP_ANCHOR_ENTRIES 64
+#define PIP_ANCHOR_RW      64
+struct pip_file {
+	dev_t dev;
+	ino_t ino;
+};
+struct pip_anchors {
+	struct pip_file interps[PIP_ANCHOR_INTERPS];   /* the environment's interpreters */
+	size_t n_interps;
+	struct pip_file tools[PIP_ANCHOR_TOOLS];       /* pip's helper programs (git) */
+	size_t n_tools;
+	const char *entries[PIP_ANCHOR_ENTRIES];       /* pip's entry points, absolute */
+	size_t n_entries;
+	const char *rw[PIP_ANCHOR_RW];                 /* where a process that is not pip may write */
+	size_t n_rw;
+};
+/* Is the exec of the file (dev, ino) with argv pip's own: a helper
+ * program, or an interpreter running an entry point or `-m pip`? */
+bool pip_exec_is_pip(const struct pip_anchors *a, dev_t dev, ino_t ino, char *const *argv);
+/* The anchors as text (one fact a line), and back: 0, or -1 (a line that
+ * is not a fact, too many, a path with a newline).  parse: text is changed
+ * in place and *a points into it. */
+int pip_anchors_write(const struct pip_anchors *a, FILE *f);
+int pip_anchors_parse(char *text, struct pip_anchors *a);
+
 #endif

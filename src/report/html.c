@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "report/html.h"
+#include "report/html_parts.h"
 #include "base/base.h"
 
 #define MAX_FILE_BYTES  (512u << 20)
@@ -16,7 +17,7 @@
 #define MAX_PROCS       3000
 #define MAX_DATA_SHOWN  (64u * 1024)
 
-static void esc(FILE *f, const char *s)
+void html_esc(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -34,13 +35,12 @@ static void esc(FILE *f, const char *s)
 	}
 }
 
-/* sep and s escaped, when there is an s. */
-static void esc_opt(FILE *f, const char *sep, const char *s)
+void html_esc_opt(FILE *f, const char *sep, const char *s)
 {
 	if (!s)
 		return;
 	fputs(sep, f);
-	esc(f, s);
+	html_esc(f, s);
 }
 
 /* The first n bytes of s escaped (a long command or payload is cut). */
@@ -52,24 +52,23 @@ static void esc_cut(FILE *f, const char *s, size_t n)
 		memcpy(cut, s, n);
 		cut[n] = '\0';
 	}
-	esc(f, cut ? cut : s);
+	html_esc(f, cut ? cut : s);
 }
 
-/* The end of a table cell, and the next one with s. */
-static void next_cell(FILE *f, const char *s)
+void html_next_cell(FILE *f, const char *s)
 {
 	fputs("</td><td>", f);
-	esc(f, s);
+	html_esc(f, s);
 }
 
-static const char *str(const cJSON *o, const char *k)
+const char *html_str(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static double num(const cJSON *o, const char *k)
+double html_num(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
@@ -89,7 +88,7 @@ static const char *role_class(const char *role)
 static void role_badge(FILE *f, const char *role)
 {
 	fprintf(f, "<span class=\"role r-%s\">", role_class(role));
-	esc(f, role ? role : "init");
+	html_esc(f, role ? role : "init");
 	fputs("</span>", f);
 }
 
@@ -135,7 +134,7 @@ static void parse_lines(const char *t, size_t len, struct lines *L)
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		cJSON *o = cJSON_ParseWithLength(p, n);
-		const char *type = o ? str(o, "type") : NULL;
+		const char *type = o ? html_str(o, "type") : NULL;
 
 		p += n + 1;
 		if (!type) {
@@ -167,7 +166,7 @@ static void free_lines(struct lines *L)
 
 static bool is_kind(const cJSON *o, const char *type, const char *kind)
 {
-	const char *t = str(o, "type"), *k = str(o, "kind");
+	const char *t = html_str(o, "type"), *k = html_str(o, "kind");
 
 	return t && k && strcmp(t, type) == 0 && strcmp(k, kind) == 0;
 }
@@ -210,28 +209,28 @@ static void build_procs(const struct lines *L, struct procs *P)
 
 			if (cJSON_IsTrue(th))
 				continue;
-			parent = proc_get(P, num(o, "hpid"));
-			p = proc_get(P, num(o, "child_hpid"));
+			parent = proc_get(P, html_num(o, "hpid"));
+			p = proc_get(P, html_num(o, "child_hpid"));
 			if (!p || !parent)
 				continue;
-			parent = proc_get(P, num(o, "hpid")); /* the array may have moved */
+			parent = proc_get(P, html_num(o, "hpid")); /* the array may have moved */
 			if (!parent->comm)
-				parent->comm = str(o, "comm");
-			p->parent = num(o, "hpid");
+				parent->comm = html_str(o, "comm");
+			p->parent = html_num(o, "hpid");
 			p->role = parent->role;
 			p->package = parent->package;
 			p->comm = parent->comm;
 			free(p->cmd);
 			p->cmd = parent->cmd ? xstrdup(parent->cmd) : NULL;
 		} else if (is_kind(o, "event", "exec") && cJSON_GetObjectItemCaseSensitive(o, "argv")) {
-			p = proc_get(P, num(o, "hpid"));
+			p = proc_get(P, html_num(o, "hpid"));
 			if (!p)
 				continue;
-			if (p->parent < 0 && num(o, "hppid"))
-				p->parent = num(o, "hppid");
-			p->role = str(o, "role");
-			p->package = str(o, "package") ? str(o, "package") : p->package;
-			p->comm = str(o, "comm");
+			if (p->parent < 0 && html_num(o, "hppid"))
+				p->parent = html_num(o, "hppid");
+			p->role = html_str(o, "role");
+			p->package = html_str(o, "package") ? html_str(o, "package") : p->package;
+			p->comm = html_str(o, "comm");
 			free(p->cmd);
 			p->cmd = argv_text(cJSON_GetObjectItemCaseSensitive(o, "argv"));
 		}
@@ -248,7 +247,7 @@ static void print_proc(FILE *f, struct procs *P, size_t idx, int depth)
 	fprintf(f, " <span class=\"pid\">%.0f</span> ", p->hpid);
 	if (p->package) {
 		fputs("<span class=\"pkg\">", f);
-		esc(f, p->package);
+		html_esc(f, p->package);
 		fputs("</span> ", f);
 	}
 	fputs("<code>", f);
@@ -302,16 +301,16 @@ static void section_tree(FILE *f, const struct lines *L)
 
 static void section_verdict(FILE *f, const cJSON *rep)
 {
-	const char *verdict = rep ? str(rep, "verdict") : NULL;
+	const char *verdict = rep ? html_str(rep, "verdict") : NULL;
 	const cJSON *vs = rep ? cJSON_GetObjectItemCaseSensitive(rep, "violations") : NULL;
 	const cJSON *ex = rep ? cJSON_GetObjectItemCaseSensitive(rep, "exit") : NULL;
 	const cJSON *v;
 
 	fprintf(f, "<div class=\"verdict v-%s\" id=\"verdict\">Verdict: <b>",
 		verdict && strcmp(verdict, "clean") == 0 ? "clean" : "bad");
-	esc(f, verdict ? verdict : "unknown (no report)");
+	html_esc(f, verdict ? verdict : "unknown (no report)");
 	fprintf(f, "</b> — %d violation%s; exit %.0f</div>\n", cJSON_GetArraySize(vs),
-		cJSON_GetArraySize(vs) == 1 ? "" : "s", num(ex, "code"));
+		cJSON_GetArraySize(vs) == 1 ? "" : "s", html_num(ex, "code"));
 	fputs("<h2 id=\"violations\">Violations</h2>\n", f);
 	if (cJSON_GetArraySize(vs) == 0) {
 		fputs("<p>None.</p>\n", f);
@@ -321,17 +320,17 @@ static void section_verdict(FILE *f, const cJSON *rep)
 	      "<th>evidence</th><th>why</th><th>chain</th><th>outcome</th></tr>\n", f);
 	cJSON_ArrayForEach(v, vs) {
 		fputs("<tr class=\"violation\"><td><b>", f);
-		esc(f, str(v, "rule"));
+		html_esc(f, html_str(v, "rule"));
 		fputs("</b></td><td>", f);
-		esc(f, str(v, "package") ? str(v, "package") : "—");
-		esc_opt(f, " ", str(v, "version"));
+		html_esc(f, html_str(v, "package") ? html_str(v, "package") : "—");
+		html_esc_opt(f, " ", html_str(v, "version"));
 		fputs("</td><td>", f);
-		role_badge(f, str(v, "role"));
+		role_badge(f, html_str(v, "role"));
 		fputs("</td><td class=\"ev\">", f);
-		esc(f, str(v, "evidence"));
-		next_cell(f, str(v, "detail"));
-		next_cell(f, str(v, "chain"));
-		next_cell(f, str(v, "outcome"));
+		html_esc(f, html_str(v, "evidence"));
+		html_next_cell(f, html_str(v, "detail"));
+		html_next_cell(f, html_str(v, "chain"));
+		html_next_cell(f, html_str(v, "outcome"));
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);
@@ -351,7 +350,7 @@ static void section_network(FILE *f, const struct lines *L)
 		const cJSON *o = L->v[i];
 		bool cap = is_kind(o, "note", "sinkhole");
 		bool ev = is_kind(o, "event", "connect") || is_kind(o, "event", "send");
-		const char *fam = str(o, "family");
+		const char *fam = html_str(o, "family");
 
 		if (!cap && !ev)
 			continue;
@@ -359,31 +358,31 @@ static void section_network(FILE *f, const struct lines *L)
 			continue;
 		shown++;
 		fprintf(f, "<tr class=\"%s\"><td>%.3f</td><td>", cap ? "capture" : "attempt",
-			num(o, "t_mono"));
-		role_badge(f, str(o, "role"));
-		esc_opt(f, " ", str(o, "package"));
-		if (str(o, "comm")) {
+			html_num(o, "t_mono"));
+		role_badge(f, html_str(o, "role"));
+		html_esc_opt(f, " ", html_str(o, "package"));
+		if (html_str(o, "comm")) {
 			fputs(" <code>", f);
-			esc(f, str(o, "comm"));
+			html_esc(f, html_str(o, "comm"));
 			fputs("</code>", f);
 		}
-		next_cell(f, cap ? (str(o, "dns_query") ? "DNS query (sinkhole)" : "TCP capture (sinkhole)")
-				 : str(o, "kind"));
-		next_cell(f, str(o, "addr"));
-		fprintf(f, ":%.0f", num(o, "port"));
+		html_next_cell(f, cap ? (html_str(o, "dns_query") ? "DNS query (sinkhole)" : "TCP capture (sinkhole)")
+				 : html_str(o, "kind"));
+		html_next_cell(f, html_str(o, "addr"));
+		fprintf(f, ":%.0f", html_num(o, "port"));
 		fputs("</td><td>", f);
-		if (str(o, "dns_query")) {
+		if (html_str(o, "dns_query")) {
 			fputs("<code class=\"dns\">", f);
-			esc(f, str(o, "dns_qtype"));
-			esc_opt(f, " ", str(o, "dns_query"));
+			html_esc(f, html_str(o, "dns_qtype"));
+			html_esc_opt(f, " ", html_str(o, "dns_query"));
 			fputs("</code>", f);
 		}
-		if (cap && str(o, "data")) {
+		if (cap && html_str(o, "data")) {
 			fprintf(f, "<details open><summary>%.0f bytes%s%s%s</summary><pre class=\"payload\">",
-				num(o, "bytes"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "truncated"))
-				? " (cut at the bound)" : "", str(o, "payload_file") ? " — " : "",
-				str(o, "payload_file") ? str(o, "payload_file") : "");
-			esc_cut(f, str(o, "data"), MAX_DATA_SHOWN);
+				html_num(o, "bytes"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "truncated"))
+				? " (cut at the bound)" : "", html_str(o, "payload_file") ? " — " : "",
+				html_str(o, "payload_file") ? html_str(o, "payload_file") : "");
+			esc_cut(f, html_str(o, "data"), MAX_DATA_SHOWN);
 			fputs("</pre></details>", f);
 		}
 		fputs("</td></tr>\n", f);
@@ -397,7 +396,7 @@ static void section_network(FILE *f, const struct lines *L)
 
 static bool is_write(const cJSON *o)
 {
-	const char *k = str(o, "kind"), *fl = str(o, "flags");
+	const char *k = html_str(o, "kind"), *fl = html_str(o, "flags");
 
 	if (!k)
 		return false;
@@ -428,14 +427,14 @@ static void file_table(FILE *f, const struct lines *L, bool writes)
 	fputs("<table class=\"files\"><tr><th>path</th><th>who</th><th>how</th><th>result</th></tr>\n", f);
 	for (size_t i = 0; i < L->n; i++) {
 		const cJSON *o = L->v[i];
-		const char *p, *k = str(o, "kind");
+		const char *p, *k = html_str(o, "kind");
 		bool dup = false;
 
-		if (!str(o, "type") || strcmp(str(o, "type"), "event") != 0 || !k)
+		if (!html_str(o, "type") || strcmp(html_str(o, "type"), "event") != 0 || !k)
 			continue;
 		if (writes ? !is_write(o) : (strcmp(k, "open") != 0 || is_write(o)))
 			continue;
-		p = str(o, "abs") ? str(o, "abs") : str(o, "file");
+		p = html_str(o, "abs") ? html_str(o, "abs") : html_str(o, "file");
 		if (!p || (!writes && boring_read(p)))
 			continue;
 		for (size_t j = 0; j < n && !dup; j++)
@@ -449,18 +448,18 @@ static void file_table(FILE *f, const struct lines *L, bool writes)
 		seen = xrealloc(seen, (n + 1) * sizeof(*seen));
 		seen[n++] = p;
 		fputs("<tr><td><code>", f);
-		esc(f, p);
-		esc_opt(f, " → ", str(o, "abs2"));
+		html_esc(f, p);
+		html_esc_opt(f, " → ", html_str(o, "abs2"));
 		fputs("</code></td><td>", f);
-		role_badge(f, str(o, "role"));
+		role_badge(f, html_str(o, "role"));
 		fputs(" ", f);
-		esc(f, str(o, "package"));
+		html_esc(f, html_str(o, "package"));
 		fputs(" <code>", f);
-		esc(f, str(o, "comm"));
+		html_esc(f, html_str(o, "comm"));
 		fputs("</code></td><td>", f);
-		esc(f, k);
-		esc_opt(f, " ", str(o, "flags"));
-		next_cell(f, str(o, "errno") ? str(o, "errno") : "ok");
+		html_esc(f, k);
+		html_esc_opt(f, " ", html_str(o, "flags"));
+		html_next_cell(f, html_str(o, "errno") ? html_str(o, "errno") : "ok");
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);
@@ -473,7 +472,7 @@ static void file_table(FILE *f, const struct lines *L, bool writes)
 
 static bool timeline_worthy(const cJSON *o)
 {
-	const char *t = str(o, "type"), *k = str(o, "kind");
+	const char *t = html_str(o, "type"), *k = html_str(o, "kind");
 
 	if (!t || !k)
 		return false;
@@ -486,13 +485,13 @@ static bool timeline_worthy(const cJSON *o)
 	if (cJSON_GetObjectItemCaseSensitive(o, "kernel_rule"))
 		return true;
 	if (is_write(o)) {
-		const char *p = str(o, "abs");
+		const char *p = html_str(o, "abs");
 
 		return !p || (!strstr(p, "/site-packages/") && !strstr(p, "__pycache__") &&
 			      strncmp(p, "/tmp/pip-", 9) != 0);
 	}
 	if (strcmp(k, "open") == 0) {
-		const char *p = str(o, "abs");
+		const char *p = html_str(o, "abs");
 
 		return p && !boring_read(p) && strncmp(p, "/tmp/", 5) != 0;
 	}
@@ -501,24 +500,24 @@ static bool timeline_worthy(const cJSON *o)
 
 static void describe(FILE *f, const cJSON *o)
 {
-	const char *k = str(o, "kind");
+	const char *k = html_str(o, "kind");
 
-	if (strcmp(str(o, "type"), "note") == 0) {
+	if (strcmp(html_str(o, "type"), "note") == 0) {
 		const char *keys[] = { "rule", "evidence", "what", "dns_query", "addr", "package", "hook",
 				       "call", "detail", "action" };
 		bool first = true;
 
 		for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-			const char *v = str(o, keys[i]);
+			const char *v = html_str(o, keys[i]);
 
 			if (!v)
 				continue;
 			fprintf(f, "%s<i>%s</i> ", first ? "" : "; ", keys[i]);
-			esc(f, v);
+			html_esc(f, v);
 			first = false;
 		}
 		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, "port")))
-			fprintf(f, " port %.0f", num(o, "port"));
+			fprintf(f, " port %.0f", html_num(o, "port"));
 		return;
 	}
 	if (strcmp(k, "exec") == 0 && cJSON_GetObjectItemCaseSensitive(o, "argv")) {
@@ -527,22 +526,22 @@ static void describe(FILE *f, const cJSON *o)
 		esc_cut(f, a, 400);
 		return;
 	}
-	if (str(o, "addr")) {
-		esc(f, str(o, "addr"));
-		fprintf(f, ":%.0f", num(o, "port"));
-		esc_opt(f, " DNS ", str(o, "dns_query"));
+	if (html_str(o, "addr")) {
+		html_esc(f, html_str(o, "addr"));
+		fprintf(f, ":%.0f", html_num(o, "port"));
+		html_esc_opt(f, " DNS ", html_str(o, "dns_query"));
 		return;
 	}
-	esc(f, str(o, "abs") ? str(o, "abs") : str(o, "path"));
-	esc_opt(f, " → ", str(o, "abs2"));
+	html_esc(f, html_str(o, "abs") ? html_str(o, "abs") : html_str(o, "path"));
+	html_esc_opt(f, " → ", html_str(o, "abs2"));
 	if (strcmp(k, "seccomp_refused") == 0)
-		esc_opt(f, " ", str(o, "syscall"));
+		html_esc_opt(f, " ", html_str(o, "syscall"));
 }
 
 static void section_timeline(FILE *f, const struct lines *L)
 {
 	size_t shown = 0, more = 0;
-	double t0 = L->header ? num(L->header, "start_mono") : 0;
+	double t0 = L->header ? html_num(L->header, "start_mono") : 0;
 
 	fputs("<h2 id=\"timeline\">Timeline</h2>\n<table class=\"timeline\"><tr><th>+s</th><th>who</th>"
 	      "<th>what</th><th>detail</th><th>result</th></tr>\n", f);
@@ -557,20 +556,20 @@ static void section_timeline(FILE *f, const struct lines *L)
 			continue;
 		}
 		shown++;
-		note = strcmp(str(o, "type"), "note") == 0;
+		note = strcmp(html_str(o, "type"), "note") == 0;
 		fprintf(f, "<tr class=\"%s%s\"><td>%.3f</td><td>", note ? "note" : "event",
 			is_kind(o, "note", "violation") ? " violation-note" : "",
-			num(o, "t_mono") ? num(o, "t_mono") - t0 : 0.0);
-		role_badge(f, str(o, "role"));
-		fprintf(f, " <span class=\"pid\">%.0f</span> ", num(o, "pid"));
-		esc(f, str(o, "package"));
-		next_cell(f, note ? "note: " : "");
-		esc(f, str(o, "kind"));
+			html_num(o, "t_mono") ? html_num(o, "t_mono") - t0 : 0.0);
+		role_badge(f, html_str(o, "role"));
+		fprintf(f, " <span class=\"pid\">%.0f</span> ", html_num(o, "pid"));
+		html_esc(f, html_str(o, "package"));
+		html_next_cell(f, note ? "note: " : "");
+		html_esc(f, html_str(o, "kind"));
 		fputs("</td><td>", f);
 		describe(f, o);
 		fputs("</td><td>", f);
 		if (!note)
-			esc(f, str(o, "errno") ? str(o, "errno") : "ok");
+			html_esc(f, html_str(o, "errno") ? html_str(o, "errno") : "ok");
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);
@@ -597,6 +596,17 @@ static const char css[] =
 	"tr.capture td{background:#fffbea}tr.violation-note td{background:#fff0f0}"
 	"nav a{margin-right:1em}.dns{word-break:break-all}";
 
+void html_page_start(FILE *f, const char *title, const char *extra_css)
+{
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+	      "style-src 'unsafe-inline'\">\n<title>", f);
+	html_esc(f, title);
+	fprintf(f, "</title>\n<style>%s%s</style>\n</head><body>\n<h1>", css, extra_css);
+	html_esc(f, title);
+	fputs("</h1>\n", f);
+}
+
 void html_render(FILE *f, const char *trace, size_t trace_len, const char *report_json)
 {
 	struct lines L = { 0 };
@@ -606,23 +616,20 @@ void html_render(FILE *f, const char *trace, size_t trace_len, const char *repor
 	if (trace)
 		parse_lines(trace, trace_len, &L);
 	argv = L.header ? cJSON_GetObjectItemCaseSensitive(L.header, "argv") : NULL;
-	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-		"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-		"style-src 'unsafe-inline'\">\n<title>pipjail analysis</title>\n<style>%s</style>\n"
-		"</head><body>\n<h1>pipjail analysis</h1>\n", css);
+	html_page_start(f, "pipjail analysis", "");
 	fputs("<p>Command in the jail: <code>", f);
 	if (argv) {
 		autofree char *a = argv_text(argv);
 
-		esc(f, a);
+		html_esc(f, a);
 	}
 	fputs("</code><br>Started ", f);
-	esc(f, L.header ? str(L.header, "start_wall") : "?");
+	html_esc(f, L.header ? html_str(L.header, "start_wall") : "?");
 	if (L.header) {
 		const cJSON *opts = cJSON_GetObjectItemCaseSensitive(L.header, "options");
 
 		fputs(" on host <code>", f);
-		esc(f, str(opts, "hostname"));
+		html_esc(f, html_str(opts, "hostname"));
 		fputs("</code>", f);
 	}
 	fputs(".</p>\n<nav><a href=\"#violations\">Violations</a><a href=\"#network\">Network</a>"
@@ -639,49 +646,19 @@ void html_render(FILE *f, const char *trace, size_t trace_len, const char *repor
 	section_timeline(f, &L);
 	if (L.summary)
 		fprintf(f, "<p class=\"summary\">%.0f events, %.0f lost; trace: %s.</p>\n",
-			num(L.summary, "events"), num(L.summary, "lost"),
-			str(L.summary, "verdict") ? str(L.summary, "verdict") : "?");
+			html_num(L.summary, "events"), html_num(L.summary, "lost"),
+			html_str(L.summary, "verdict") ? html_str(L.summary, "verdict") : "?");
 	fputs("</body></html>\n", f);
 	free_lines(&L);
 	cJSON_Delete(rep);
-}
-
-static char *slurp_as_user(const struct jail_user *u, const char *path, size_t *len)
-{
-	autoclose int fd = open_as_user(u, path, O_RDONLY, 0);
-	size_t cap = 1 << 16, n = 0;
-	char *buf;
-
-	if (fd < 0)
-		return NULL;
-	buf = xmalloc(cap + 1);
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			if (cap >= MAX_FILE_BYTES)
-				break;
-			cap *= 2;
-			buf = xrealloc(buf, cap + 1);
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
 }
 
 int html_report(const struct jail_user *u, const char *trace_path, const char *report_path,
 		const char *out_path, char *err, size_t errlen)
 {
 	size_t tlen = 0, rlen = 0;
-	autofree char *trace = slurp_as_user(u, trace_path, &tlen);
-	autofree char *rep = slurp_as_user(u, report_path, &rlen);
+	autofree char *trace = read_file_as_user(u, trace_path, MAX_FILE_BYTES, &tlen);
+	autofree char *rep = read_file_as_user(u, report_path, MAX_FILE_BYTES, &rlen);
 	int fd = open_as_user(u, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	FILE *f;
 

@@ -232,9 +232,13 @@ static void print_no_violation(const struct engine *e, FILE *out, const struct c
 	size_t npk = n_real_pkgs(e), shown = 0;
 
 	if (engine_outcome(e)->lost || engine_outcome(e)->incomplete) {
-		fprintf(out, "pipjail: %sINCOMPLETE%s: %llu events were lost; no violation in what "
-			"was recorded, but the run cannot be called clean (exit %d)\n", c->yellow,
-			c->off, (unsigned long long)engine_outcome(e)->lost, exit_code);
+		char why[64] = "the run was cut short (interrupted)";
+
+		if (engine_outcome(e)->lost)
+			snprintf(why, sizeof(why), "%llu events were lost",
+				 (unsigned long long)engine_outcome(e)->lost);
+		fprintf(out, "pipjail: %sINCOMPLETE%s: %s; no violation in what was recorded, but "
+			"the run cannot be called clean (exit %d)\n", c->yellow, c->off, why, exit_code);
 		return;
 	}
 	fprintf(out, "pipjail: %sclean%s: ", c->green, c->off);

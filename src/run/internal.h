@@ -2,7 +2,8 @@
  * holds it, shared by the supervisor's files (supervisor.c: lifecycle and
  * event loop; policy.c: profile, engine, kills and reports; egress.c: the
  * proxy; install.c: the staged install and the import check; sink.c: the
- * analyze sinkhole).  Everything here runs on the supervisor's side. */
+ * analyze sinkhole; pty.c: the command's pseudo-terminal; guard.c: the
+ * guardian).  Everything here runs on the supervisor's side. */
 #ifndef PIPJAIL_RUN_INTERNAL_H
 #define PIPJAIL_RUN_INTERNAL_H
 
@@ -21,6 +22,7 @@ struct profile;
 struct proxy;
 struct stage;
 struct ci_run;
+struct pty;
 
 struct run {
 	struct jail_config *cfg;
@@ -32,6 +34,7 @@ struct run {
 	struct engine *engine;
 	struct proxy *proxy;
 	struct hostrules hosts;
+	struct decoy_scanner *decoy_scan;  /* the decoys' forms, for the proxy (egress.c) */
 	struct stage *stage;
 	sigset_t orig_mask;
 	int sfd, tfd, epfd;
@@ -39,11 +42,14 @@ struct run {
 	int report_fd;           /* --report, opened with the user's rights at start */
 	struct ci_run *ci;       /* --sarif, --baseline, GitHub Actions (src/ci.c) */
 	struct sinkhole *sink;   /* --net sinkhole: pipjail analyze (sink.c) */
+	struct pty *pty;         /* the command's terminal, when stdio is one (pty.c) */
 	int runs;                /* commands init has finished */
 	int command_code;        /* the command's exit code, once it ran */
 	struct install *inst;    /* the staged install's run-time side (install.c) */
 	pid_t init;
 	int init_status;
+	pid_t guard;             /* the guardian (guard.c), -1: none */
+	int guard_fd;            /* its socket */
 	bool timed_out;
 	int interrupts;
 };
@@ -96,6 +102,12 @@ void pyc_check_collect(struct run *r, struct stage *s, struct pyc_check *pc, int
 char *pyc_check_verdict(struct pyc_check *pc, const char *rel, const uint8_t *digest);
 void pyc_check_free(struct pyc_check *pc);
 
+/* unixsock.c: pathname unix sockets (the kernel guard, or hiding) */
+void unixsock_prepare(struct run *r);       /* after the cgroup, before the header and the clone */
+void unixsock_header(const struct run *r, cJSON *extra);
+int unixsock_attach(struct run *r);         /* monitor loaded, before the command; -1: said why */
+void unixsock_finish(struct run *r);        /* after the jail: counts (-v) */
+
 /* sink.c: the sinkhole of --net sinkhole (src/sinkhole.c); each
  * does nothing in the other net modes */
 void sink_prepare(struct run *r);           /* before clone: the listener socketpair */
@@ -103,6 +115,30 @@ int sink_listen(struct run *r);             /* after clone, before "go"; -1 on f
 void sink_handle(struct run *r, int fd);    /* an fd of the event loop was ready */
 void sink_finish(struct run *r);            /* after the jail: captures into the verdict */
 void sink_free(struct run *r);
+
+/* preload.c: the preload library's bytes (src/preload/) */
+extern const unsigned char pj_preload_so[], pj_preload_so_end[];
+
+/* anchors.c: the anchors of trust and of the environment guard, once the
+ * jail is built and before the command runs: registered in the kernel and
+ * written into the jail with the preload library.  Dies on failure. */
+void anchors_arm(struct run *r);
+
+/* pty.c: the command's pseudo-terminal, when pipjail's stdin, stdout or
+ * stderr is a terminal; each does nothing when none is */
+int pty_open(struct run *r);                /* before clone: open it, fill cfg->tty_*; -1: said why */
+void pty_started(struct run *r);            /* after clone: drop our slave, raw mode, start copying */
+void pty_handle(struct run *r, int fd);     /* an fd of the event loop was ready */
+bool pty_resize(struct run *r);             /* SIGWINCH: true when the pty took the new size */
+void pty_release(struct run *r);            /* the jail is being killed: the terminal back now, so that
+                                             * pipjail's own lines read right; output still copied */
+void pty_finish(struct run *r);             /* the jail is gone: drain, restore the terminal; idempotent */
+
+/* guard.c: the guardian, which cleans up after a supervisor that died
+ * mid-run (verdict incomplete, nothing committed, nothing left) */
+void guard_start(struct run *r);            /* once the cgroup, the stage and init exist */
+void guard_disarm(struct run *r);           /* the outcome is final: the guardian leaves */
+void guard_done(struct run *r);             /* reap it, at the very end */
 
 /* supervisor.c */
 void run_epoll_add(struct run *r, int fd);

@@ -123,8 +123,11 @@ static bool on_signal(struct run *r)
 				return true;
 			continue;
 		}
+		if (sig == SIGWINCH && pty_resize(r))
+			continue;
 		/* A second Ctrl-C or TERM means "stop now": kill the jail. */
 		if ((sig == SIGINT || sig == SIGTERM) && ++r->interrupts > 1) {
+			pty_release(r);
 			if (r->interrupts == 2)
 				warnx_("interrupted again: killing the jail");
 			kill(r->init, SIGKILL);
@@ -166,6 +169,10 @@ static void on_ctl(struct run *r)
 
 	if (recv(r->ctl, &code, sizeof(code), MSG_DONTWAIT) != (ssize_t)sizeof(code))
 		return;
+	/* the guardian's test: the supervisor dies with the stage full and
+	 * the jail still standing */
+	if (failpoint("supervisor-crash"))
+		abort();
 	if (r->runs++ == 0) {
 		r->command_code = code;
 		if (r->mon)
@@ -181,6 +188,7 @@ static void on_ctl(struct run *r)
 
 static void on_timeout(struct run *r)
 {
+	pty_release(r);
 	warnx_("timeout: the command ran longer than %llu s; the jail was killed",
 	       r->opt->timeout_s);
 	r->timed_out = true;
@@ -221,6 +229,7 @@ static void wait_loop(struct run *r)
 			if (r->proxy && fd == proxy_fd(r->proxy))
 				proxy_handle(r->proxy);
 			sink_handle(r, fd);
+			pty_handle(r, fd);
 		}
 	}
 }
@@ -291,9 +300,17 @@ static void write_trace_header(struct run *r)
 		cJSON_AddBoolToObject(b, "writable", cfg->binds[i].writable);
 		cJSON_AddItemToArray(binds, b);
 	}
+	unixsock_header(r, extra);
 	if (trace_write_header(r->trace, &h) < 0)
 		warn_errno("writing the trace header to %s", r->opt->trace_path);
 	cJSON_Delete(extra);
+}
+
+/* SIGINT or SIGTERM stopped the command (install.c's test too): the run
+ * did not show all the command would have done, so it is never clean. */
+static bool cut_short(const struct run *r)
+{
+	return r->interrupts > 0 && r->command_code != 0;
 }
 
 static void close_trace(struct run *r, int code, uint64_t lost)
@@ -307,7 +324,7 @@ static void close_trace(struct run *r, int code, uint64_t lost)
 	cJSON_AddNumberToObject(extra, "exit_code", code);
 	cJSON_AddBoolToObject(extra, "timed_out", r->timed_out);
 	s.extra = extra;
-	s.incomplete = code == EXIT_PIPJAIL_ERROR;
+	s.incomplete = code == EXIT_PIPJAIL_ERROR || cut_short(r);
 	if (trace_write_summary(r->trace, &s) < 0 || trace_writer_close(r->trace) < 0)
 		warn_errno("writing the trace %s", r->opt->trace_path);
 	r->trace = NULL;
@@ -336,7 +353,8 @@ static void *load_monitor(void *arg)
 {
 	struct monitor_loader *ld = arg;
 	struct monitor_opts mo = { .cgroup_id = ld->r->cg.id, .buffer_mb = (unsigned)ld->r->opt->buffer_mb,
-				   .on_event = engine_on_event, .ctx = ld->r->engine };
+				   .on_event = engine_on_event, .ctx = ld->r->engine,
+				   .unix_guard = ld->r->cfg->unix_guard };
 
 	ld->rc = monitor_load(&ld->r->mon, &mo, ld->err, sizeof(ld->err));
 	if (ld->rc == 0 && failpoint("monitor-load")) {
@@ -448,11 +466,14 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 	/* The jail's init holds its own copies of the mount trees now. */
 	for (size_t i = 0; i < r->cfg->n_binds; i++)
 		closep(&r->cfg->binds[i].fd);
+	pty_started(r);
 	if (r->init < 0) {
 		warn_errno("creating the jail (clone3 with new namespaces)");
 		return -1;
 	}
 	loader_start(&ld, r);
+	/* in the shadow of the monitor's load; before anything runs in the jail */
+	guard_start(r);
 	built = cgroup_attach_v1(&r->cg, r->init, err, sizeof(err)) == 0 && egress_listen(r) == 0 &&
 		sink_listen(r) == 0 && send(r->ctl, &(char){ JAIL_MSG_BUILD }, 1, 0) == 1 && jail_built(r);
 	*build_ns = now_ns() - t0;
@@ -463,9 +484,10 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 	if (!built && err[0])
 		warnx_("%s", err);
 	/* joined on every path: no thread outlives this function */
-	if (loader_join(&ld) < 0 || !built || start_monitor(r, pidfd, fork_ts) < 0)
+	if (loader_join(&ld) < 0 || !built || start_monitor(r, pidfd, fork_ts) < 0 || unixsock_attach(r) < 0)
 		goto out;
 	*monitor_ns = monitor_load_ns(r->mon);
+	anchors_arm(r);
 	policy_arm_kernel(r);
 	if (send_run(r, r->cfg->argv) < 0)
 		goto out;
@@ -489,7 +511,8 @@ void run_opts_init(struct run_opts *o)
 int jail_run(struct jail_config *cfg, const struct run_opts *opt)
 {
 	struct run r = { .cfg = cfg, .opt = opt, .sfd = -1, .tfd = -1, .epfd = -1, .ctl = -1,
-			 .report_fd = -1, .init_status = -1, .command_code = -1 };
+			 .report_fd = -1, .init_status = -1, .command_code = -1, .guard = -1,
+			 .guard_fd = -1 };
 	char err[512] = "";
 	uint64_t lost = 0;
 	int code = EXIT_PIPJAIL_ERROR;
@@ -511,37 +534,49 @@ int jail_run(struct jail_config *cfg, const struct run_opts *opt)
 		warnx_("%s", err);
 		goto cleanup;
 	}
+	unixsock_prepare(&r);
 	t[2] = now_ns();
 	if (r.trace)
 		write_trace_header(&r);
 	setup_events(&r);
+	if (pty_open(&r) < 0)
+		goto cleanup;
 	t[3] = now_ns();
 	if (start_jail(&r, &monitor_ns, &build_ns) < 0)
 		goto cleanup;
 	t[4] = now_ns();
 	ran = true;
 	wait_loop(&r);
+	pty_finish(&r);   /* the command's last output before pipjail's own lines */
 	t[5] = now_ns();
 	code = exit_code(&r);
 	if (cgroup_pids_max_hits(&r.cg))
 		warnx_("the jail hit its process limit (%llu, --max-procs)", cfg->limits.max_procs);
 
 cleanup:
+	pty_finish(&r);
 	lost = drain_monitor(&r);
 	if (ran) {
 		struct engine_outcome o = { .lost = lost, .timed_out = r.timed_out,
-					    .command_code = code, .trace_path = opt->trace_path };
+					    .incomplete = cut_short(&r), .command_code = code,
+					    .trace_path = opt->trace_path };
+		int own_code = code;
 
 		sink_finish(&r);
 		engine_set_outcome(r.engine, &o);
+		unixsock_finish(&r);
 		install_check(&r);
 		code = engine_exit_code(r.engine, code);
+		/* interrupted: the verdict says incomplete, the exit stays 128+N */
+		if (o.incomplete && !lost && code == EXIT_INCOMPLETE)
+			code = own_code;
 		if (install_settle(&r, code == 0 && r.command_code == 0) < 0)
 			code = EXIT_PIPJAIL_ERROR;
 		policy_finish(&r, code);
 	} else {
 		install_settle(&r, false);
 	}
+	guard_disarm(&r);  /* the jail is gone, the stage settled, the verdict out */
 	closep(&r.ctl);
 	install_free(&r);
 	close_trace(&r, code, lost);
@@ -550,6 +585,7 @@ cleanup:
 	sink_free(&r);
 	cgroup_destroy(&r.cg);
 	policy_free(&r);
+	guard_done(&r);
 	if (ran) {
 		t[6] = now_ns();
 		/* make bench reads this line: the cost of each phase, in ms. */

@@ -3,7 +3,11 @@
  *               straight from the origin; median of several runs, as a ratio
  *   latency:    one small plain-HTTP request per new connection (what pip
  *               does through a proxy that closes after each request),
- *               direct and through the proxy; medians, and the difference.
+ *               direct and through the proxy; medians, and the difference;
+ *               then through a second proxy that looks for 14 decoy tokens
+ *               in every request (decide/'s scanner, as a run has it)
+ *   token check: the scanner alone on a pip request and on a full 16 KiB
+ *               header, in the proxy's process: CPU time per request.
  * The origin, the proxy and the client are separate processes on two CPUs at
  * most, so the ratio is what a jail would see.  No namespace is needed: the
  * proxy listens on the host's 127.0.0.1 here (the jail's netns only changes
@@ -18,11 +22,15 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 
+#include "decide/engine.h"
 #include "net/net.h"
 #include "base/base.h"
 
 static uint16_t origin_port, proxy_port_;
+static uint16_t tok_port_;              /* the proxy that looks for tokens */
+static struct decoy_scanner *scanner;   /* NULL: the proxy looks for no token */
 static unsigned pipe_kib;   /* 0: the proxy's default */
 
 static int tcp_listen(uint16_t *port)
@@ -103,6 +111,79 @@ static pid_t start_origin(void)
 	return pid;
 }
 
+static bool find_token(const char *data, size_t n, char *what, size_t len, void *ctx)
+{
+	const char *how;
+
+	(void)ctx;
+	if (decoy_scanner_find(scanner, (const unsigned char *)data, n, false, &how) < 0)
+		return false;
+	snprintf(what, len, "a decoy (%s)", how);
+	return true;
+}
+
+/* Tokens shaped like a run's (jail/decoys.c): prefix + random hex. */
+static struct engine *decoy_engine(void)
+{
+	static const char *const prefixes[] = { "PIPJAIL", "", "pypi-AgEIcHlwaS5vcmc", "", "ghp_", "", "",
+						"gho_", "ghp_", "AKIA", "", "pypi-AgEIcHlwaS5vcmc", "npm_", "glpat-" };
+	static const size_t hexlen[] = { 48, 40, 48, 32, 36, 40, 48, 36, 36, 16, 40, 48, 36, 20 };
+	struct engine *e = engine_new(NULL, false);
+	char hex[64], tok[128];
+
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
+		random_hex(hex, hexlen[i]);
+		snprintf(tok, sizeof(tok), "%s%s", prefixes[i], hex);
+		engine_add_decoy(e, "$BENCH", tok);
+	}
+	return e;
+}
+
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU time of one token check, in ns (thread CPU time: what the
+ * supervisor's loop spends, whatever else the machine runs): a request
+ * like pip's, and a full 16 KiB header (the most the proxy holds). */
+static void bench_scan(double *pip_ns, double *full_ns)
+{
+	static const char req[] =
+		"GET http://127.0.0.1:8080/files/pjtl_dep-1.0-py3-none-any.whl?channel=stable HTTP/1.1\r\n"
+		"Host: 127.0.0.1:8080\r\nUser-Agent: pip/23.0.1 {\"ci\":null,\"cpu\":\"x86_64\",\"distro\":"
+		"{\"id\":\"bookworm\",\"libc\":{\"lib\":\"glibc\",\"version\":\"2.36\"},\"name\":\"Debian "
+		"GNU/Linux\",\"version\":\"12\"},\"implementation\":{\"name\":\"CPython\",\"version\":"
+		"\"3.11.2\"},\"installer\":{\"name\":\"pip\",\"version\":\"23.0.1\"},\"openssl_version\":"
+		"\"OpenSSL 3.0.11 19 Sep 2023\",\"python\":\"3.11.2\",\"setuptools_version\":\"66.1.1\","
+		"\"system\":{\"name\":\"Linux\",\"release\":\"6.1.0-13-amd64\"}}\r\n"
+		"Accept-Encoding: gzip, deflate\r\nAccept: */*\r\nConnection: keep-alive\r\n\r\n";
+	static char full[PROXY_HEAD_MAX];
+	const char *how;
+	int reps = 20000;
+	uint64_t t0;
+
+	/* The worst case: escapes that take three rounds to decode. */
+	static const char pattern[] = "X-Field: abcdefghij0123456789%252541+/=&\r\n";
+
+	for (size_t i = 0; i < sizeof(full); i++)
+		full[i] = pattern[i % (sizeof(pattern) - 1)];
+	t0 = cpu_ns();
+	for (int i = 0; i < reps; i++)
+		if (decoy_scanner_find(scanner, (const unsigned char *)req, sizeof(req) - 1, false, &how) >= 0)
+			die("the benchmark's request carries a token");
+	*pip_ns = (double)(cpu_ns() - t0) / reps;
+	reps = 500;
+	t0 = cpu_ns();
+	for (int i = 0; i < reps; i++)
+		if (decoy_scanner_find(scanner, (const unsigned char *)full, sizeof(full), false, &how) >= 0)
+			die("the benchmark's header carries a token");
+	*full_ns = (double)(cpu_ns() - t0) / reps;
+}
+
 static pid_t start_proxy(void)
 {
 	int ready[2];
@@ -116,7 +197,7 @@ static pid_t start_proxy(void)
 		static struct hostrules rules;
 		char err[512];
 		struct proxy_opts o = { .allow = &rules, .numeric_only = true, .max_conns = 1024,
-				       .pipe_kib = pipe_kib };
+				       .pipe_kib = pipe_kib, .find_token = scanner ? find_token : NULL };
 		struct proxy *p;
 		autofree char *rule = xasprintf("127.0.0.1:%u", origin_port);
 		int ep = epoll_create1(EPOLL_CLOEXEC);
@@ -250,16 +331,25 @@ int main(int argc, char **argv)
 	int runs = argc > 2 ? atoi(argv[2]) : 5, nreq = argc > 3 ? atoi(argv[3]) : 500;
 
 	pipe_kib = argc > 4 ? (unsigned)atoi(argv[4]) : 0;
-	double d[32], p[32], *ld, *lp, md, mp, lmd, lmp;
-	pid_t origin, proxy;
+	double d[32], p[32], *ld, *lp, *lt, md, mp, lmd, lmp, lmt, scan_pip, scan_full;
+	pid_t origin, proxy, proxy_tok;
+	uint16_t plain_port;
+	struct engine *e;
 
 	if (runs < 1 || runs > 32 || nreq < 1)
 		die("usage: bench_proxy [MB [RUNS [REQUESTS [PIPE_KIB]]]]");
 	signal(SIGPIPE, SIG_IGN);
 	origin = start_origin();
 	proxy = start_proxy();
+	plain_port = proxy_port_;
+	e = decoy_engine();
+	scanner = engine_decoy_scanner(e);
+	proxy_tok = start_proxy();   /* the same, looking for the tokens */
+	tok_port_ = proxy_port_;
+	proxy_port_ = plain_port;
 	ld = xcalloc((size_t)nreq, sizeof(double));
 	lp = xcalloc((size_t)nreq, sizeof(double));
+	lt = xcalloc((size_t)nreq, sizeof(double));
 	download(false, 1 << 20);   /* warm up */
 	download(true, 1 << 20);
 	double cpu = 0;
@@ -275,16 +365,31 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nreq; i++) {
 		ld[i] = request_us(false);
 		lp[i] = request_us(true);
+		/* the same proxy looking for the tokens, interleaved so that both
+		 * see the same machine load */
+		proxy_port_ = tok_port_;
+		lt[i] = request_us(true);
+		proxy_port_ = plain_port;
 	}
+	bench_scan(&scan_pip, &scan_full);
 	md = median(d, (size_t)runs);
 	mp = median(p, (size_t)runs);
 	lmd = median(ld, (size_t)nreq);
 	lmp = median(lp, (size_t)nreq);
+	lmt = median(lt, (size_t)nreq);
 	printf("proxy throughput (%llu MiB, median of %d): direct %.0f MB/s, through the proxy %.0f MB/s: %.0f%% of direct\n",
 	       mb, runs, md, mp, 100.0 * mp / md);
 	printf("proxy CPU: %.2f s per GiB moved (user + system)\n", cpu / ((double)(mb * (unsigned long long)runs) / 1024.0));
 	printf("proxy latency per request (median of %d, new connection each): direct %.0f us, "
 	       "through the proxy %.0f us: +%.0f us\n", nreq, lmd, lmp, lmp - lmd);
+	printf("decoy-token check (14 tokens): through the proxy with it %.0f us (%+.0f us against without); "
+	       "CPU per check %.1f us for a pip request, %.1f us for a full %d-byte header\n",
+	       lmt, lmt - lmp, scan_pip / 1e3, scan_full / 1e3, PROXY_HEAD_MAX);
+	kill(proxy_tok, SIGKILL);
+	waitpid(proxy_tok, NULL, 0);
+	decoy_scanner_free(scanner);
+	engine_free(e);
+	free(lt);
 	kill(proxy, SIGKILL);
 	kill(origin, SIGKILL);
 	waitpid(proxy, NULL, 0);

@@ -31,16 +31,18 @@ DEFAULT_PYPROJECT = ('[build-system]\n'
                      'build-backend = "setuptools.build_meta"\n')
 
 
-def make_sdist(dir, name, version, files):
+def make_sdist(dir, name, version, files, default_setup=True):
     """Write <dir>/<name>-<version>.tar.gz and return its path.
 
     files maps paths inside the project ("mypkg/__init__.py") to str or bytes.
-    PKG-INFO is always generated; setup.py and pyproject.toml are added
-    (setuptools backend) unless files provides them.  A setup.py given in
-    files is a build-time payload: it runs only when pip builds the sdist.
+    PKG-INFO is always generated; setup.py (unless default_setup is false:
+    a project whose pyproject.toml says it all) and pyproject.toml are
+    added (setuptools backend) unless files provides them.  A setup.py given
+    in files is a build-time payload: it runs only when pip builds the sdist.
     """
     files = dict(files)
-    files.setdefault("setup.py", _default_setup_py(name, version, files))
+    if default_setup:
+        files.setdefault("setup.py", _default_setup_py(name, version, files))
     files.setdefault("pyproject.toml", DEFAULT_PYPROJECT)
     files["PKG-INFO"] = ("Metadata-Version: 2.1\n"
                          f"Name: {name}\n"

@@ -8,10 +8,10 @@
  * Build and run (60 s), from the repository root (`make fuzz` runs every
  * target; this one links src/net/ and the layers it may call):
  *   make build-fuzz/fuzz_proxy_request
- *   mkdir -p fuzz-out/proxy
+ *   mkdir -p fuzz-out/proxy_request
  *   build-fuzz/fuzz_proxy_request -max_total_time=60 -max_len=20000 \
- *     -artifact_prefix=tests/fuzz/corpus/proxy/crash- fuzz-out/proxy tests/fuzz/corpus/proxy
- * Crash inputs land in tests/fuzz/corpus/proxy/ (kept as regression seeds). */
+ *     -artifact_prefix=tests/fuzz/corpus/proxy_request/crash- fuzz-out/proxy_request tests/fuzz/corpus/proxy_request
+ * Crash inputs land in tests/fuzz/corpus/proxy_request/ (kept as regression seeds). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -167,6 +167,14 @@ static void real_refusals(void)
 		EXPECT_ERR(ptrace(PTRACE_ATTACH, pid, 0, 0), EPERM);
 		EXPECT_ERR(process_vm_readv(pid, &local, 1, &remote, 1, 0), EPERM);
 		EXPECT_ERR(process_vm_writev(pid, &local, 1, &remote, 1, 0), EPERM);
+		/* pidfd_open stays allowed (waiting on one's own child); taking
+		 * the child's stdin through it does not. */
+		fd = (int)syscall(SYS_pidfd_open, pid, 0);
+		CHECK(fd >= 0, "pidfd_open of our own child: %s", strerror(errno));
+		if (fd >= 0) {
+			EXPECT_ERR(syscall(SYS_pidfd_getfd, fd, 0, 0), EPERM);
+			close(fd);
+		}
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 	}

@@ -7,13 +7,19 @@
  *   3. two monitors on two cgroups at once: each sees only its own pids
  *   4. pipjail's own setup (a pipjail-like init cloned into the cgroup and
  *      its child before exec) is not in the trace; the command's first exec
- *      is trusted, a pip-like exec stays trusted, a build hook is not and is
- *      killed in the kernel when it opens a pip_only file
+ *      is trusted, an exec of pip's own entry point by the registered
+ *      interpreter stays trusted, anything else (a build hook, a program
+ *      merely named pip) is not and is killed in the kernel when it opens a
+ *      pip_only file
  *   5. untrusted opens of a pip_only file: killed by SIGKILL before the
- *      next instruction, 200 times, with the kill latency; user space's
- *      trust (monitor_set_trusted) spares a process
+ *      next instruction, 200 times, with the kill latency; user space
+ *      cannot make a process trusted (there is no such call)
  *   6. exec of a denied program: killed before it runs (no marker); in
  *      audit mode (enforce off) it runs and the event still names the rule
+ *   7. the environment guard's second wall: an untrusted change to the
+ *      environment (by absolute name, by a file opened for writing, by a
+ *      directory fd of it) is killed before its next instruction, and the
+ *      jail is poisoned: a bystander dies at its next system call
  *
  * The binary doubles as the programs those tests start: with "--do ACTION"
  * among its arguments it runs ACTION (see child_main). */
@@ -22,6 +28,7 @@
 #include <linux/sched.h>
 #include <math.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -790,10 +797,16 @@ static bool exited_0(int st)
 	return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+/* pip's entry points as test_own_setup_and_roles registers them (with this
+ * binary as the environment's interpreter). */
+#define ENTRY_RUNNER "/venv/lib/pip/__pip-runner__.py"
+#define ENTRY_SCRIPT "/venv/bin/pip3.11"
+
 /* The jailed command (trusted by the kernel: the init's child's first
- * exec).  It reads the protected file itself, then starts a build hook (must
- * be killed), `python3 -m pip` and pip's runner (must not).  Exit code: a
- * bit per unexpected outcome. */
+ * exec).  It reads the protected file itself, then starts a build hook and
+ * a program merely named pip (must be killed), `python3 -m pip`, pip's
+ * runner and pip's console script run by the interpreter (must not).  Exit
+ * code: a bit per unexpected outcome. */
 static int child_cmd(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), bad = 0;
@@ -806,10 +819,14 @@ static int child_cmd(const char *path)
 		bad |= 2;
 	if (!exited_0(run_self("python3", "-m", "pip", path)))
 		bad |= 4;
-	if (!exited_0(run_self("/usr/bin/python3", "/venv/lib/pip/__pip-runner__.py", NULL, path)))
+	if (!exited_0(run_self("/usr/bin/python3", ENTRY_RUNNER, NULL, path)))
 		bad |= 8;
-	if (!exited_0(run_self("pip3.11", NULL, NULL, path)))
+	if (!exited_0(run_self("python3", ENTRY_SCRIPT, NULL, path)))
 		bad |= 16;
+	if (!killed_by(run_self("pip3.11", NULL, NULL, path), SIGKILL))
+		bad |= 32;
+	if (!killed_by(run_self("python3", "/tmp/evil/pip3.11", NULL, path), SIGKILL))
+		bad |= 64;
 	return bad;
 }
 
@@ -912,16 +929,29 @@ static void test_own_setup_and_roles(void)
 		goto out;
 	}
 	CHECK_INT_EQ(monitor_protect_path(m, conf), 0);
+	{
+		/* this binary plays the environment's interpreter */
+		static const char *const entries[] = { ENTRY_RUNNER, ENTRY_SCRIPT };
+		struct stat self;
+		struct monitor_anchors a = { .interps = &self, .n_interps = 1, .entries = entries,
+					     .n_entries = 2 };
+
+		if (stat(self_exe, &self) < 0)
+			die_errno("%s", self_exe);
+		CHECK_INT_EQ(monitor_set_anchors(m, &a), 0);
+	}
 	CHECK_INT_EQ(monitor_set_enforce(m, true), 0);
 	init = clone_into(cg, fake_init, conf);
 	status = run_until_exit(m, init);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	      "the command saw unexpected outcomes: status 0x%x (bits: 1 pip could not read, 2 hook not "
-	      "killed, 4 -m pip killed, 8 runner killed, 16 pip3.11 killed)", status);
+	      "killed, 4 -m pip killed, 8 runner killed, 16 console script killed, 32 a program named "
+	      "pip3.11 not killed, 64 a script named pip3.11 outside the entry points not killed)",
+	      status);
 	monitor_stats(m, &st);
 	CHECK_INT_EQ(st.lost, 0);
 	CHECK(st.suppressed >= 6, "only %llu events suppressed", (unsigned long long)st.suppressed);
-	CHECK_INT_EQ(st.kills, 1);
+	CHECK_INT_EQ(st.kills, 3);
 
 	/* nothing of the setup: no noise paths, no prctl, no open of the file by init */
 	for (size_t i = 0; i < rs.n; i++) {
@@ -984,9 +1014,10 @@ static void test_own_setup_and_roles(void)
 				if (eq(rs.v[k].kind, "exit"))
 					x = &rs.v[k];
 			}
-			if (!strncmp(r->argv, "python3 setup.py", 16)) {
+			if (!strncmp(r->argv, "python3 setup.py", 16) || !strncmp(r->argv, "pip3.11 --do", 12) ||
+			    strstr(r->argv, "/tmp/evil/")) {
 				hooks++;
-				CHECK(!r->kernel_trusted, "a build hook classified as pip");
+				CHECK(!r->kernel_trusted, "classified as pip: %s", r->argv);
 				CHECK(o && eq(o->kernel_rule, "pip_only") && o->killed_in_kernel,
 				      "the hook's open: rule %s killed %d", o ? o->kernel_rule : "-",
 				      o ? o->killed_in_kernel : -1);
@@ -998,7 +1029,7 @@ static void test_own_setup_and_roles(void)
 				      r->argv);
 			}
 		}
-		CHECK_INT_EQ(hooks, 1);
+		CHECK_INT_EQ(hooks, 3);
 		CHECK_INT_EQ(pips, 3);
 	}
 out:
@@ -1021,9 +1052,6 @@ struct kill_shm {
 		int32_t survived;
 		uint32_t hpid;
 	} v[KILL_TRIES];
-	volatile uint32_t spared_pid;   /* the child user space will trust */
-	volatile uint32_t spared_go;
-	volatile int32_t spared_status;
 };
 
 static struct kill_shm *kshm;
@@ -1038,8 +1066,7 @@ static uint64_t mono(void)
 }
 
 /* Inside the cgroup, untrusted: KILL_TRIES children each open the file
- * once (open, openat, openat2 in turn); then one child that user space
- * trusts before it opens. */
+ * once (open, openat, openat2 in turn). */
 static void killer_parent(void *p)
 {
 	(void)p;
@@ -1072,19 +1099,6 @@ static void killer_parent(void *p)
 		kshm->v[i].t_reaped = mono();
 		kshm->v[i].code = si.si_code;
 		kshm->v[i].status = si.si_status;
-	}
-	{
-		pid_t c = fork();
-		int st;
-
-		if (c == 0) {
-			while (!__atomic_load_n(&kshm->spared_go, __ATOMIC_ACQUIRE))
-				usleep(1000);
-			_exit(open(kill_path, O_RDONLY) < 0 ? 3 : 0);
-		}
-		__atomic_store_n(&kshm->spared_pid, (uint32_t)c, __ATOMIC_RELEASE);
-		waitpid(c, &st, 0);
-		kshm->spared_status = st;
 	}
 }
 
@@ -1135,33 +1149,8 @@ static void test_pip_only_kills(void)
 	CHECK_INT_EQ(monitor_set_enforce(m, true), 0);
 	pid = spawn_in(cg, &gofd, killer_parent, NULL);
 	go(gofd);
-	{
-		/* trust the last child once it exists, then let it open */
-		int ep = epoll_create1(EPOLL_CLOEXEC);
-		struct epoll_event ev = { .events = EPOLLIN };
-		bool trusted = false;
-
-		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, monitor_fd(m), &ev) < 0)
-			die_errno("epoll");
-		for (;;) {
-			uint32_t sp = __atomic_load_n(&kshm->spared_pid, __ATOMIC_ACQUIRE);
-
-			if (sp && !trusted) {
-				CHECK_INT_EQ(monitor_set_trusted(m, (pid_t)sp, true), 0);
-				__atomic_store_n(&kshm->spared_go, 1, __ATOMIC_RELEASE);
-				trusted = true;
-			}
-			if (waitpid(pid, &status, WNOHANG) == pid)
-				break;
-			epoll_wait(ep, &ev, 1, 5);
-			monitor_consume(m);
-		}
-		monitor_consume(m);
-		close(ep);
-	}
+	status = run_until_exit(m, pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the untrusted parent: status 0x%x", status);
-	CHECK(exited_0(kshm->spared_status), "the child user space trusted was not spared: status 0x%x",
-	      kshm->spared_status);
 	lat_sent = xcalloc(KILL_TRIES, sizeof(uint64_t));
 	lat_exit = xcalloc(KILL_TRIES, sizeof(uint64_t));
 	lat_wait = xcalloc(KILL_TRIES, sizeof(uint64_t));
@@ -1322,6 +1311,164 @@ out:
 	recs_free(&rs);
 }
 
+/* ---- 7. the environment guard's second wall ----------------------------------- */
+
+/* What the untrusted children of env_guard_parent saw: each kind of change
+ * (by name: 0 absolute mkdir, 1 open for writing, 2 relative mkdir in a
+ * directory of the environment) must die before its next instruction, and
+ * the jail is then poisoned: a bystander dies at its next system call. */
+struct guard_shm {
+	volatile int32_t read_ok;         /* a read-only open in the environment survived */
+	volatile int32_t survived[3];     /* a change went on past its call */
+	volatile int32_t status[3];
+	volatile int32_t bystander;       /* 1: the parent lived on after the poison */
+};
+static struct guard_shm *gshm;
+static char guard_env[PATH_MAX];
+
+static void guard_change(int kind)
+{
+	char p[PATH_MAX + 16];
+	int fd;
+
+	if (kind == 0) {
+		snprintf(p, sizeof(p), "%s/planted", guard_env);
+		mkdir(p, 0755);
+	} else if (kind == 1) {
+		snprintf(p, sizeof(p), "%s/evil.pth", guard_env);
+		fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		(void)fd;
+	} else {
+		fd = open(guard_env, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		mkdirat(fd, "planted2", 0755);
+	}
+	gshm->survived[kind] = 1;
+	_exit(0);
+}
+
+static void guard_change_one(void *kind)
+{
+	guard_change((int)(intptr_t)kind);
+}
+
+static void env_guard_parent(void *unused)
+{
+	char readme[PATH_MAX + 16];
+	int fd, st;
+	pid_t c;
+
+	(void)unused;
+	snprintf(readme, sizeof(readme), "%s/README", guard_env);
+	fd = open(readme, O_RDONLY | O_CLOEXEC);
+	gshm->read_ok = fd >= 0;
+	{
+		int kind = 0;
+
+		if ((c = fork()) == 0)
+			guard_change(kind);
+		waitpid(c, &st, 0);   /* poisoned by kind 0: dies on its return */
+		gshm->status[kind] = st;
+		gshm->bystander = 1;
+		_exit(0);
+	}
+	_exit(0);
+}
+
+static void test_env_guard(void)
+{
+	char tmpl[] = "/tmp/pipjail-test-guard.XXXXXX", err[512], readme[PATH_MAX + 16];
+	char *dir = mkdtemp(tmpl), *cg;
+	struct recs rs = {};
+	struct monitor *m = NULL;
+	struct stat st;
+	uint64_t cgid;
+	int status, gofd;
+	pid_t pid;
+
+	if (!dir)
+		die_errno("mkdtemp");
+	snprintf(guard_env, sizeof(guard_env), "%s/env", dir);
+	/* the environment: a file system of its own, as the overlay is */
+	if (mkdir(guard_env, 0777) < 0 || mount("tmpfs", guard_env, "tmpfs", 0, "mode=0777") < 0)
+		die_errno("mounting a tmpfs on %s", guard_env);
+	snprintf(readme, sizeof(readme), "%s/README", guard_env);
+	if (write_file(readme, "hello\n") < 0 || stat(guard_env, &st) < 0)
+		die_errno("%s", readme);
+	gshm = mmap(NULL, sizeof(*gshm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (gshm == MAP_FAILED)
+		die_errno("mmap");
+	cg = cg_make("guard", &cgid);
+	struct monitor_opts mo = { .cgroup_id = cgid, .buffer_mb = 4, .on_event = on_event, .ctx = &rs };
+	if (monitor_open(&m, &mo, err, sizeof(err)) < 0) {
+		CHECK(0, "monitor_open: %s", err);
+		goto out;
+	}
+	{
+		struct monitor_anchors a = { .env_dev = st.st_dev, .env_path = guard_env };
+
+		CHECK_INT_EQ(monitor_set_anchors(m, &a), 0);
+	}
+	CHECK_INT_EQ(monitor_set_enforce(m, true), 0);
+	pid = spawn_in(cg, &gofd, env_guard_parent, NULL);
+	go(gofd);
+	status = run_until_exit(m, pid);
+	CHECK(gshm->read_ok == 1, "a read-only open in the environment is left alone");
+	CHECK(!gshm->survived[0], "an absolute mkdir in the environment: killed before its next "
+	      "instruction");
+	/* the parent, blocked in waitpid meanwhile, dies on that call's return */
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && gshm->bystander == 0,
+	      "the jail was poisoned: a bystander died at its next system call (status 0x%x)", status);
+	{
+		const struct rec *hit = NULL, *x = NULL;
+
+		for (size_t i = 0; i < rs.n; i++)
+			if (eq(rs.v[i].kernel_rule, "env_write"))
+				hit = &rs.v[i];
+		for (size_t i = 0; hit && i < rs.n; i++)
+			if (rs.v[i].hpid == hit->hpid && eq(rs.v[i].kind, "exit"))
+				x = &rs.v[i];
+		CHECK(hit && hit->killed_in_kernel && eq(hit->kind, "mkdir"),
+		      "the mkdir's record names the environment guard and the kill");
+		CHECK(x && eq(x->signal, "SIGKILL"), "the mkdir's process died of SIGKILL");
+	}
+	/* the other two kinds, each in a fresh monitor (the first one's jail is
+	 * poisoned for good) */
+	for (int kind = 1; kind < 3; kind++) {
+		struct monitor *m2 = NULL;
+		struct recs rs2 = {};
+		struct monitor_opts mo2 = { .cgroup_id = cgid, .buffer_mb = 4, .on_event = on_event,
+					    .ctx = &rs2 };
+		struct monitor_anchors a = { .env_dev = st.st_dev, .env_path = "/nonexistent-env" };
+
+		monitor_close(m);
+		m = NULL;
+		if (monitor_open(&m2, &mo2, err, sizeof(err)) < 0) {
+			CHECK(0, "monitor_open: %s", err);
+			break;
+		}
+		/* a path prefix that never matches: the device alone must catch it */
+		CHECK_INT_EQ(monitor_set_anchors(m2, &a), 0);
+		CHECK_INT_EQ(monitor_set_enforce(m2, true), 0);
+		gshm->survived[kind] = 0;
+		pid = spawn_in(cg, &gofd, guard_change_one, (void *)(intptr_t)kind);
+		go(gofd);
+		status = run_until_exit(m2, pid);
+		CHECK(killed_by(status, SIGKILL) && !gshm->survived[kind],
+		      "change %d (%s) in the environment by its device: killed (0x%x)", kind,
+		      kind == 1 ? "open for writing" : "mkdirat in a dir fd of it", status);
+		monitor_close(m2);
+		recs_free(&rs2);
+	}
+out:
+	monitor_close(m);
+	cg_remove(cg);
+	umount2(guard_env, MNT_DETACH);
+	rmdir(guard_env);
+	rmdir(dir);
+	recs_free(&rs);
+	munmap(gshm, sizeof(*gshm));
+}
+
 int main(int argc, char **argv)
 {
 	if (!realpath("/proc/self/exe", self_exe))
@@ -1343,6 +1490,7 @@ int main(int argc, char **argv)
 	test_two_jails();
 	test_own_setup_and_roles();
 	test_pip_only_kills();
+	test_env_guard();
 	test_denied_exec();
 	return unit_summary("test_monitor");
 }

@@ -9,6 +9,7 @@
 
 #include "pip/pip.h"
 #include "../unit.h"
+#include "../pip_exec_cases.h"
 #include "base/base.h"
 
 /* The cases file beside this test's source, found from the binary
@@ -90,9 +91,57 @@ static void test_start(void)
 	CHECK_INT_EQ(pip_argv_start(NULL), 0);
 }
 
+/* The rule of trust (pip/anchor.c) on every case of pip_exec_cases.txt,
+ * which the kernel's side (tests/unit/observe/test_pip_exec.c) runs too;
+ * and the anchors' text, written and read back. */
+static void test_exec_cases(void)
+{
+	static struct exec_table t;
+	static const struct pip_file file_of[] = {
+		[EXEC_OTHER] = { 1, 3 }, [EXEC_INTERP] = { 1, 1 }, [EXEC_TOOL] = { 1, 2 },
+	};
+	struct pip_anchors a = { .interps = { file_of[EXEC_INTERP] }, .n_interps = 1,
+				 .tools = { file_of[EXEC_TOOL] }, .n_tools = 1 };
+	static struct pip_anchors back;
+	char *text = NULL;
+	size_t bad = 0, len = 0;
+	FILE *f;
+
+	CHECK(exec_table_load(&t, &bad) == 0, "pip_exec_cases.txt: line %zu is neither an entry nor a "
+	      "case", bad);
+	for (size_t i = 0; i < t.n_entries; i++)
+		a.entries[a.n_entries++] = t.entries[i];
+	a.rw[a.n_rw++] = "/tmp";
+	for (size_t i = 0; i < t.n_cases; i++) {
+		const struct exec_case *c = &t.cases[i];
+		bool got = pip_exec_is_pip(&a, file_of[c->file].dev, file_of[c->file].ino, c->argv);
+
+		CHECK(got == (bool)c->want, "pip_exec_cases.txt:%zu: user space says %d, the table %d: %s %s",
+		      c->lineno, got, c->want, c->argv[0], c->argc > 1 ? c->argv[1] : "");
+	}
+	CHECK(t.n_cases >= 30, "only %zu cases", t.n_cases);
+	/* what the preload library reads is what the supervisor wrote */
+	f = open_memstream(&text, &len);
+	CHECK(f && pip_anchors_write(&a, f) == 0 && fclose(f) == 0, "anchors written");
+	CHECK(text && pip_anchors_parse(text, &back) == 0, "anchors read back");
+	CHECK_INT_EQ(back.n_interps, 1);
+	CHECK_INT_EQ(back.n_tools, 1);
+	CHECK_INT_EQ(back.n_entries, a.n_entries);
+	CHECK_INT_EQ(back.n_rw, 1);
+	CHECK(back.n_entries && !strcmp(back.entries[0], a.entries[0]), "the first entry");
+	{
+		char junk[] = "interp 1 1\nentry relative/path\n";
+
+		CHECK(pip_anchors_parse(junk, &back) < 0, "a relative entry is refused");
+	}
+	free(text);
+	free(t.text);
+}
+
 int main(void)
 {
 	test_cases();
+	test_exec_cases();
 	test_names();
 	test_start();
 	return unit_summary("test_command");

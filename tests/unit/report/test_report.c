@@ -74,7 +74,7 @@ static void test_violation_reports(bool enforce)
 		vs = cJSON_GetObjectItemCaseSensitive(r, "violations");
 		CHECK(cJSON_GetArraySize(vs) == (int)engine_n_violations(e), "all violations in JSON");
 		cJSON_ArrayForEach(it, vs) {
-			if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "rule")), "exec"))
+			if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "rule")), "network"))
 				continue;
 			seen = true;
 			CHECK_STR_EQ(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "package")), "demo");
@@ -84,7 +84,7 @@ static void test_violation_reports(bool enforce)
 			CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(it, "pids")) == 4, "pids");
 			CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(it, "time")), "time");
 		}
-		CHECK(seen, "the exec violation is in the JSON");
+		CHECK(seen, "curl's network violation is in the JSON");
 		pk = cJSON_GetObjectItemCaseSensitive(r, "packages");
 		CHECK_INT_EQ(cJSON_GetArraySize(pk), 2);
 		cJSON_ArrayForEach(it, pk) {

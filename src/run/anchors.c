@@ -1,0 +1,350 @@
+/* The anchors of trust (role pip) and of the environment guard, on the
+ * supervisor's side, once the jail is built and before the command runs:
+ *   - the environment's interpreters and the command's own interpreter,
+ *     by (device, inode) as the jail sees them;
+ *   - pip's entry points: <env>/bin/pip*, and pip's runner of build
+ *     dependencies (__pip-runner__.py) of each interpreter's installation,
+ *     as absolute paths, the way pip passes them;
+ *   - pip's helper programs: git and the programs of its exec path;
+ *   - the trees a process that is not pip may write (for the preload
+ *     library's Landlock layer), and the environment's overlay (device and
+ *     path) for the kernel's second wall.
+ * Everything is looked up inside the jail (/proc/<init>/root, resolved with
+ * RESOLVE_IN_ROOT): the jail's view is what its processes will exec.  No
+ * package code has run yet, and from now on no process that is not pip can
+ * change these files (the guard), so what is registered here stays true.
+ * The anchors go to the kernel (monitor_set_anchors) and, with the preload
+ * library, into the jail's /run/pipjail (root's: the user cannot replace
+ * them). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "base/base.h"
+#include "observe/monitor.h"
+#include "pip/pip.h"
+#include "run/internal.h"
+
+/* What is collected, before it is handed out. */
+struct collect {
+	int root;                                   /* the jail's root, O_PATH */
+	struct stat interps[PIP_ANCHOR_INTERPS], tools[PIP_ANCHOR_TOOLS];
+	size_t n_interps, n_tools;
+	char *entries[PIP_ANCHOR_ENTRIES];
+	size_t n_entries;
+};
+
+static int open_in_jail(int root, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC, .mode = mode,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+
+	return (int)syscall(SYS_openat2, root, path[0] == '/' ? path + 1 : path, &how, sizeof(how));
+}
+
+static bool stat_in_jail(int root, const char *path, struct stat *st)
+{
+	autoclose int fd = open_in_jail(root, path, O_PATH, 0);
+
+	return fd >= 0 && fstat(fd, st) == 0;
+}
+
+static bool have_file(const struct stat *v, size_t n, const struct stat *st)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].st_dev == st->st_dev && v[i].st_ino == st->st_ino)
+			return true;
+	return false;
+}
+
+static void add_file(struct collect *c, bool tool, const char *path)
+{
+	struct stat st;
+	struct stat *v = tool ? c->tools : c->interps;
+	size_t *n = tool ? &c->n_tools : &c->n_interps;
+	size_t max = tool ? PIP_ANCHOR_TOOLS : PIP_ANCHOR_INTERPS;
+
+	if (!stat_in_jail(c->root, path, &st) || !S_ISREG(st.st_mode) || have_file(v, *n, &st))
+		return;
+	if (*n >= max) {
+		debugx(1, "anchors: more than %zu %s; %s left out", max, tool ? "helper programs" :
+		       "interpreters", path);
+		return;
+	}
+	v[(*n)++] = st;
+	debugx(2, "anchors: %s %s", tool ? "pip's helper" : "interpreter", path);
+}
+
+static void add_entry(struct collect *c, const char *path)
+{
+	struct stat st;
+
+	if (!stat_in_jail(c->root, path, &st) || !S_ISREG(st.st_mode) ||
+	    c->n_entries >= PIP_ANCHOR_ENTRIES || strlen(path) >= MONITOR_ENTRY_MAX)
+		return;
+	for (size_t i = 0; i < c->n_entries; i++)
+		if (!strcmp(c->entries[i], path))
+			return;
+	c->entries[c->n_entries++] = xstrdup(path);
+}
+
+/* The final target of path's last component, as the jail names it (the
+ * venv's bin/python -> /usr/bin/python3 -> python3.11); a malloc'd copy of
+ * path when it is no symlink. */
+static char *last_link_target(int root, const char *path)
+{
+	char *cur = xstrdup(path);
+
+	for (int hop = 0; hop < 16; hop++) {
+		autoclose int dir = -1;
+		char target[4096];
+		const char *slash = strrchr(cur, '/');
+		autofree char *parent = xasprintf("%.*s", slash ? (int)(slash - cur) : 0, cur);
+		ssize_t n;
+
+		dir = open_in_jail(root, parent[0] ? parent : "/", O_PATH | O_DIRECTORY, 0);
+		n = dir >= 0 ? readlinkat(dir, slash ? slash + 1 : cur, target, sizeof(target) - 1) : -1;
+		if (n <= 0)
+			break;
+		target[n] = '\0';
+		free(cur);
+		cur = target[0] == '/' ? xstrdup(target) : xasprintf("%s/%s", parent, target);
+	}
+	return cur;
+}
+
+/* pip's runner in the installation of an interpreter at prefix/bin/x:
+ * prefix/lib/python3*\/{site,dist}-packages/pip/__pip-runner__.py. */
+static void add_runners(struct collect *c, const char *prefix)
+{
+	autoclose int lib = -1;
+	autofree char *libdir = xasprintf("%s/lib", prefix);
+	DIR *d;
+	struct dirent *e;
+
+	lib = open_in_jail(c->root, libdir, O_RDONLY | O_DIRECTORY, 0);
+	if (lib < 0 || !(d = fdopendir(steal_fd(&lib))))
+		return;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "python3", 7) != 0)
+			continue;
+		for (int k = 0; k < 2; k++) {
+			autofree char *p = xasprintf("%s/%s/%s/pip/__pip-runner__.py", libdir, e->d_name,
+						     k ? "dist-packages" : "site-packages");
+
+			add_entry(c, p);
+		}
+	}
+	closedir(d);
+}
+
+/* An interpreter (path as named) and the runner of its installation. */
+static void add_interpreter(struct collect *c, const char *path)
+{
+	autofree char *real = last_link_target(c->root, path);
+	char *slash;
+
+	add_file(c, false, path);
+	/* prefix/bin/python3.11 -> prefix */
+	if ((slash = strrchr(real, '/')))
+		*slash = '\0';
+	if ((slash = strrchr(real, '/')))
+		*slash = '\0';
+	add_runners(c, real[0] ? real : "/");
+}
+
+/* The names in dir that pass test (python*, pip*) as dir/name. */
+static void each_name(struct collect *c, const char *dir, bool (*test)(const char *),
+		      void (*add)(struct collect *, const char *))
+{
+	autoclose int fd = open_in_jail(c->root, dir, O_RDONLY | O_DIRECTORY, 0);
+	DIR *d;
+	struct dirent *e;
+
+	if (fd < 0 || !(d = fdopendir(steal_fd(&fd))))
+		return;
+	while ((e = readdir(d))) {
+		if (test(e->d_name)) {
+			autofree char *p = xasprintf("%s/%s", dir, e->d_name);
+
+			add(c, p);
+		}
+	}
+	closedir(d);
+}
+
+static bool is_python_name(const char *n)
+{
+	return !strcmp(n, "python") || (!strncmp(n, "python3", 7) && strspn(n + 7, ".0123456789") ==
+					strlen(n + 7));
+}
+
+static bool any_name(const char *n)
+{
+	return n[0] != '.';
+}
+
+static void add_tool(struct collect *c, const char *path)
+{
+	add_file(c, true, path);
+}
+
+/* A program of the command's PATH, as the jail finds it; NULL: none. */
+static char *find_in_jail_path(const struct run *r, int root, const char *name)
+{
+	const char *path = "/usr/local/bin:/usr/bin:/bin";
+	struct stat st;
+
+	for (size_t i = 0; r->cfg->env && r->cfg->env[i]; i++)
+		if (!strncmp(r->cfg->env[i], "PATH=", 5))
+			path = r->cfg->env[i] + 5;
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, ":");
+		autofree char *cand = xasprintf("%.*s/%s", (int)n, p, name);
+
+		if (cand[0] == '/' && stat_in_jail(root, cand, &st) && S_ISREG(st.st_mode))
+			return steal_pointer(&cand);
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return NULL;
+}
+
+/* The interpreter a #! line names (in line, cut in place), or NULL. */
+static char *shebang_interpreter(char *line, ssize_t n)
+{
+	char *p;
+
+	if (n < 3 || line[0] != '#' || line[1] != '!')
+		return NULL;
+	line[n] = '\0';
+	p = line + 2 + strspn(line + 2, " \t");
+	p[strcspn(p, " \t\r\n")] = '\0';
+	return p[0] == '/' ? p : NULL;
+}
+
+/* The interpreter of the command (itself, or its #! line). */
+static void add_command(struct collect *c, const struct run *r)
+{
+	const char *a0 = r->cfg->argv[0];
+	autofree char *path = strchr(a0, '/') ? (a0[0] == '/' ? xstrdup(a0) :
+				xasprintf("%s/%s", r->cfg->cwd, a0)) : find_in_jail_path(r, c->root, a0);
+	autoclose int fd = -1;
+	char line[512], *interp;
+	ssize_t n;
+
+	if (!path)
+		return;
+	fd = open_in_jail(c->root, path, O_RDONLY | O_NONBLOCK, 0);
+	n = fd >= 0 ? read(fd, line, sizeof(line) - 1) : -1;
+	if ((interp = shebang_interpreter(line, n)))
+		add_interpreter(c, interp);
+	else if (is_python_name(strrchr(path, '/') + 1))
+		add_interpreter(c, path);
+}
+
+static void add_pip_script(struct collect *c, const char *path)
+{
+	add_entry(c, path);
+}
+
+static bool is_pip_script(const char *n)
+{
+	return pip_name_is_pip(n);
+}
+
+/* Where a process that is not pip may write (the preload library's layer). */
+static size_t build_trees(const struct run *r, const char **rw, size_t max)
+{
+	const struct jail_config *cfg = r->cfg;
+	static const char *const scratch[] = { "/tmp", "/var/tmp", "/dev/shm" };
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(scratch); i++)
+		rw[n++] = scratch[i];
+	rw[n++] = cfg->user.home;
+	for (size_t i = 0; i < cfg->n_binds && n < max; i++)
+		if (cfg->binds[i].writable)
+			rw[n++] = cfg->binds[i].path;
+	return n;
+}
+
+/* Write a file of the jail's /run/pipjail (root's, read-only for all). */
+static void write_in_jail(int root, const char *path, const void *buf, size_t len)
+{
+	autoclose int fd = open_in_jail(root, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0444);
+
+	if (fd < 0 || write_all(fd, buf, len) < 0)
+		die_errno("writing %s in the jail", path);
+}
+
+static void write_anchors(const struct run *r, const struct collect *c)
+{
+	struct pip_anchors a = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	for (size_t i = 0; i < c->n_interps; i++)
+		a.interps[a.n_interps++] = (struct pip_file){ c->interps[i].st_dev, c->interps[i].st_ino };
+	for (size_t i = 0; i < c->n_tools; i++)
+		a.tools[a.n_tools++] = (struct pip_file){ c->tools[i].st_dev, c->tools[i].st_ino };
+	for (size_t i = 0; i < c->n_entries; i++)
+		a.entries[a.n_entries++] = c->entries[i];
+	a.n_rw = build_trees(r, a.rw, PIP_ANCHOR_RW);
+	if (!f || pip_anchors_write(&a, f) < 0 || fclose(f) != 0)
+		die("the anchors of trust could not be written (a path holds a newline?)");
+	write_in_jail(c->root, JAIL_ANCHORS, text, len);
+	free(text);
+}
+
+void anchors_arm(struct run *r)
+{
+	autofree char *rootp = xasprintf("/proc/%d/root", (int)r->init);
+	struct collect c = { .root = open(rootp, O_PATH | O_DIRECTORY | O_CLOEXEC) };
+	const char *env = r->opt->target_env;
+	struct stat env_st;
+	autofree char *git = NULL;
+
+	if (c.root < 0)
+		die_errno("%s", rootp);
+	if (env) {
+		autofree char *bin = xasprintf("%s/bin", env);
+
+		each_name(&c, bin, is_python_name, add_interpreter);
+		each_name(&c, bin, is_pip_script, add_pip_script);
+		add_runners(&c, env);
+	}
+	add_command(&c, r);
+	if ((git = find_in_jail_path(r, c.root, "git"))) {
+		add_tool(&c, git);
+		each_name(&c, "/usr/lib/git-core", any_name, add_tool);
+	}
+	if (r->mon) {
+		struct monitor_anchors ma = {
+			.interps = c.interps, .n_interps = c.n_interps, .tools = c.tools,
+			.n_tools = c.n_tools, .entries = (const char *const *)c.entries,
+			.n_entries = c.n_entries,
+		};
+
+		if (env && stat_in_jail(c.root, env, &env_st)) {
+			ma.env_dev = env_st.st_dev;
+			ma.env_path = env;
+		}
+		if (monitor_set_anchors(r->mon, &ma) < 0)
+			die_errno("registering the anchors of trust with the monitor");
+	}
+	write_in_jail(c.root, JAIL_PRELOAD, pj_preload_so, (size_t)(pj_preload_so_end - pj_preload_so));
+	write_anchors(r, &c);
+	debugx(1, "anchors: %zu interpreter(s), %zu entry point(s), %zu helper program(s) of pip",
+	       c.n_interps, c.n_entries, c.n_tools);
+	for (size_t i = 0; i < c.n_entries; i++)
+		free(c.entries[i]);
+	close(c.root);
+}
