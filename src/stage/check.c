@@ -365,6 +365,45 @@ static void report_finding(const struct stage *s, struct stage_file *f, const ch
 		h->report(h->ctx, &sf);
 }
 
+/* A directory of the environment that the run kept in place but gave
+ * another mode or owner (a JOP_META of the scan): pip never does that to a
+ * directory that exists (it makes new ones, or replaces them whole), and
+ * the commit would apply it to the real environment -- a world-writable
+ * bin/ or site-packages lets any local user plant code that the owner runs.
+ * Landlock has no right for chmod, and a path through a symlink elsewhere
+ * hides the directory from a check by name: the stage shows what changed.
+ * Each is a finding; the number of findings. */
+static size_t check_meta(const struct stage *s, const struct stage_hooks *h)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_ops; i++) {
+		const struct jop *op = &s->ops[i];
+		autofree char *abs = NULL, *reason = NULL, *ev = NULL;
+		struct stage_finding sf = { .rule = STAGE_RULE_META };
+		char own[128] = "";
+
+		if (op->kind != JOP_META)
+			continue;
+		abs = strcmp(op->rel, ".") == 0 ? xstrdup(s->target) : xasprintf("%s/%s", s->target, op->rel);
+		if (op->uid != op->old_uid || op->gid != op->old_gid)
+			snprintf(own, sizeof(own), ", owner %u:%u -> %u:%u", op->old_uid, op->old_gid,
+				 op->uid, op->gid);
+		reason = xasprintf("a directory of the environment got mode %04o -> %04o%s%s", op->old_mode & 07777,
+				   op->mode & 07777, own,
+				   (op->mode & S_IWOTH) ? " (world-writable: any local user could plant code in it)" : "");
+		ev = xasprintf("%s: %s", abs, reason);
+		sf.evidence = ev;
+		sf.reason = reason;
+		if (h && h->writer_of)
+			sf.writer = h->writer_of(h->ctx, abs);
+		if (h && h->report)
+			h->report(h->ctx, &sf);
+		n++;
+	}
+	return n;
+}
+
 int stage_check(struct stage *s, const struct stage_check_opts *o, const struct stage_hooks *h)
 {
 	size_t n = 0;
@@ -426,6 +465,7 @@ int stage_check(struct stage *s, const struct stage_check_opts *o, const struct 
 			report_finding(s, f, STAGE_RULE_TOKEN, f->extra, h);
 		}
 	}
+	n += check_meta(s, h);
 	s->res.n_violations = n;
 	s->checked = true;
 	return (int)n;

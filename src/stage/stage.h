@@ -64,6 +64,7 @@ struct stage_file {
 #define STAGE_RULE_STARTUP    "startup-hook"     /* a declared sitecustomize/usercustomize */
 #define STAGE_RULE_PYC        "pyc-mismatch"     /* bytecode that is not its source's */
 #define STAGE_RULE_TOKEN      "token-in-file"    /* a secret of this run in a staged file */
+#define STAGE_RULE_META       "meta-change"      /* a directory kept in place got another mode or owner */
 
 /* A distribution this run installed, upgraded or removed. */
 struct stage_dist {
