@@ -544,6 +544,23 @@ def test_import_check_passes_clean_packages(env):
     assert out.stdout.strip() == "ok", str(out)
 
 
+@pytest.mark.parametrize("how", ["exit", "signal"])
+def test_import_check_that_does_not_complete_is_never_clean(env, how):
+    """Red team rt1 C5b: an import check that could not start, crashed or
+    was ended by the package (here: os._exit, a signal to itself) has not
+    imported the distribution; the run is not clean and nothing is
+    committed."""
+    end = "os._exit(3)" if how == "exit" else "os.kill(os.getpid(), 9)"
+    make_wheel(env.dist, "quitter", "1.0", {"quitter/__init__.py": f"import os\n{end}\n"})
+    before = env.snap()
+    r = env.jail("quitter")
+    assert r.returncode in (100, 101), str(r)
+    assert_unchanged(env, before, r)
+    v = env.violations(rule="import-check")
+    assert v and v[0]["package"] == "quitter" and "quitter" in v[0]["evidence"], \
+        f"{env.report_json()['violations']}\n{r}"
+
+
 def test_no_import_check_skips_importing(env):
     # The same stealer with --no-import-check: no import-time violation (the
     # user opted out), and the install is committed.

@@ -88,6 +88,7 @@ struct install {
 	char *env_python;      /* <target>/bin/python when the target is a venv, else NULL */
 	bool editable;         /* pip installs something editable (-e) */
 	char ***cmds;          /* the import check's commands */
+	char **cmd_names, **cmd_versions;   /* each command's distribution */
 	size_t n_cmds, next_cmd;
 	bool imports_made, pyc_asked;
 	struct pyc_check *pyc;
@@ -321,8 +322,13 @@ static void import_commands(struct run *r)
 	}
 	n = import_jobs(r, &jobs);
 	in->cmds = xcalloc(n + 1, sizeof(char **));
-	for (size_t i = 0; i < n; i++)
+	in->cmd_names = xcalloc(n + 1, sizeof(char *));
+	in->cmd_versions = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
 		in->cmds[i] = job_argv(in, jobs, n, i);
+		in->cmd_names[i] = xstrdup(jobs[i].name);
+		in->cmd_versions[i] = xstrdup(jobs[i].version);
+	}
 	in->n_cmds = n;
 	for (size_t i = 0; i < n; i++) {
 		free(jobs[i].mods);
@@ -334,6 +340,29 @@ static void import_commands(struct run *r)
 	debugx(1, "import check: %zu distributions", n);
 }
 
+/* An import check that did not end as its code ends (exit 0): it could not
+ * start (the interpreter would not execute), it crashed, or the package
+ * ended it (os._exit, a signal).  Its distribution was not, or not wholly,
+ * imported: never "clean". */
+static void import_check_failed(struct run *r, const char *name, const char *version, int code)
+{
+	autofree char *ev = NULL;
+	struct violation v = { .rule = "import-check", .kind = "staging",
+			       .detail = "the import check of this distribution did not complete, so what its "
+					 "modules and .pth files do at import is unknown",
+			       .action = ACTION_REPORT, .t_mono_ns = now_ns(),
+			       .package = name, .version = version };
+
+	if (code > 128 && code < 128 + 65)
+		ev = xasprintf("the import check of %s %s was ended by signal %d", name, version, code - 128);
+	else
+		ev = xasprintf("the import check of %s %s exited %d%s", name, version, code,
+			       code == 126 || code == 127 ? " (the interpreter could not be started)" : "");
+	v.evidence = ev;
+	warnx_("%s", ev);
+	engine_report(r->engine, &v);
+}
+
 char **install_next_command(struct run *r, int code)
 {
 	struct install *in = r->inst;
@@ -341,6 +370,10 @@ char **install_next_command(struct run *r, int code)
 
 	if (!r->stage || !in || r->command_code != 0 || engine_killed(r->engine))
 		return NULL;
+	/* code is the previous command's: the command itself, then each import
+	 * check, then the bytecode check. */
+	if (in->imports_made && !in->pyc_asked && in->next_cmd > 0 && code != 0)
+		import_check_failed(r, in->cmd_names[in->next_cmd - 1], in->cmd_versions[in->next_cmd - 1], code);
 	if (!in->imports_made) {
 		in->imports_made = true;
 		in->t_imports = now_ns();
@@ -516,8 +549,12 @@ void install_free(struct run *r)
 		for (size_t k = 0; in->cmds[i][k]; k++)
 			free(in->cmds[i][k]);
 		free(in->cmds[i]);
+		free(in->cmd_names[i]);
+		free(in->cmd_versions[i]);
 	}
 	free(in->cmds);
+	free(in->cmd_names);
+	free(in->cmd_versions);
 	pyc_check_free(in->pyc);
 	free(in->python);
 	free(in->env_python);
