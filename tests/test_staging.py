@@ -517,6 +517,49 @@ def test_sigint_during_commit_leaves_old_or_new_environment(env, pj):
     assert not bad_exit, "\n".join(bad_exit)
 
 
+def test_sigint_during_the_import_check_commits_nothing(env, pj):
+    """One Ctrl-C while the import check runs reaches the check's process
+    too: what it had not imported yet is unknown.  The run ends as an
+    interrupted one (exit 130) and nothing is committed -- never a clean
+    run whose check did not complete (red team rt1 C5b)."""
+    make_wheel(env.dist, "sleeper", "1.0", {
+        "sleeper/__init__.py": "import time\ntime.sleep(20)\n"})
+    before = env.snap()
+    snap = host.Snapshot(pj.user.uid)
+    argv = [pj.binary, "--", *env.pip_args("install", "sleeper")]
+    out_f = open(os.path.join(env.dir, "sigint.out"), "w+")
+    err_f = open(os.path.join(env.dir, "sigint.err"), "w+")
+    env.own()
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, env=pj.env(), cwd="/", stdin=subprocess.DEVNULL,
+                         stdout=out_f, stderr=err_f, text=True)
+    seen = False
+    try:
+        deadline = t0 + 240
+        while p.poll() is None and time.monotonic() < deadline:
+            if host.processes_matching("pipjail-import-check: sleeper 1.0"):
+                seen = True
+                break
+            time.sleep(0.02)
+        time.sleep(0.5)
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        out_f.seek(0)
+        err_f.seek(0)
+        res = Result(argv, p.returncode, out_f.read(), err_f.read(), time.monotonic() - t0, p.pid)
+        out_f.close()
+        err_f.close()
+    pj.check_run(res, snap)
+    assert seen, f"the import check of sleeper was never seen running\n{res}"
+    assert res.returncode == 130, str(res)
+    assert_unchanged(env, before, res)
+    env.assert_no_stage_left(res)
+
+
 # ---------------------------------------------------------------- (7) dry run
 
 def test_dry_run_lists_changes_and_changes_nothing(env):

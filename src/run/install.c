@@ -370,6 +370,13 @@ char **install_next_command(struct run *r, int code)
 
 	if (!r->stage || !in || r->command_code != 0 || engine_killed(r->engine))
 		return NULL;
+	/* A Ctrl-C (or TERM) while the checks run reaches the check's process
+	 * too: what it had not imported yet is unknown, so no check is left to
+	 * vouch for the install.  The run ends as an interrupted one. */
+	if (r->interrupts > 0 && in->imports_made) {
+		r->checks_cut = true;
+		return NULL;
+	}
 	/* code is the previous command's: the command itself, then each import
 	 * check, then the bytecode check. */
 	if (in->imports_made && !in->pyc_asked && in->next_cmd > 0 && code != 0)
@@ -414,7 +421,7 @@ void install_check(struct run *r)
 	 * half-written (a RECORD's temp file) is not a package's doing.  (A
 	 * Ctrl-C that came after pip finished changes nothing: checked and
 	 * committed as usual.) */
-	if (r->interrupts && r->command_code != 0) {
+	if (r->interrupts && (r->command_code != 0 || r->checks_cut)) {
 		warnx_("interrupted: nothing is committed; the staged files were not checked");
 		return;
 	}

@@ -52,6 +52,11 @@ struct run {
 	int guard_fd;            /* its socket */
 	bool timed_out;
 	int interrupts;
+	/* SIGINT/SIGTERM came while the import or bytecode check ran (after a
+	 * command that succeeded): the checks did not complete, so the run is
+	 * cut short like an interrupted command -- incomplete, 128+N, nothing
+	 * committed. */
+	bool checks_cut;
 };
 
 /* policy.c */

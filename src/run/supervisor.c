@@ -310,7 +310,7 @@ static void write_trace_header(struct run *r)
  * did not show all the command would have done, so it is never clean. */
 static bool cut_short(const struct run *r)
 {
-	return r->interrupts > 0 && r->command_code != 0;
+	return r->interrupts > 0 && (r->command_code != 0 || r->checks_cut);
 }
 
 static void close_trace(struct run *r, int code, uint64_t lost)
@@ -550,6 +550,10 @@ int jail_run(struct jail_config *cfg, const struct run_opts *opt)
 	pty_finish(&r);   /* the command's last output before pipjail's own lines */
 	t[5] = now_ns();
 	code = exit_code(&r);
+	/* the command succeeded, its checks were interrupted: 128+N as for
+	 * an interrupted command (init's code is the command's) */
+	if (r.checks_cut && code == 0)
+		code = 128 + SIGINT;
 	if (cgroup_pids_max_hits(&r.cg))
 		warnx_("the jail hit its process limit (%llu, --max-procs)", cfg->limits.max_procs);
 
