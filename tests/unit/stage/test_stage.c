@@ -249,6 +249,42 @@ static void test_undeclared(void)
 	CHECK_INT_EQ(count_stages(), 0);
 }
 
+/* A directory of the environment kept in place with another mode: a
+ * finding (meta-change), never committed; a clean install beside it is
+ * still judged as usual. */
+static void test_meta_change(void)
+{
+	struct stage *s;
+	struct seen seen;
+	autofree char *before = NULL, *after = NULL;
+	int n;
+
+	fresh_venv();
+	before = snapshot(venv);
+	s = stage_up();
+	install(merged, "beta", "0.1", beta, ARRAY_SIZE(beta), NULL);
+	{
+		autofree char *site = xasprintf("%s/%s", merged, SP);
+		autofree char *bin = xasprintf("%s/bin", merged);
+
+		CHECK(chmod(site, 0777) == 0, "chmod site-packages in the merged view");
+		CHECK(chmod(bin, 0775) == 0, "chmod bin in the merged view");
+	}
+	stage_down();
+	n = scan_check(s, &seen, NULL);
+	dump_seen(&seen);
+	CHECK(n == 2, "2 violations: site-packages and bin (got %d)", n);
+	CHECK(seen_has(&seen, SP ": a directory of the environment got mode 0755 -> 0777 (world-writable"),
+	      "site-packages 0777 is reported, world-writable");
+	CHECK(seen_has(&seen, "/bin: a directory of the environment got mode 0755 -> 0775"), "bin 0775 is reported");
+	for (int i = 0; i < seen.n && i < 16; i++)
+		CHECK_STR_EQ(seen.rule[i], "meta-change");
+	stage_discard(s);
+	after = snapshot(venv);
+	CHECK(strcmp(before, after) == 0, "discard leaves the venv byte for byte as it was");
+	CHECK_INT_EQ(count_stages(), 0);
+}
+
 /* (4) a distribution that overwrites (or deletes) another one's files. */
 static void test_clobber(void)
 {
@@ -639,6 +675,7 @@ int main(void)
 	test_clean_install();
 	test_upgrade_uninstall();
 	test_undeclared();
+	test_meta_change();
 	test_clobber();
 	test_interrupted();
 	test_recover_uncommitted();
