@@ -225,6 +225,7 @@ void engine_event(struct engine *e, const struct trace_event *ev)
 	proctree_event(e, ev, pr);
 	if (!strcmp(kind, "exit") && !ev->thread)
 		verdict_process_exited(e, pr, ev);
+	outlive_event(e, pr, ev);
 	writers_event(e, ev);
 	links_event(e, ev);
 	pr->events++;

@@ -184,6 +184,10 @@ char *proctree_chain(const struct engine *e, const struct proc *pr, uint32_t **p
 int pkg_intern(struct engine *e, const char *name, const char *version, const char *srcdir);
 void pkg_add_hook(struct pkg *k, const char *hook);
 
+/* outlive.c: a process still alive when the build hook that started it
+ * returned (rule outlived-build); after proctree_event. */
+void outlive_event(struct engine *e, struct proc *pr, const struct trace_event *ev);
+
 /* writers.c: remember who wrote, created, renamed onto or removed a path. */
 void writers_event(struct engine *e, const struct trace_event *ev);
 void writers_free(struct engine *e);

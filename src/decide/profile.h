@@ -80,6 +80,10 @@ struct profile {
 	size_t n_files;
 	struct role_policy roles[ROLE_COUNT];
 	bool probes_are_violations;  /* io_uring/clone3/personality refusals */
+	/* Programs (absolute paths on the host) whose processes may outlive
+	 * the build hook that started them: compiler cache servers and the
+	 * like (rule outlived-build, decide/outlive.c).  Extends add to it. */
+	struct pattern_list build_servers;
 	char *vars[VAR_COUNT];    /* run-time values; NULL: unset (patterns using it match nothing) */
 	bool var_is_glob[VAR_COUNT];
 	uint64_t hash;            /* FNV-1a of the files' bytes, in order */

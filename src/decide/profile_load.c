@@ -385,6 +385,7 @@ void profile_free(struct profile *p)
 		free(rp->bind.origin);
 		free(rp->action_origin);
 	}
+	pattern_list_clear(&p->build_servers);
 	for (size_t i = 0; i < p->n_files; i++)
 		free(p->files[i]);
 	free(p->files);

@@ -619,6 +619,45 @@ static bool reapply_role_actions(struct loadctx *c, const cJSON *obj, struct pro
 
 /* ---- the top level ------------------------------------------------------------------ */
 
+/* "build_servers": programs whose processes may outlive their build hook,
+ * each named by its exact absolute path on the host.  A glob, a variable,
+ * or a place the jail can write (where a package could put a program of
+ * that name) is refused: a server is allowed by what it is. */
+static bool apply_servers(struct loadctx *c, const char *jpath, const cJSON *arr, struct pattern_list *l)
+{
+	static const char *const writable[] = { "/tmp/", "/var/tmp/", "/dev/", "/proc/", "/home/",
+						"/root/", "/run/" };
+	const cJSON *it;
+	size_t i = 0;
+
+	if (!cJSON_IsArray(arr)) {
+		profile_wrong_type(c, jpath, arr, "an array of absolute program paths");
+		return false;
+	}
+	cJSON_ArrayForEach(it, arr) {
+		char ip[512];
+		bool bad;
+
+		snprintf(ip, sizeof(ip), "%s[%zu]", jpath, i++);
+		if (!cJSON_IsString(it)) {
+			profile_wrong_type(c, ip, it, "a string (an absolute program path)");
+			return false;
+		}
+		bad = it->valuestring[0] != '/' || strpbrk(it->valuestring, "*?[]{}$~\\") ||
+		      strstr(it->valuestring, "/../") || strstr(it->valuestring, "/./");
+		for (size_t w = 0; w < ARRAY_SIZE(writable) && !bad; w++)
+			bad = !strncmp(it->valuestring, writable[w], strlen(writable[w]));
+		if (bad) {
+			profile_fail_at(c, ip, "found \"%s\"; expected the exact absolute path of a program "
+					"on the host, outside the places a build can write (no glob, no variable)",
+					it->valuestring);
+			return false;
+		}
+		list_push(l, it->valuestring, ip, c->file);
+	}
+	return true;
+}
+
 /* A top-level key other than "roles". */
 static bool apply_top_key(struct loadctx *c, const char *k, const cJSON *it, struct profile *p)
 {
@@ -635,6 +674,8 @@ static bool apply_top_key(struct loadctx *c, const char *k, const cJSON *it, str
 			return false;
 		}
 		p->probes_are_violations = !strcmp(it->valuestring, "violation");
+	} else if (!strcmp(k, "build_servers")) {
+		return apply_servers(c, k, it, &p->build_servers);
 	} else if (!cJSON_IsString(it)) {
 		profile_wrong_type(c, k, it, strcmp(k, "extends") ? "a string"
 				   : "a string (a profile name such as \"default\", or a path)");
@@ -652,7 +693,7 @@ static bool apply_top_key(struct loadctx *c, const char *k, const cJSON *it, str
 bool profile_apply_top(struct loadctx *c, const cJSON *obj, struct profile *p)
 {
 	static const char *const keys[] = { "$schema", "name", "description", "comment", "extends",
-					    "on_violation", "probe_refusals", "roles", NULL };
+					    "on_violation", "probe_refusals", "build_servers", "roles", NULL };
 	const cJSON *it;
 
 	if (!check_keys(c, "", obj, keys))

@@ -59,24 +59,34 @@ static char *venv_of_program(const char *path)
 	return realpath(dir, real) ? venv_of_dir(real) : NULL;
 }
 
+/* The interpreter a script's #! line names (absolute), into line; false:
+ * none. */
+static bool shebang_of(const char *script, char *line, size_t len)
+{
+	FILE *f = fopen(script, "re");
+	char *end;
+
+	if (!f)
+		return false;
+	if (!fgets(line, (int)len, f) || strncmp(line, "#!", 2) != 0) {
+		fclose(f);
+		return false;
+	}
+	fclose(f);
+	end = line + 2 + strcspn(line + 2, " \t\n");
+	*end = '\0';
+	memmove(line, line + 2, strlen(line + 2) + 1);
+	return line[0] == '/';
+}
+
 /* pip installs into the environment of the interpreter that runs it: for a
  * script (bin/pip), the one its #! line names, which is not always the
  * venv the script sits in (a copied venv keeps the old #!). */
 static char *venv_of_interpreter(const char *script)
 {
-	char line[PATH_MAX + 3] = "", *end;
-	FILE *f = fopen(script, "re");
+	char line[PATH_MAX + 3];
 
-	if (!f)
-		return NULL;
-	if (!fgets(line, sizeof(line), f) || strncmp(line, "#!", 2) != 0) {
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	end = line + 2 + strcspn(line + 2, " \t\n");
-	*end = '\0';
-	return line[2] == '/' ? venv_of_program(line + 2) : NULL;
+	return shebang_of(script, line, sizeof(line)) ? venv_of_program(line) : NULL;
 }
 
 char *pip_env_of_command(const char *cmd)
@@ -99,6 +109,22 @@ char *pip_env_of_command(const char *cmd)
 			venv = venv_of_dir(real);
 	}
 	return venv;
+}
+
+/* The interpreter that runs cmd: cmd itself when it is a python, else
+ * the one its #! line names; resolved (realpath), or NULL. */
+char *pip_interpreter_of_command(const char *cmd)
+{
+	autofree char *exe = strchr(cmd, '/') ? xstrdup(cmd) : find_in_path(cmd, getenv("PATH"));
+	char line[PATH_MAX + 3], real[PATH_MAX];
+	const char *base;
+
+	if (!exe)
+		return NULL;
+	base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+	if (!strncmp(base, "python", 6))
+		return realpath(exe, real) ? xstrdup(real) : NULL;
+	return shebang_of(exe, line, sizeof(line)) && realpath(line, real) ? xstrdup(real) : NULL;
 }
 
 /* The user's pip cache, when there is one the user owns.  Taken from the

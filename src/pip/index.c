@@ -117,3 +117,38 @@ int pip_index_settings(const struct pip_config_src *src,
 	pip_requirements_done(&reader);
 	return rc;
 }
+
+/* ---- editable installs ---- */
+
+static int on_req_editable(void *ctx, const struct pip_req_line *l)
+{
+	(void)ctx;
+	return l->editable && !l->constraint ? 1 : 0;
+}
+
+bool pip_installs_editable(const struct pip_config_src *src)
+{
+	struct pip_req_reader reader = {
+		.open_file = src->open_file, .open_ctx = src->ctx, .envp = src->envp,
+		.on_line = on_req_editable,
+	};
+	const char *const *argv = (const char *const *)src->argv;
+	size_t start = pip_argv_start(argv);
+	struct pip_args it;
+	struct pip_arg a;
+	int rc = 0;
+
+	if (!start)
+		return false;
+	pip_args_init(&it, argv + start, false);
+	while (!rc && pip_args_next(&it, &a)) {
+		if (a.kind != PIP_ARG_OPTION || !a.value)
+			continue;
+		if (a.opt == PIP_OPT_EDITABLE)
+			rc = 1;
+		else if (a.opt == PIP_OPT_REQUIREMENT)
+			rc = pip_requirements_read(&reader, a.value, src->cwd, false);
+	}
+	pip_requirements_done(&reader);
+	return rc == 1;
+}

@@ -268,6 +268,9 @@ struct pip_index_setting {
  * on_setting returned. */
 int pip_index_settings(const struct pip_config_src *src,
 		       int (*on_setting)(void *ctx, const struct pip_index_setting *s), void *ctx);
+/* Does the command install anything in editable mode: -e on the command
+ * line or in a requirements file it names (-r, nested ones included)? */
+bool pip_installs_editable(const struct pip_config_src *src);
 
 /* ---- env.c: where pip installs, and its cache ------------------------------------ */
 
@@ -276,6 +279,9 @@ int pip_index_settings(const struct pip_config_src *src,
  * else the venv its directory belongs to, else $VIRTUAL_ENV; NULL: none.
  * malloc'd. */
 char *pip_env_of_command(const char *cmd);
+/* The interpreter that runs cmd (cmd itself when it is named python*, else
+ * the one its #! line names), resolved; NULL: none.  malloc'd. */
+char *pip_interpreter_of_command(const char *cmd);
 /* pip's own --target/-t, --prefix, --root and --user (home/.local) name
  * where it installs; they win over the venv.  NULL: none given.  Dies when
  * a named directory does not exist. */

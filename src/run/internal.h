@@ -9,6 +9,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "net/net.h"
@@ -44,14 +45,18 @@ struct run {
 	struct pty *pty;         /* the command's terminal, when stdio is one (pty.c) */
 	int runs;                /* commands init has finished */
 	int command_code;        /* the command's exit code, once it ran */
-	char ***imports;         /* the import check's commands, one per distribution */
-	size_t n_imports, next_import;
+	struct install *inst;    /* the staged install's run-time side (install.c) */
 	pid_t init;
 	int init_status;
 	pid_t guard;             /* the guardian (guard.c), -1: none */
 	int guard_fd;            /* its socket */
 	bool timed_out;
 	int interrupts;
+	/* SIGINT/SIGTERM came while the import or bytecode check ran (after a
+	 * command that succeeded): the checks did not complete, so the run is
+	 * cut short like an interrupted command -- incomplete, 128+N, nothing
+	 * committed. */
+	bool checks_cut;
 };
 
 /* policy.c */
@@ -67,14 +72,40 @@ void egress_free(struct run *r);
 
 /* install.c */
 void install_prepare(struct run *r);        /* the staging dir, before clone */
-/* The import check: one command (argv) per distribution the install added;
- * a NULL-terminated array of them in *cmds.  Returns how many. */
-size_t install_import_commands(struct run *r, char ****cmds);
+/* init finished a command (code: its status; the first is the jailed
+ * command): the next one to run in the jail, or NULL for none.  After pip:
+ * the import check, one command per distribution the install added, then
+ * the bytecode check (bytecode.c).  The argv stays install.c's. */
+char **install_next_command(struct run *r, int code);
 void install_check(struct run *r);
-/* stage_check with each finding reported to the engine as a violation and
- * writers taken from it; the number of findings. */
-int install_check_stage(struct stage *s, struct engine *e);          /* after the jail: the RECORD check */
+/* What install_check_stage hands the staging check beside the engine. */
+struct install_hooks {
+	struct engine *engine;        /* set by install_check_stage */
+	struct pyc_check *pyc;        /* the bytecode check's verdicts (bytecode.c) */
+	bool check_pyc;               /* hold every .pyc to them (NULL pyc: none is checked) */
+};
+struct stage_check_opts;
+/* stage_check with each finding reported to the engine as a violation,
+ * writers, their roles and the run's decoy tokens taken from it; ih may
+ * be NULL (no bytecode check).  The number of findings. */
+int install_check_stage(struct stage *s, struct engine *e, const struct stage_check_opts *o,
+			struct install_hooks *ih);
 int install_settle(struct run *r, bool clean);  /* commit (clean) or discard; -1: commit failed */
+void install_free(struct run *r);
+
+/* bytecode.c: the .pyc files of the stage against their sources, checked
+ * in the jail by the environment's interpreter (docs/staging.md). */
+struct pyc_check;
+/* The command that checks the stage's .pyc files, after its list is put in
+ * the jail's /tmp (init alive, nothing else); NULL: none to run (*out is
+ * NULL when the check could not be set up, else it says "nothing to check"). */
+char **pyc_check_command(struct run *r, struct stage *s, const char *python, struct pyc_check **out);
+/* It has run (init still alive): read its verdicts. */
+void pyc_check_collect(struct run *r, struct stage *s, struct pyc_check *pc, int code);
+/* The staging check's hook: NULL when rel's bytes (digest) were checked
+ * and found to be its source's bytecode, else why not (malloc'd). */
+char *pyc_check_verdict(struct pyc_check *pc, const char *rel, const uint8_t *digest);
+void pyc_check_free(struct pyc_check *pc);
 
 /* unixsock.c: pathname unix sockets (the kernel guard, or hiding) */
 void unixsock_prepare(struct run *r);       /* after the cgroup, before the header and the clone */

@@ -158,19 +158,13 @@ static int send_run(struct run *r, char *const *argv)
 	return send(r->ctl, buf, len, 0) == (ssize_t)len ? 0 : -1;
 }
 
-static void free_argv(char **argv)
-{
-	for (size_t i = 0; argv && argv[i]; i++)
-		free(argv[i]);
-	free(argv);
-}
-
 /* init finished a command.  After the command, the import check of a
  * staged install runs in the same jail, one distribution at a time (each
- * its own process, so that what it does is attributed to it); then the
- * jail ends. */
+ * its own process, so that what it does is attributed to it), then the
+ * bytecode check (src/run/install.c); then the jail ends. */
 static void on_ctl(struct run *r)
 {
+	char **argv;
 	int code;
 
 	if (recv(r->ctl, &code, sizeof(code), MSG_DONTWAIT) != (ssize_t)sizeof(code))
@@ -183,11 +177,8 @@ static void on_ctl(struct run *r)
 		r->command_code = code;
 		if (r->mon)
 			monitor_consume(r->mon); /* the engine's view must be current */
-		r->n_imports = install_import_commands(r, &r->imports);
 	}
-	while (r->next_import < r->n_imports && !engine_killed(r->engine)) {
-		char **argv = r->imports[r->next_import++];
-
+	while (!engine_killed(r->engine) && (argv = install_next_command(r, code))) {
 		engine_set_next_command_role(r->engine, ROLE_IMPORT);
 		if (send_run(r, argv) == 0)
 			return;
@@ -319,7 +310,7 @@ static void write_trace_header(struct run *r)
  * did not show all the command would have done, so it is never clean. */
 static bool cut_short(const struct run *r)
 {
-	return r->interrupts > 0 && r->command_code != 0;
+	return r->interrupts > 0 && (r->command_code != 0 || r->checks_cut);
 }
 
 static void close_trace(struct run *r, int code, uint64_t lost)
@@ -559,6 +550,10 @@ int jail_run(struct jail_config *cfg, const struct run_opts *opt)
 	pty_finish(&r);   /* the command's last output before pipjail's own lines */
 	t[5] = now_ns();
 	code = exit_code(&r);
+	/* the command succeeded, its checks were interrupted: 128+N as for
+	 * an interrupted command (init's code is the command's) */
+	if (r.checks_cut && code == 0)
+		code = 128 + SIGINT;
 	if (cgroup_pids_max_hits(&r.cg))
 		warnx_("the jail hit its process limit (%llu, --max-procs)", cfg->limits.max_procs);
 
@@ -587,9 +582,7 @@ cleanup:
 	}
 	guard_disarm(&r);  /* the jail is gone, the stage settled, the verdict out */
 	closep(&r.ctl);
-	for (size_t i = 0; i < r.n_imports; i++)
-		free_argv(r.imports[i]);
-	free(r.imports);
+	install_free(&r);
 	close_trace(&r, code, lost);
 	monitor_close(r.mon);
 	egress_free(&r);

@@ -6,84 +6,61 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "stage/internal.h"
 
-#define PTH_MAX_READ     (64u << 10)
-
-static bool name_allowed(const char *name, const char *const *allow)
-{
-	static const char *const builtin[] = { "distutils-precedence.pth", "__editable__.*.pth",
-					       "_virtualenv.pth" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(builtin); i++)
-		if (fnmatch(builtin[i], name, 0) == 0)
-			return true;
-	for (; allow && *allow; allow++)
-		if (fnmatch(*allow, name, 0) == 0)
-			return true;
-	return false;
-}
-
-/* The lines of a .pth that site.py executes ("import " or "import\t" at
- * the start), joined; NULL when none. */
-static char *pth_exec_lines(struct stage *s, const char *rel)
-{
-	autoclose int fd = openat(s->upper_fd, rel, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	autofree char *buf = NULL;
-	char *out = NULL, *line, *save = NULL;
-	size_t olen = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return NULL;
-	buf = xmalloc(PTH_MAX_READ + 1);
-	n = read_all(fd, buf, PTH_MAX_READ);
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		size_t len;
-
-		if (strncmp(line, "import ", 7) != 0 && strncmp(line, "import\t", 7) != 0)
-			continue;
-		len = strnlen(line, 400);
-		out = xrealloc(out, olen + len + 2);
-		memcpy(out + olen, line, len);
-		olen += len;
-		out[olen++] = '\n';
-		out[olen] = '\0';
-		if (olen > 1000)
-			break;
-	}
-	if (out && olen)
-		out[olen - 1] = '\0';
-	return out;
-}
+#define SHOWN_CODE (2000)  /* bytes of a .pth's code lines in the evidence */
 
 static bool is_startup_hook(const char *name)
 {
 	return strcmp(name, "sitecustomize.py") == 0 || strcmp(name, "usercustomize.py") == 0;
 }
 
-/* "pkg/__pycache__/mod.cpython-311.opt-1.pyc" -> "pkg/mod.py", or NULL. */
+static bool is_pip_config(const char *name)
+{
+	return strcmp(name, "pip.conf") == 0 || strcmp(name, "pip.ini") == 0;
+}
+
+/* Files of a virtual environment itself, that venv (or virtualenv) made
+ * and no distribution installs: the interpreter, the activate scripts,
+ * pyvenv.cfg. */
+static bool is_env_name(const char *rel)
+{
+	static const char *const names[] = {
+		"pyvenv.cfg", "bin/python", "bin/python3", "bin/python3.*", "bin/pypy*",
+		"bin/activate", "bin/activate.*", "bin/activate_this.py", "bin/Activate.ps1",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (fnmatch(names[i], rel, FNM_PATHNAME) == 0)
+			return true;
+	return false;
+}
+
+/* "pkg/__pycache__/mod.cpython-311.opt-1.pyc" -> "pkg/mod.py", or NULL:
+ * importlib's source_from_cache, read from the right (NAME.TAG[.opt-N].pyc). */
 static char *pyc_source(const char *rel)
 {
 	autofree char *dir = dir_of(rel);
-	const char *name = basename_of(rel), *dot;
+	autofree char *stem = NULL, *pkg = NULL;
+	const char *name = basename_of(rel);
+	char *dot;
 
 	if (strcmp(basename_of(dir), "__pycache__") != 0 || !ends_with(name, ".pyc"))
 		return NULL;
-	dot = strchr(name, '.');
-	if (!dot)
-		return NULL;
-	{
-		autofree char *pkg = dir_of(dir);
-
-		return *pkg ? xasprintf("%s/%.*s.py", pkg, (int)(dot - name), name)
-			    : xasprintf("%.*s.py", (int)(dot - name), name);
+	stem = xasprintf("%.*s", (int)(strlen(name) - 4), name);
+	dot = strrchr(stem, '.');
+	if (dot && !strncmp(dot, ".opt-", 5)) {
+		*dot = '\0';
+		dot = strrchr(stem, '.');
 	}
+	if (!dot || dot == stem)
+		return NULL;
+	*dot = '\0';                  /* the tag: cpython-311 */
+	pkg = dir_of(dir);
+	return *pkg ? xasprintf("%s/%s.py", pkg, stem) : xasprintf("%s.py", stem);
 }
 
 static const char *dist_label(struct stage *s, int di, char *buf, size_t len)
@@ -105,11 +82,12 @@ static char *check_undeclared(struct stage *s, struct stage_file *f, bool pth)
 {
 	const char *name = basename_of(f->path);
 	autofree char *di = NULL, *src = NULL;
+	int k;
 
-	if (in_dist_info(f->path, &di) && dists_find(s, di, true) >= 0 &&
+	if (in_dist_info(f->path, &di) && (k = dists_find(s, di, true)) >= 0 && !s->dists[k].forged &&
 	    (strcmp(name, "INSTALLER") == 0 || strcmp(name, "REQUESTED") == 0 ||
 	     strcmp(name, "direct_url.json") == 0 || strcmp(name, "RECORD") == 0)) {
-		f->dist = dists_result(s, dists_find(s, di, true));
+		f->dist = dists_result(s, k);
 		return NULL;
 	}
 	src = pyc_source(f->path);
@@ -122,10 +100,15 @@ static char *check_undeclared(struct stage *s, struct stage_file *f, bool pth)
 		}
 	}
 	if (pth) {
-		autofree char *code = pth_exec_lines(s, f->path);
+		autofree char *code = NULL;
+		enum pth_kind k2 = pth_read(s, f->path, &code);
 
-		return code ? xasprintf(".pth file not in a RECORD; it runs code at every interpreter start:\n%s", code)
-			    : xstrdup(".pth file not in a RECORD");
+		if (k2 == PTH_CODE)
+			return xasprintf(".pth file not in a RECORD; it runs code at every interpreter start:\n%.*s",
+					 SHOWN_CODE, code);
+		if (k2 == PTH_BAD)
+			return xasprintf(".pth file not in a RECORD; %s", code);
+		return xstrdup(".pth file not in a RECORD");
 	}
 	if (is_startup_hook(name))
 		return xasprintf("%s not in a RECORD: it runs at every interpreter start", name);
@@ -160,43 +143,133 @@ static char *check_hash(struct stage *s, size_t i, const struct record_entry *re
 	return NULL;
 }
 
-/* Check a new or changed file; returns the reason for a violation or NULL. */
-static char *check_present(struct stage *s, size_t i, const char *const *allow)
+/* A declared .pth: the code lines site.py would run that no rule allows
+ * (docs/staging.md), NULL when none. */
+static char *pth_unallowed(struct stage *s, struct stage_file *f, int di, const char *lbl, bool editable)
+{
+	autofree char *code = NULL;
+	char *out = NULL, *save = NULL;
+	enum pth_kind k = pth_read(s, f->path, &code);
+
+	if (k == PTH_PATHS)
+		return NULL;
+	if (k == PTH_BAD)
+		return xasprintf(".pth file (in %s of %s): %s", manifest_of(s, di), lbl, code);
+	for (char *line = strtok_r(code, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *t;
+
+		if (pth_line_allowed(s, f->path, line, di, editable))
+			continue;
+		t = xasprintf("%s%s%s", out ? out : "", out ? "\n" : "", line);
+		free(out);
+		out = t;
+	}
+	if (!out)
+		return NULL;
+	{
+		char *r = xasprintf(".pth file (in %s of %s) runs code at every interpreter start:\n%.*s",
+				    manifest_of(s, di), lbl, SHOWN_CODE, out);
+
+		free(out);
+		return r;
+	}
+}
+
+/* Check a new or changed file; returns the reason for a finding (its rule
+ * in f->rule) or NULL.  The order: pip's configuration; a file owned before
+ * this run (by a distribution that stays, or by one that only its own new
+ * install may replace); bytecode against its source; the environment's
+ * own files; then the RECORDs of this run, their hashes, and start-up
+ * code. */
+static char *check_present(struct stage *s, size_t i, const struct stage_check_opts *o,
+			   const struct stage_hooks *h)
 {
 	struct stage_file *f = &s->res.files[i];
 	const char *name = basename_of(f->path);
 	struct pmap_ent *decl = pmap_find(&s->declared, f->path);
 	struct pmap_ent *own = pmap_find(&s->owned, f->path);
+	struct pmap_ent *drop = pmap_find(&s->dropped, f->path);
+	const struct record_entry *re = decl ? decl->re : NULL;
+	int ddist = decl ? decl->dist : -1;
+	autofree char *src = pyc_source(f->path);
 	bool pth = ends_with(name, ".pth");
 	char lbl[256];
 
+	f->rule = STAGE_RULE_UNDECLARED;
 	if (decl)
-		f->dist = dists_result(s, decl->dist);
+		f->dist = dists_result(s, ddist);
+	if (is_pip_config(name)) {
+		f->rule = STAGE_RULE_PIP_CONFIG;
+		return xasprintf("a pip configuration file%s%s: every later pip of this environment (and "
+				 "pipjail, for its proxy's allowlist) would read it",
+				 decl ? ", declared by " : "", decl ? dist_label(s, ddist, lbl, sizeof(lbl)) : "");
+	}
 	if (own)
 		return xasprintf("changes a file owned by distribution %s (its %s)",
 				 dist_label(s, own->dist, lbl, sizeof(lbl)), manifest_of(s, own->dist));
-	if (!decl)
+	if (drop) {
+		/* Owned before this run by a distribution the run removed or
+		 * reinstalled: only a new install under that name vouches for it. */
+		ddist = dists_declared_by_name(s, s->dists[drop->dist].norm, f->path, &re);
+		if (ddist < 0)
+			return xasprintf("changes a file that distribution %s owned before this run (its %s); "
+					 "only a new install of %s may declare it",
+					 dist_label(s, drop->dist, lbl, sizeof(lbl)), manifest_of(s, drop->dist),
+					 s->dists[drop->dist].name);
+		f->dist = dists_result(s, ddist);
+	}
+	if (src && f->type == 'f' && h && h->pyc_check) {
+		char *bad;
+
+		if (!s->fi[i].hashed) {
+			autoclose int fd = openat(s->upper_fd, f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+			if (fd < 0 || sha256_fd(fd, s->fi[i].digest, &s->fi[i].size) < 0)
+				return xasprintf("cannot be read to check it: %s", strerror(errno));
+			s->fi[i].hashed = true;
+		}
+		bad = h->pyc_check(h->ctx, f->path, s->fi[i].digest);
+		if (bad) {
+			f->rule = STAGE_RULE_PYC;
+			return bad;
+		}
+	}
+	if (!drop && f->what == STAGE_CHANGED && !(src && pmap_find(&s->declared, src))) {
+		f->rule = STAGE_RULE_ENV_FILE;
+		return xasprintf("changes a file of the environment itself (no distribution owned it before "
+				 "this run)%s%s", ddist >= 0 ? "; declared by " : "",
+				 ddist >= 0 ? dist_label(s, ddist, lbl, sizeof(lbl)) : "");
+	}
+	if (!drop && is_env_name(f->path)) {
+		f->rule = STAGE_RULE_ENV_FILE;
+		return xasprintf("a file of the environment itself, which no distribution installs%s%s",
+				 ddist >= 0 ? "; declared by " : "",
+				 ddist >= 0 ? dist_label(s, ddist, lbl, sizeof(lbl)) : "");
+	}
+	if (ddist < 0)
 		return check_undeclared(s, f, pth);
-	dist_label(s, decl->dist, lbl, sizeof(lbl));
+	dist_label(s, ddist, lbl, sizeof(lbl));
 	if (f->type == 'f') {
-		char *bad = check_hash(s, i, decl->re, lbl);
+		char *bad = check_hash(s, i, re, lbl);
 
 		if (bad)
 			return bad;
 	} else if (f->type != 'l') {
 		return xstrdup("not a regular file or a symlink");
 	}
-	/* Declared, and still a start-up hook: say so unless the profile allows it by name. */
-	if (pth && !name_allowed(name, allow)) {
-		autofree char *code = pth_exec_lines(s, f->path);
+	if (pth) {
+		char *code = pth_unallowed(s, f, ddist, lbl, o && o->editable);
 
-		if (code)
-			return xasprintf(".pth file (in %s of %s) runs code at every interpreter start:\n%s",
-					 manifest_of(s, decl->dist), lbl, code);
+		if (code) {
+			f->rule = STAGE_RULE_PTH_CODE;
+			return code;
+		}
 	}
-	if (is_startup_hook(name) && !name_allowed(name, allow))
+	if (is_startup_hook(name)) {
+		f->rule = STAGE_RULE_STARTUP;
 		return xasprintf("%s (in %s of %s) runs at every interpreter start", name,
-				 manifest_of(s, decl->dist), lbl);
+				 manifest_of(s, ddist), lbl);
+	}
 	return NULL;
 }
 
@@ -224,6 +297,7 @@ static char *check_removed(struct stage *s, size_t i)
 		f->dist = dists_result(s, e->dist);
 		return NULL;
 	}
+	f->rule = STAGE_RULE_UNDECLARED;
 	own = pmap_find(&s->owned, f->path);
 	if (own)
 		return xasprintf("removes a file owned by distribution %s (its %s)",
@@ -231,16 +305,56 @@ static char *check_removed(struct stage *s, size_t i)
 	return xstrdup("removes a file that no removed distribution lists");
 }
 
-/* A violation found: its writer, and the finding handed to the hooks. */
-static void report_finding(const struct stage *s, struct stage_file *f, const struct stage_hooks *h)
+/* A .pyc in __pycache__ that the bytecode check holds to its source. */
+static bool pyc_is_checked(const struct stage_file *f)
+{
+	autofree char *src = pyc_source(f->path);
+
+	return src != NULL && f->type == 'f';
+}
+
+/* A staged regular file that holds a secret of this run (a decoy token,
+ * plain or encoded: hooks->find_token): the reason, or NULL.  The file is
+ * read once: its hash for the check comes from the same bytes. */
+static char *check_tokens(struct stage *s, size_t i, const struct stage_hooks *h)
+{
+	struct stage_file *f = &s->res.files[i];
+	struct finfo *fi = &s->fi[i];
+	autoclose int fd = -1;
+	struct stat st;
+	char what[512] = "";
+	void *map;
+	bool hit;
+
+	fd = openat(s->upper_fd, f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return xasprintf("cannot be read to search it for the run's secrets: %s", strerror(errno));
+	if (st.st_size == 0)
+		return NULL;
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return xasprintf("cannot be read to search it for the run's secrets: %s", strerror(errno));
+	if (!fi->hashed) {
+		sha256(map, (size_t)st.st_size, fi->digest);
+		fi->size = (uint64_t)st.st_size;
+		fi->hashed = true;
+	}
+	hit = h->find_token(h->ctx, map, (size_t)st.st_size, what, sizeof(what));
+	munmap(map, (size_t)st.st_size);
+	return hit ? xasprintf("holds %s: a secret of this run was copied into the environment", what) : NULL;
+}
+
+/* A finding: its writer, and the finding handed to the hooks. */
+static void report_finding(const struct stage *s, struct stage_file *f, const char *rule,
+			   const char *reason, const struct stage_hooks *h)
 {
 	autofree char *abs = xasprintf("%s/%s", s->target, f->path);
 	autofree char *ev = NULL;
-	struct stage_finding sf = { .rule = "undeclared-file", .reason = f->reason };
+	struct stage_finding sf = { .rule = rule, .reason = reason };
 
 	if (h && h->writer_of)
 		f->writer = h->writer_of(h->ctx, abs);
-	ev = xasprintf("%s: %s", abs, f->reason);
+	ev = xasprintf("%s: %s", abs, reason);
 	sf.evidence = ev;
 	sf.writer = f->writer;
 	if (f->dist >= 0) {
@@ -251,21 +365,87 @@ static void report_finding(const struct stage *s, struct stage_file *f, const st
 		h->report(h->ctx, &sf);
 }
 
-int stage_check(struct stage *s, const char *const *pth_allow, const struct stage_hooks *h)
+/* A directory of the environment that the run kept in place but gave
+ * another mode or owner (a JOP_META of the scan): pip never does that to a
+ * directory that exists (it makes new ones, or replaces them whole), and
+ * the commit would apply it to the real environment -- a world-writable
+ * bin/ or site-packages lets any local user plant code that the owner runs.
+ * Landlock has no right for chmod, and a path through a symlink elsewhere
+ * hides the directory from a check by name: the stage shows what changed.
+ * Each is a finding; the number of findings. */
+static size_t check_meta(const struct stage *s, const struct stage_hooks *h)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_ops; i++) {
+		const struct jop *op = &s->ops[i];
+		autofree char *abs = NULL, *reason = NULL, *ev = NULL;
+		struct stage_finding sf = { .rule = STAGE_RULE_META };
+		char own[128] = "";
+
+		if (op->kind != JOP_META)
+			continue;
+		abs = strcmp(op->rel, ".") == 0 ? xstrdup(s->target) : xasprintf("%s/%s", s->target, op->rel);
+		if (op->uid != op->old_uid || op->gid != op->old_gid)
+			snprintf(own, sizeof(own), ", owner %u:%u -> %u:%u", op->old_uid, op->old_gid,
+				 op->uid, op->gid);
+		reason = xasprintf("a directory of the environment got mode %04o -> %04o%s%s", op->old_mode & 07777,
+				   op->mode & 07777, own,
+				   (op->mode & S_IWOTH) ? " (world-writable: any local user could plant code in it)" : "");
+		ev = xasprintf("%s: %s", abs, reason);
+		sf.evidence = ev;
+		sf.reason = reason;
+		if (h && h->writer_of)
+			sf.writer = h->writer_of(h->ctx, abs);
+		if (h && h->report)
+			h->report(h->ctx, &sf);
+		n++;
+	}
+	return n;
+}
+
+int stage_check(struct stage *s, const struct stage_check_opts *o, const struct stage_hooks *h)
 {
 	size_t n = 0;
 
 	if (!s->scanned)
 		return -1;
-	/* Safe to call again (e.g. with another allow list). */
+	/* Which manifests are pip's installs, with the writers known now. */
+	dists_classify(s, h);
+	/* Safe to call again. */
+	for (size_t d = 0; d < s->n_dists; d++) {
+		struct dist *sd = &s->dists[d];
+
+		if (sd->result_index >= 0) {
+			s->res.dists[sd->result_index].installed = sd->from_upper && !sd->forged;
+			s->res.dists[sd->result_index].removed = sd->removed;
+		}
+	}
 	for (size_t d = 0; d < s->res.n_dists; d++)
 		s->res.dists[d].n_added = s->res.dists[d].n_changed = s->res.dists[d].n_removed = 0;
 	for (size_t i = 0; i < s->res.n_files; i++) {
 		struct stage_file *f = &s->res.files[i];
+		char *tok;
 
 		free(f->reason);
+		free(f->extra);
+		f->extra = NULL;
 		f->writer = 0;
-		f->reason = f->what == STAGE_REMOVED ? check_removed(s, i) : check_present(s, i, pth_allow);
+		f->rule = NULL;
+		/* The run's secrets, first: the same read gives the hash.  Bytecode
+		 * held to its source (pyc_check) says what the source says: the
+		 * source is searched. */
+		tok = NULL;
+		if (h && h->find_token && f->what != STAGE_REMOVED && f->type == 'f' &&
+		    !(h->pyc_check && pyc_is_checked(f)))
+			tok = check_tokens(s, i, h);
+		f->reason = f->what == STAGE_REMOVED ? check_removed(s, i) : check_present(s, i, o, h);
+		if (tok && !f->reason) {
+			f->rule = STAGE_RULE_TOKEN;
+			f->reason = tok;
+		} else {
+			f->extra = tok;
+		}
 		if (f->dist >= 0) {
 			struct stage_dist *d = &s->res.dists[f->dist];
 
@@ -276,11 +456,16 @@ int stage_check(struct stage *s, const char *const *pth_allow, const struct stag
 			else
 				d->n_removed++;
 		}
-		if (!f->reason)
-			continue;
-		n++;
-		report_finding(s, f, h);
+		if (f->reason) {
+			n++;
+			report_finding(s, f, f->rule, f->reason, h);
+		}
+		if (f->extra) {
+			n++;
+			report_finding(s, f, STAGE_RULE_TOKEN, f->extra, h);
+		}
 	}
+	n += check_meta(s, h);
 	s->res.n_violations = n;
 	s->checked = true;
 	return (int)n;

@@ -165,6 +165,7 @@ void stage_discard(struct stage *s)
 	for (size_t i = 0; i < s->res.n_files; i++) {
 		free(s->res.files[i].path);
 		free(s->res.files[i].reason);
+		free(s->res.files[i].extra);
 	}
 	free(s->res.files);
 	for (size_t i = 0; i < s->res.n_dists; i++) {
@@ -181,6 +182,8 @@ void stage_discard(struct stage *s)
 		free(s->dists[i].version);
 		free(s->dists[i].dist_info);
 		free(s->dists[i].record_error);
+		free(s->dists[i].forged_why);
+		free(s->dists[i].norm);
 		record_free(&s->dists[i].rec);
 	}
 	free(s->dists);

@@ -55,12 +55,16 @@ void pmap_put(struct pmap *m, const char *key, int dist, const struct record_ent
 		}
 		free(old.v);
 	}
-	for (i = str_hash(key) & (m->cap - 1); m->v[i].key; i = (i + 1) & (m->cap - 1))
-		if (strcmp(m->v[i].key, key) == 0)
+	for (i = str_hash(key) & (m->cap - 1); m->v[i].key; i = (i + 1) & (m->cap - 1)) {
+		if (strcmp(m->v[i].key, key) == 0) {
+			m->v[i].multi |= m->v[i].dist != dist;
 			return;
+		}
+	}
 	m->v[i].key = xstrdup(key);
 	m->v[i].dist = dist;
 	m->v[i].re = re;
+	m->v[i].multi = false;
 	m->n++;
 }
 
@@ -122,7 +126,7 @@ static int load_dist(struct stage *s, const char *dist_info, bool from_upper, bo
 	int i = dists_find(s, dist_info, from_upper);
 
 	if (i >= 0) {
-		s->dists[i].removed |= removed;
+		s->dists[i].gone |= removed;
 		return i;
 	}
 	s->dists = xrealloc(s->dists, (s->n_dists + 1) * sizeof(*s->dists));
@@ -156,8 +160,9 @@ static int load_dist(struct stage *s, const char *dist_info, bool from_upper, bo
 			d->version = pversion;
 		}
 	}
+	d->norm = pip_normalize_name(d->name);
 	d->from_upper = from_upper;
-	d->removed = removed;
+	d->gone = removed;
 	d->result_index = -1;
 	if ((legacy ? record_read_lines_at : record_read_at)(dfd, rec, &d->rec, perr, sizeof(perr)) < 0) {
 		/* Kept with no files: everything it would declare is undeclared. */
@@ -167,24 +172,43 @@ static int load_dist(struct stage *s, const char *dist_info, bool from_upper, bo
 	return (int)s->n_dists++;
 }
 
-/* Put each RECORD path of dist di into map m.  RECORD paths are relative
- * to the dist-info's parent, installed-files.txt paths to the .egg-info. */
-static void map_dist(struct stage *s, int di, struct pmap *m)
+/* What distribution d's manifest paths are relative to: a RECORD's to the
+ * dist-info's parent, an installed-files.txt's to the .egg-info. */
+static char *dist_base(const struct dist *d)
 {
-	struct dist *d = &s->dists[di];
-	autofree char *base = NULL;
 	const char *slash = strrchr(d->dist_info, '/');
 
 	if (d->legacy)
-		base = xstrdup(d->dist_info);
-	else
-		base = slash ? xasprintf("%.*s", (int)(slash - d->dist_info), d->dist_info) : xstrdup("");
+		return xstrdup(d->dist_info);
+	return slash ? xasprintf("%.*s", (int)(slash - d->dist_info), d->dist_info) : xstrdup("");
+}
+
+/* Put each RECORD path of dist di into map m. */
+static void map_dist(struct stage *s, int di, struct pmap *m)
+{
+	struct dist *d = &s->dists[di];
+	autofree char *base = dist_base(d);
+
 	for (size_t i = 0; i < d->rec.n; i++) {
 		autofree char *rel = normalize(base, d->rec.e[i].path, s->target);
 
 		if (rel)
 			pmap_put(m, rel, di, &d->rec.e[i]);
 	}
+}
+
+/* The row of d's manifest that names rel (relative to the target), or NULL. */
+static const struct record_entry *dist_row(const struct stage *s, const struct dist *d, const char *rel)
+{
+	autofree char *base = dist_base(d);
+
+	for (size_t i = 0; i < d->rec.n; i++) {
+		autofree char *p = normalize(base, d->rec.e[i].path, s->target);
+
+		if (p && !strcmp(p, rel))
+			return &d->rec.e[i];
+	}
+	return NULL;
 }
 
 /* Every *.dist-info (and *.egg-info with an installed-files.txt) in the
@@ -306,14 +330,115 @@ void dists_collect(struct stage *s)
 	}
 	load_staying(s);
 	add_egg_info_files(s);
+	dists_classify(s, NULL);
+}
+
+/* The manifest's own path (relative to the target) of distribution d. */
+static char *manifest_path(const struct dist *d)
+{
+	return xasprintf("%s/%s", d->dist_info, d->legacy ? EGG_MANIFEST : "RECORD");
+}
+
+/* Did pip install the manifest of this run's distribution di?  Not when
+ * another manifest of this run lists it among its files (a wheel that
+ * ships another distribution's RECORD in its .data/), nor when a process
+ * other than pip's wrote it (a build that writes into the environment). */
+static char *forged_why(struct stage *s, int di, const struct stage_hooks *h)
+{
+	struct dist *d = &s->dists[di];
+	autofree char *rec = manifest_path(d);
+
+	for (size_t k = 0; k < s->n_dists; k++) {
+		struct dist *o = &s->dists[k];
+
+		/* a legacy egg-info lists its own files: not another's */
+		if ((int)k == di || !o->from_upper || !strcmp(o->dist_info, d->dist_info))
+			continue;
+		if (dist_row(s, o, rec))
+			return xasprintf("it is one of the files of %s %s (its %s lists it)", o->name,
+					 o->version, o->legacy ? EGG_MANIFEST : "RECORD");
+	}
+	if (h && h->writer_of && h->is_installer) {
+		autofree char *abs = xasprintf("%s/%s", s->target, rec);
+		uint32_t w = h->writer_of(h->ctx, abs);
+
+		if (!h->is_installer(h->ctx, w))
+			return xasprintf("it was written by a process of a build (pid %u), not by pip", w);
+	}
+	return NULL;
+}
+
+/* Was the removal of lower distribution di's manifest pip's doing (an
+ * uninstall, or the replacement by a genuine install)? */
+static bool removal_genuine(struct stage *s, int di, const struct stage_hooks *h)
+{
+	struct dist *d = &s->dists[di];
+	int up = dists_find(s, d->dist_info, true);
+	autofree char *abs = NULL;
+	autofree char *rec = NULL;
+
+	if (up >= 0)
+		return !s->dists[up].forged;
+	if (!h || !h->writer_of || !h->is_installer)
+		return true;
+	rec = manifest_path(d);
+	abs = xasprintf("%s/%s", s->target, rec);
+	return h->is_installer(h->ctx, h->writer_of(h->ctx, abs));
+}
+
+void dists_classify(struct stage *s, const struct stage_hooks *h)
+{
+	pmap_free(&s->declared);
+	pmap_free(&s->owned);
+	pmap_free(&s->dropped);
 	for (size_t i = 0; i < s->n_dists; i++) {
 		struct dist *d = &s->dists[i];
 
-		if (d->from_upper)
-			map_dist(s, (int)i, &s->declared);
-		else
-			map_dist(s, (int)i, d->removed ? &s->dropped : &s->owned);
+		free(d->forged_why);
+		d->forged_why = d->from_upper ? forged_why(s, (int)i, h) : NULL;
+		d->forged = d->forged_why != NULL;
+		if (d->forged)
+			debugx(1, "stage: %s is no install of pip's: %s", d->dist_info, d->forged_why);
 	}
+	for (size_t i = 0; i < s->n_dists; i++) {
+		struct dist *d = &s->dists[i];
+
+		if (d->from_upper) {
+			if (!d->forged)
+				map_dist(s, (int)i, &s->declared);
+			continue;
+		}
+		d->removed = d->gone && removal_genuine(s, (int)i, h);
+		if (d->gone && !d->removed)
+			debugx(1, "stage: %s stays: its removal was no uninstall of pip's", d->dist_info);
+		map_dist(s, (int)i, d->removed ? &s->dropped : &s->owned);
+	}
+}
+
+int dists_declared_by_name(struct stage *s, const char *norm, const char *rel,
+			   const struct record_entry **re)
+{
+	struct pmap_ent *e = pmap_find(&s->declared, rel);
+
+	*re = NULL;
+	if (!e)
+		return -1;
+	if (!strcmp(s->dists[e->dist].norm, norm)) {
+		*re = e->re;
+		return e->dist;
+	}
+	if (!e->multi)
+		return -1;
+	/* Named by several manifests of this run: look for the one of that name. */
+	for (size_t k = 0; k < s->n_dists; k++) {
+		struct dist *o = &s->dists[k];
+
+		if (!o->from_upper || o->forged || strcmp(o->norm, norm))
+			continue;
+		if ((*re = dist_row(s, o, rel)))
+			return (int)k;
+	}
+	return -1;
 }
 
 int dists_result(struct stage *s, int di)
@@ -339,7 +464,7 @@ int dists_result(struct stage *s, int di)
 			rd->record_error = xstrdup(d->record_error);
 		}
 	}
-	rd->installed |= d->from_upper;
+	rd->installed |= d->from_upper && !d->forged;
 	rd->removed |= d->removed;
 	return d->result_index;
 }

@@ -29,6 +29,7 @@ struct pmap_ent {
 	char *key;
 	int dist;
 	const struct record_entry *re;
+	bool multi;            /* another distribution's manifest names it too */
 };
 struct pmap {
 	struct pmap_ent *v;
@@ -42,7 +43,15 @@ struct dist {
 	struct record rec;
 	bool legacy;           /* an .egg-info: rows relative to it, no hashes */
 	bool from_upper;       /* RECORD read from the stage (installed by this run) */
-	bool removed;          /* its RECORD in the target is gone or replaced */
+	bool gone;             /* its RECORD in the target is gone or replaced */
+	bool removed;          /* gone, by pip's doing (dists_classify) */
+	/* A manifest in the stage that is no install of pip's (dists_classify):
+	 * another manifest of this run lists it as one of its files, or a
+	 * process of a build wrote it.  It vouches for nothing, and the
+	 * distribution it replaced still owns its files. */
+	bool forged;
+	char *forged_why;
+	char *norm;            /* the name, normalized (PEP 503) */
 	int result_index;      /* in res.dists, -1 when not part of the report */
 	char *record_error;    /* RECORD unreadable: why */
 };
@@ -61,6 +70,7 @@ struct stage {
 	struct pmap declared;  /* files of the RECORDs of this run */
 	struct pmap owned;     /* files of distributions that stay */
 	struct pmap dropped;   /* files of distributions removed or replaced */
+	bool lower_scanned;    /* the lower layer's manifests were all read (dists_collect) */
 	char **rewritten;      /* dist-info dirs whose RECORD was rewritten unchanged */
 	size_t n_rewritten;
 	char path[PATH_MAX];   /* the walk's current path, relative to the target */
@@ -73,6 +83,14 @@ void pmap_put(struct pmap *m, const char *key, int dist, const struct record_ent
 void pmap_free(struct pmap *m);
 
 /* dists.c: the distributions of a scanned stage. */
+/* Which manifests of the stage are pip's installs (see struct dist.forged),
+ * then the maps declared, owned and dropped from what is genuine.  h may be
+ * NULL (no writers known: only the listing test applies). */
+void dists_classify(struct stage *s, const struct stage_hooks *h);
+/* The distribution of this run named like s->dists[di] (normalized) that
+ * declares rel, with its row in *re; -1: none. */
+int dists_declared_by_name(struct stage *s, const char *norm, const char *rel,
+			   const struct record_entry **re);
 /* Index in s->dists of dist_info (relative to the target) as read from the
  * stage (from_upper) or the target, -1: not loaded. */
 int dists_find(const struct stage *s, const char *dist_info, bool from_upper);
@@ -81,6 +99,25 @@ int dists_find(const struct stage *s, const char *dist_info, bool from_upper);
 void dists_collect(struct stage *s);
 /* s->dists[di] as an entry of the report (res.dists): its index there. */
 int dists_result(struct stage *s, int di);
+
+/* scan.c: is overlayfs' private xattr trusted.overlay.<attr> set on name? */
+bool ovl_flag(int dfd, const char *name, const char *attr);
+
+/* startup.c: what runs at every interpreter start. */
+enum pth_kind {
+	PTH_PATHS = 0,         /* only directories (or nothing readable: site.py skips it) */
+	PTH_CODE,              /* lines site.py executes: *text holds them */
+	PTH_BAD,               /* a symlink out of the environment, to nothing, or in a
+	                        * loop; not a regular file; too large: *text says */
+};
+/* Read the .pth rel the way CPython 3.11's site.addpackage() does, through
+ * the view the jail had (upper over the target), following symlinks inside
+ * the target.  *text: malloc'd, the code lines or why it is bad. */
+enum pth_kind pth_read(struct stage *s, const char *rel, char **text);
+/* May this code line of a .pth declared by distribution di (this run's)
+ * run at every start?  Only lines that setuptools writes, in the
+ * distribution that declares what they import (docs/staging.md). */
+bool pth_line_allowed(struct stage *s, const char *rel, const char *line, int di, bool editable);
 
 static inline int open_dir(int dfd, const char *name)
 {

@@ -43,7 +43,7 @@ void stage_report_text(const struct stage *s, FILE *f, const struct stage_hooks 
 				fprintf(f, "    %-7s %s\n", stage_what_name(r->files[i].what), r->files[i].path);
 	}
 	if (r->n_violations)
-		fprintf(f, "  undeclared: %zu\n", r->n_violations);
+		fprintf(f, "  findings: %zu\n", r->n_violations);
 	for (size_t i = 0; i < r->n_files; i++) {
 		const struct stage_file *sf = &r->files[i];
 		char who[512] = "writer unknown";
@@ -54,7 +54,11 @@ void stage_report_text(const struct stage *s, FILE *f, const struct stage_hooks 
 			h->describe(h->ctx, sf->writer, who, sizeof(who));
 		else if (sf->writer)
 			snprintf(who, sizeof(who), "written by pid %u", sf->writer);
-		fprintf(f, "    %s %s: %s [%s]\n", stage_what_name(sf->what), sf->path, sf->reason, who);
+		fprintf(f, "    %s %s: %s: %s [%s]\n", stage_what_name(sf->what), sf->path, sf->rule, sf->reason,
+			who);
+		if (sf->extra)
+			fprintf(f, "    %s %s: %s: %s [%s]\n", stage_what_name(sf->what), sf->path,
+				STAGE_RULE_TOKEN, sf->extra, who);
 	}
 }
 
@@ -102,7 +106,10 @@ void stage_report_json(const struct stage *s, cJSON *obj)
 		cJSON_AddItemToArray(und, o);
 		cJSON_AddStringToObject(o, "path", sf->path);
 		cJSON_AddStringToObject(o, "change", stage_what_name(sf->what));
+		cJSON_AddStringToObject(o, "rule", sf->rule);
 		cJSON_AddStringToObject(o, "reason", sf->reason);
+		if (sf->extra)
+			cJSON_AddStringToObject(o, "also", sf->extra);
 		cJSON_AddNumberToObject(o, "writer_hpid", sf->writer);
 	}
 }

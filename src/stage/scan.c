@@ -15,7 +15,7 @@
 
 /* Is overlayfs' private xattr trusted.overlay.<attr> set on name?  For
  * "opaque" only the values "y" (and "x", newer kernels) count. */
-static bool ovl_flag(int dfd, const char *name, const char *attr)
+bool ovl_flag(int dfd, const char *name, const char *attr)
 {
 	autofree char *path = xasprintf("/proc/self/fd/%d/%s", dfd, name);
 	char key[64], val[8];

@@ -15,7 +15,7 @@
  *       index=off (stage_scan refuses redirects and metacopy files)
  *   ... the jail runs; its mount namespace is gone (overlay unmounted) ...
  *   stage_scan(s, err, len)                         -1: discard
- *   n = stage_check(s, allow, &hooks)               n > 0: violations -> discard
+ *   n = stage_check(s, &opts, &hooks)               n > 0: violations -> discard
  *       (src/run/install.c: install_check_stage turns findings into violations)
  *   dry run: stage_report_text(s, stdout, NULL), then stage_discard(s)
  *   clean: block signals; stage_commit(s, err, len); unblock
@@ -50,9 +50,21 @@ struct stage_file {
 	enum stage_what what;
 	char type;             /* 'f' regular, 'l' symlink, 'o' other (fifo, device) */
 	int dist;              /* index into stage_result.dists, -1: none */
+	const char *rule;      /* the finding's rule (STAGE_RULE_*), with reason */
 	char *reason;          /* why it is a violation; NULL when allowed */
+	char *extra;           /* a second finding (rule token-in-file), or NULL */
 	uint32_t writer;       /* host pid of the last writer (violations only), 0: unknown */
 };
+
+/* The rules of the staging check's findings (docs/staging.md, "Check"). */
+#define STAGE_RULE_UNDECLARED "undeclared-file"  /* not declared, or another distribution's */
+#define STAGE_RULE_ENV_FILE   "env-file"         /* a file of the environment itself */
+#define STAGE_RULE_PIP_CONFIG "pip-config"       /* a new or changed pip.conf / pip.ini */
+#define STAGE_RULE_PTH_CODE   "pth-code"         /* a declared .pth that runs code */
+#define STAGE_RULE_STARTUP    "startup-hook"     /* a declared sitecustomize/usercustomize */
+#define STAGE_RULE_PYC        "pyc-mismatch"     /* bytecode that is not its source's */
+#define STAGE_RULE_TOKEN      "token-in-file"    /* a secret of this run in a staged file */
+#define STAGE_RULE_META       "meta-change"      /* a directory kept in place got another mode or owner */
 
 /* A distribution this run installed, upgraded or removed. */
 struct stage_dist {
@@ -79,7 +91,7 @@ struct stage_result {
 /* One finding of stage_check, handed to stage_hooks.report: the caller
  * (src/run/install.c) turns it into a violation of the run. */
 struct stage_finding {
-	const char *rule;      /* "undeclared-file" */
+	const char *rule;      /* STAGE_RULE_* */
 	const char *evidence;  /* "<target>/<path>: <reason>" */
 	const char *reason;
 	uint32_t writer;       /* host pid of the last writer, 0: unknown */
@@ -88,12 +100,23 @@ struct stage_finding {
 };
 
 /* What stage_check needs from the decision engine.  report is required;
- * writer_of may be NULL (writers unknown). */
+ * every other hook may be NULL (that check is not made). */
 struct stage_hooks {
 	void (*report)(void *ctx, const struct stage_finding *f);
 	/* The host pid that last wrote abs_path (the path as the jail saw it,
 	 * which is the same as the host's: the target is shown in place). */
 	uint32_t (*writer_of)(void *ctx, const char *abs_path);
+	/* Is hpid (from writer_of; 0: unknown) pip, the installer, rather than
+	 * a process of a build or of the import check?  A manifest that such a
+	 * process wrote or removed is no install or uninstall of pip's. */
+	bool (*is_installer)(void *ctx, uint32_t hpid);
+	/* Does data hold a secret of this run (a decoy token, plain or
+	 * encoded)?  true, with what was found in what (one line). */
+	bool (*find_token)(void *ctx, const unsigned char *data, size_t n, char *what, size_t len);
+	/* Is the bytecode file rel (relative to the target), whose content has
+	 * this sha256, what the environment's interpreter makes of its source?
+	 * NULL: yes; else why not (malloc'd). */
+	char *(*pyc_check)(void *ctx, const char *rel, const uint8_t *digest);
 	/* Optional, for the text report: "pip → build_wheel → python3 (pid 42)". */
 	void (*describe)(void *ctx, uint32_t hpid, char *buf, size_t len);
 	void *ctx;
@@ -114,16 +137,27 @@ const char *stage_dir(const struct stage *s);
 const char *stage_upper(const struct stage *s);
 const char *stage_work(const struct stage *s);
 
+/* May the jail's view of abs_path differ from the target's: does the
+ * upper layer hold an entry at it, or hide it?  (A path outside the target
+ * is never touched.)  Any time after stage_prepare. */
+bool stage_touched(struct stage *s, const char *abs_path);
+
 /* Read the upper layer: whiteouts, opaque directories, new and changed
  * files, per distribution.  Only after the overlay is unmounted. */
 int stage_scan(struct stage *s, char *err, size_t errlen);
 
-/* Hold every change against the RECORDs: returns the number of violations
- * (each also sent to hooks->report), or -1 when stage_scan did not run.
- * pth_allow: extra fnmatch(3) patterns of .pth (and sitecustomize.py) names
- * that may run code, NULL-terminated, may be NULL; the built-in ones are
- * distutils-precedence.pth, __editable__.*.pth and _virtualenv.pth. */
-int stage_check(struct stage *s, const char *const *pth_allow, const struct stage_hooks *h);
+/* What the run asked for, as the check needs it. */
+struct stage_check_opts {
+	/* pip installs in editable mode (-e, on the command line or in a
+	 * requirements file): setuptools' editable finder lines may run. */
+	bool editable;
+};
+
+/* Hold every change against the manifests of the environment as it was
+ * before the run and of the installs pip made: returns the number of
+ * findings (each also sent to hooks->report), or -1 when stage_scan did
+ * not run.  o may be NULL (all false). */
+int stage_check(struct stage *s, const struct stage_check_opts *o, const struct stage_hooks *h);
 
 const struct stage_result *stage_result(const struct stage *s);
 

@@ -23,7 +23,7 @@ def record_hash(data):
 
 
 def make_wheel(dir, name, version, files, console_scripts=None, data_scripts=None,
-               record_extra=(), tag="py3-none-any", stored=False, data=None):
+               record_extra=(), tag="py3-none-any", stored=False, data=None, requires=()):
     """Write <dir>/<name>-<version>-<tag>.whl and return its path.
 
     files: {path in the wheel (relative to site-packages): str or bytes}.
@@ -34,6 +34,7 @@ def make_wheel(dir, name, version, files, console_scripts=None, data_scripts=Non
         share/..., etc/...), scripts (bin/), headers (include/...).
     record_extra: more RECORD rows, verbatim (tests of a lying RECORD).
     stored: no compression (a wheel as large as its content).
+    requires: Requires-Dist lines of METADATA (its dependencies).
     """
     dist = normalize(name)
     info = f"{dist}-{version}.dist-info"
@@ -47,7 +48,8 @@ def make_wheel(dir, name, version, files, console_scripts=None, data_scripts=Non
         assert rel.split("/")[0] in ("purelib", "platlib", "data", "scripts", "headers"), rel
         members[f"{dist}-{version}.data/{rel}"] = body.encode() if isinstance(body, str) else body
     members[f"{info}/METADATA"] = (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-                                   "Summary: pipjail test package\n").encode()
+                                   "Summary: pipjail test package\n" +
+                                   "".join(f"Requires-Dist: {q}\n" for q in requires)).encode()
     members[f"{info}/WHEEL"] = ("Wheel-Version: 1.0\nGenerator: pipjail-tests\n"
                                 f"Root-Is-Purelib: true\nTag: {tag}\n").encode()
     tops = {p.split("/")[0].removesuffix(".py") for p in files

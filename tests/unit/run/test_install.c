@@ -72,7 +72,7 @@ static void test_finding_to_violation(void)
 
 		CHECK(stage_scan(s, err, sizeof(err)) == 0, "scan: %s", err);
 	}
-	n = install_check_stage(s, e);
+	n = install_check_stage(s, e, NULL, NULL);
 	CHECK_INT_EQ(n, 1);
 	for (size_t i = 0; i < engine_n_violations(e); i++)
 		if (!strcmp(engine_violation(e, i)->rule, "undeclared-file"))
@@ -89,8 +89,120 @@ static void test_finding_to_violation(void)
 	engine_free(e);
 }
 
+/* Events of a small run: pip (501), its setup.py hook (502). */
+static void ev_fork(struct engine *e, uint32_t parent, uint32_t child)
+{
+	struct trace_event ev = { .kind = "fork", .nr = -1, .mode = -1, .protocol = -1, .port = -1,
+				  .target_pid = -1, .exit_code = -1, .comm = "python3", .hpid = parent,
+				  .child_hpid = child, .child_htid = child, .child_pid = child - 499 };
+
+	engine_event(e, &ev);
+}
+
+static void ev_exec(struct engine *e, uint32_t hpid, const char *prog, const char *const *argv, const char *cwd)
+{
+	struct trace_event ev = { .kind = "exec", .nr = -1, .mode = -1, .protocol = -1, .port = -1,
+				  .target_pid = -1, .exit_code = -1, .comm = "python3", .hpid = hpid,
+				  .pid = hpid - 499, .path = prog, .abs = prog, .argv = argv, .cwd = cwd };
+
+	engine_event(e, &ev);
+}
+
+static void ev_exit(struct engine *e, uint32_t hpid)
+{
+	struct trace_event ev = { .kind = "exit", .nr = -1, .mode = -1, .protocol = -1, .port = -1,
+				  .target_pid = -1, .exit_code = 0, .comm = "python3", .hpid = hpid,
+				  .pid = hpid - 499 };
+
+	engine_event(e, &ev);
+}
+
+static int count_rule(const struct engine *e, const char *rule, uint32_t hpid)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < engine_n_violations(e); i++)
+		if (!strcmp(engine_violation(e, i)->rule, rule) && (!hpid || engine_violation(e, i)->hpid == hpid))
+			n++;
+	return n;
+}
+
+/* A process still alive when the build hook that started it returns is a
+ * violation outlived-build (decide/outlive.c); one the hook waited for is
+ * not; a build server the profile names by its program's path is allowed,
+ * and a process an outliver starts later outlives the hook too. */
+static void test_outlived_build(void)
+{
+	static const char *const pip_argv[] = { "/venv/bin/python3", "/venv/bin/pip", "install", "demo", NULL };
+	static const char *const setup_argv[] = {
+		"/venv/bin/python3", "-u", "-c", "exec(compile(open('setup.py').read(), 'setup.py', 'exec'))",
+		"bdist_wheel", NULL,
+	};
+	static const char *const sccache_argv[] = { "/usr/bin/sccache", "--start-server", NULL };
+	static const char *const servers = "{\"build_servers\": [\"/usr/bin/sccache\"]}";
+	static const char *const srcdir = "/tmp/pip-install-q/demo_0123456789abcdef0123456789abcdef";
+	char err[512];
+
+	for (int with_profile = 0; with_profile < 2; with_profile++) {
+		struct profile *p = with_profile ? profile_load_buffer(servers, strlen(servers), "servers.json",
+								      NULL, err, sizeof(err)) : NULL;
+		struct engine *e;
+
+		CHECK(!with_profile || p, "profile: %s", err);
+		e = engine_new(p, false);
+		engine_set_command(e, pip_argv + 1);
+		ev_fork(e, 500, 501);
+		ev_exec(e, 501, "/venv/bin/pip", pip_argv, "/work");
+		ev_fork(e, 501, 502);
+		ev_exec(e, 502, "/venv/bin/python3", setup_argv, srcdir);
+		ev_fork(e, 502, 503);      /* a daemon: setsid, never waited for */
+		ev_fork(e, 502, 504);      /* a compiler the hook waits for */
+		ev_exit(e, 504);
+		ev_fork(e, 502, 505);      /* the build server */
+		ev_exec(e, 505, "/usr/bin/sccache", sccache_argv, srcdir);
+		ev_fork(e, 505, 506);      /* its worker */
+		ev_exit(e, 502);           /* the hook returns */
+		CHECK_INT_EQ(count_rule(e, "outlived-build", 503), 1);
+		CHECK_INT_EQ(count_rule(e, "outlived-build", 504), 0);
+		CHECK_INT_EQ(count_rule(e, "outlived-build", 505), with_profile ? 0 : 1);
+		CHECK_INT_EQ(count_rule(e, "outlived-build", 506), with_profile ? 0 : 1);
+		ev_fork(e, 503, 507);      /* the daemon starts another one */
+		CHECK_INT_EQ(count_rule(e, "outlived-build", 507), 1);
+		ev_exit(e, 501);
+		CHECK_INT_EQ(count_rule(e, "outlived-build", 501), 0);
+		for (size_t i = 0; i < engine_n_violations(e); i++) {
+			const struct violation_record *v = engine_violation(e, i);
+
+			if (v->hpid != 503 || strcmp(v->rule, "outlived-build"))
+				continue;
+			CHECK(strstr(v->evidence, "still running when its build hook setup.py bdist_wheel") != NULL,
+			      "%s", v->evidence);
+			CHECK_STR_EQ(v->hook, "setup.py bdist_wheel");
+			CHECK(v->chain && strstr(v->chain, "setup.py bdist_wheel"), "chain: %s", v->chain);
+		}
+		engine_free(e);
+		profile_free(p);
+	}
+	/* what build_servers accepts */
+	{
+		static const char *const bad[] = {
+			"{\"build_servers\": [\"sccache\"]}", "{\"build_servers\": [\"/usr/bin/*\"]}",
+			"{\"build_servers\": [\"/tmp/sccache\"]}", "{\"build_servers\": [\"$HOME/bin/x\"]}",
+			"{\"build_servers\": \"/usr/bin/sccache\"}",
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+			struct profile *p = profile_load_buffer(bad[i], strlen(bad[i]), "bad.json", NULL, err, sizeof(err));
+
+			CHECK(p == NULL && strstr(err, "build_servers"), "%s refused: %s", bad[i], err);
+			profile_free(p);
+		}
+	}
+}
+
 int main(void)
 {
+	test_outlived_build();
 	if (geteuid() != 0) {
 		printf("test_install: skipped (needs root for overlayfs)\n");
 		return 0;

@@ -47,7 +47,7 @@ static bool seen_has(const struct seen *s, const char *needle)
 	return false;
 }
 
-static int scan_check(struct stage *s, struct seen *seen, const char *const *allow)
+static int scan_check(struct stage *s, struct seen *seen, const struct stage_check_opts *opts)
 {
 	char err[512];
 	struct stage_hooks h = { .report = on_report, .writer_of = fake_writer, .ctx = seen };
@@ -57,7 +57,7 @@ static int scan_check(struct stage *s, struct seen *seen, const char *const *all
 		CHECK(0, "stage_scan: %s", err);
 		return -1;
 	}
-	return stage_check(s, allow, &h);
+	return stage_check(s, opts, &h);
 }
 
 static void dump_seen(const struct seen *s)
@@ -199,7 +199,6 @@ static void test_undeclared(void)
 	struct stage *s;
 	struct seen seen;
 	autofree char *before = NULL, *after = NULL;
-	const char *allow[] = { "gamma-ok*.pth", NULL };
 	int n;
 
 	fresh_venv();
@@ -219,8 +218,9 @@ static void test_undeclared(void)
 		writef(outside, "#!/bin/sh\n", 0755);
 	}
 	stage_down();
-	n = scan_check(s, &seen, allow);
-	CHECK(n == 5, "5 violations: evil.pth, sitecustomize.py, beta/x.py, bin/evil-helper, gamma-init.pth (got %d)", n);
+	n = scan_check(s, &seen, NULL);
+	CHECK(n == 6, "6 violations: evil.pth, sitecustomize.py, beta/x.py, bin/evil-helper, gamma-init.pth, "
+	      "distutils-precedence.pth (got %d)", n);
 	dump_seen(&seen);
 	CHECK(seen_has(&seen, "evil.pth: .pth file not in a RECORD; it runs code"), "the .pth is reported with why");
 	CHECK(seen_has(&seen, "import base64; exec"), "the .pth's code is in the evidence");
@@ -229,8 +229,11 @@ static void test_undeclared(void)
 	CHECK(seen_has(&seen, "bin/evil-helper: not in any RECORD"), "a file outside the declared layout");
 	CHECK(seen_has(&seen, "gamma-init.pth: .pth file (in RECORD of gamma 1.0) runs code"),
 	      "a declared .pth that runs code is reported");
-	CHECK(!seen_has(&seen, "distutils-precedence.pth"), "distutils-precedence.pth is allowed by name");
-	CHECK(strcmp(seen.rule[0], "undeclared-file") == 0, "rule: %s", seen.rule[0]);
+	CHECK(seen_has(&seen, "distutils-precedence.pth: .pth file (in RECORD of gamma 1.0) runs code"),
+	      "a name allows nothing: gamma's distutils-precedence.pth is not setuptools'");
+	for (int i = 0; i < seen.n && i < 16; i++)
+		CHECK_STR_EQ(seen.rule[i], strstr(seen.ev[i], ".pth (in RECORD") || strstr(seen.ev[i], ".pth: .pth file (in")
+			     ? "pth-code" : "undeclared-file");
 	{
 		const struct stage_result *r = stage_result(s);
 		bool attributed = false;
@@ -240,6 +243,42 @@ static void test_undeclared(void)
 				attributed = r->files[i].writer == 4242;
 		CHECK(attributed, "the .pth is attributed to its writer");
 	}
+	stage_discard(s);
+	after = snapshot(venv);
+	CHECK(strcmp(before, after) == 0, "discard leaves the venv byte for byte as it was");
+	CHECK_INT_EQ(count_stages(), 0);
+}
+
+/* A directory of the environment kept in place with another mode: a
+ * finding (meta-change), never committed; a clean install beside it is
+ * still judged as usual. */
+static void test_meta_change(void)
+{
+	struct stage *s;
+	struct seen seen;
+	autofree char *before = NULL, *after = NULL;
+	int n;
+
+	fresh_venv();
+	before = snapshot(venv);
+	s = stage_up();
+	install(merged, "beta", "0.1", beta, ARRAY_SIZE(beta), NULL);
+	{
+		autofree char *site = xasprintf("%s/%s", merged, SP);
+		autofree char *bin = xasprintf("%s/bin", merged);
+
+		CHECK(chmod(site, 0777) == 0, "chmod site-packages in the merged view");
+		CHECK(chmod(bin, 0775) == 0, "chmod bin in the merged view");
+	}
+	stage_down();
+	n = scan_check(s, &seen, NULL);
+	dump_seen(&seen);
+	CHECK(n == 2, "2 violations: site-packages and bin (got %d)", n);
+	CHECK(seen_has(&seen, SP ": a directory of the environment got mode 0755 -> 0777 (world-writable"),
+	      "site-packages 0777 is reported, world-writable");
+	CHECK(seen_has(&seen, "/bin: a directory of the environment got mode 0755 -> 0775"), "bin 0775 is reported");
+	for (int i = 0; i < seen.n && i < 16; i++)
+		CHECK_STR_EQ(seen.rule[i], "meta-change");
 	stage_discard(s);
 	after = snapshot(venv);
 	CHECK(strcmp(before, after) == 0, "discard leaves the venv byte for byte as it was");
@@ -636,6 +675,7 @@ int main(void)
 	test_clean_install();
 	test_upgrade_uninstall();
 	test_undeclared();
+	test_meta_change();
 	test_clobber();
 	test_interrupted();
 	test_recover_uncommitted();

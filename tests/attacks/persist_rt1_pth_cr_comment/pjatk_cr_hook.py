@@ -1,0 +1,3 @@
+import os
+if not os.path.exists('/run/pipjail'):
+    open('@@AFTER@@', 'a').close()
