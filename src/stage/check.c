@@ -181,6 +181,38 @@ static char *pth_unallowed(struct stage *s, struct stage_file *f, int di, const 
  * install may replace); bytecode against its source; the environment's
  * own files; then the RECORDs of this run, their hashes, and start-up
  * code. */
+/* A file this run added inside a regular package of another distribution
+ * (a directory whose __init__.py that distribution owned before the run):
+ * Python finds it before or beside that package's own modules, so it
+ * stands in for them without changing a byte the owner declared (a
+ * pip/_internal/cli/main/ package shadows pip's main.py; an
+ * __init__.cpython-*.so loads before __init__.py).  Ownership comes from
+ * the owner's manifest in the lower layer, which the run cannot change;
+ * namespace packages have no __init__.py and are shared by design.
+ * NULL: none, else the owner's index in s->dists. */
+static int foreign_package_owner(struct stage *s, const char *rel, int ddist)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", rel) >= (int)sizeof(dir))
+		return -1;
+	while ((slash = strrchr(dir, '/'))) {
+		char init[PATH_MAX + 16];
+		struct pmap_ent *own;
+
+		*slash = '\0';
+		if (ends_with(dir, "-packages"))
+			break;
+		snprintf(init, sizeof(init), "%s/__init__.py", dir);
+		own = pmap_find(&s->owned, init);
+		if (own)
+			return own->dist != ddist && strcmp(s->dists[own->dist].norm, s->dists[ddist].norm) ?
+			       own->dist : -1;
+	}
+	return -1;
+}
+
 static char *check_present(struct stage *s, size_t i, const struct stage_check_opts *o,
 			   const struct stage_hooks *h)
 {
@@ -249,6 +281,15 @@ static char *check_present(struct stage *s, size_t i, const struct stage_check_o
 	if (ddist < 0)
 		return check_undeclared(s, f, pth);
 	dist_label(s, ddist, lbl, sizeof(lbl));
+	if (f->what == STAGE_ADDED) {
+		int owner = foreign_package_owner(s, f->path, ddist);
+		char olbl[256];
+
+		if (owner >= 0)
+			return xasprintf("added by %s inside a package of distribution %s (its %s), where it "
+					 "stands in for that package's own modules", lbl,
+					 dist_label(s, owner, olbl, sizeof(olbl)), manifest_of(s, owner));
+	}
 	if (f->type == 'f') {
 		char *bad = check_hash(s, i, re, lbl);
 
