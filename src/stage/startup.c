@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -207,6 +208,54 @@ static char *pth_code_lines(const char *buf, size_t n)
 	return out;
 }
 
+/* A path line of a .pth (site.py: each line that is neither a comment nor
+ * an import names a directory, relative to the site directory, put on
+ * sys.path when it exists) that names a directory any user may write, or
+ * one that does not exist yet below such a directory: whatever another
+ * local user puts there is imported by this environment's Python, as its
+ * owner.  Judged on the host's file system (the directory as the user's
+ * later Python will find it), by the nearest part of the path that exists.
+ * NULL: none, else why (malloc'd). */
+static char *pth_shared_dir(struct stage *s, const char *rel, const char *buf, size_t n)
+{
+	autofree char *site = xasprintf("%s/%s", s->target, rel);
+	char *slash = strrchr(site, '/');
+
+	*slash = '\0';
+	for (size_t i = 0; i < n;) {
+		size_t len = strcspn(buf + i, "\r\n");
+		autofree char *line = xasprintf("%.*s", (int)len, buf + i);
+		autofree char *dir = NULL;
+		struct stat st;
+		char *end;
+
+		i += len;
+		i += i < n && buf[i] == '\r' && i + 1 < n && buf[i + 1] == '\n' ? 2 : 1;
+		end = line + strlen(line);
+		while (end > line && (end[-1] == ' ' || end[-1] == '\t'))
+			*--end = '\0';
+		if (!line[0] || line[0] == '#' || !strncmp(line, "import ", 7) || !strncmp(line, "import\t", 7))
+			continue;
+		dir = line[0] == '/' ? xstrdup(line) : xasprintf("%s/%s", site, line);
+		for (;;) {
+			char *cut;
+
+			if (stat(dir, &st) == 0) {
+				if (S_ISDIR(st.st_mode) && (st.st_mode & S_IWOTH))
+					return xasprintf("its path line %s puts a directory every local user may write "
+							 "(%s, mode %04o) on sys.path: what another user plants there runs "
+							 "in this environment's Python", line, dir,
+							 (unsigned)(st.st_mode & 07777));
+				break;
+			}
+			if (!(cut = strrchr(dir, '/')) || cut == dir)
+				break;
+			*cut = '\0';
+		}
+	}
+	return NULL;
+}
+
 enum pth_kind pth_read(struct stage *s, const char *rel, char **text)
 {
 	struct stat st;
@@ -239,7 +288,10 @@ enum pth_kind pth_read(struct stage *s, const char *rel, char **text)
 		return PTH_BAD;
 	}
 	*text = pth_code_lines(buf, (size_t)n);
-	return *text ? PTH_CODE : PTH_PATHS;
+	if (*text)
+		return PTH_CODE;
+	*text = pth_shared_dir(s, rel, buf, (size_t)n);
+	return *text ? PTH_BAD : PTH_PATHS;
 }
 
 /* The lines of setuptools' distutils-precedence.pth (60 and later, and the
