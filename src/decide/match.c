@@ -491,6 +491,10 @@ static void on_file(struct engine *e, struct proc *pr, const struct trace_event 
 	}
 	if (check_decoy_files(e, pr, ev, role, is_open && !is_write, res, res2))
 		return;
+	/* mkdir of a directory that is there (mkdir -p of its parents, cmake's
+	 * of /run/pipjail/pip-tmp's) changed nothing: judged by effects */
+	if (!strcmp(k, "mkdir") && ev_errno(ev) == EEXIST)
+		return;
 	if (res)
 		reached = res;
 	/* pipjail's own files, which the loader of every process reads */
