@@ -52,6 +52,7 @@ struct run {
 	int guard_fd;            /* its socket */
 	bool timed_out;
 	int interrupts;
+	bool builds_lack_wheel;  /* no `wheel` for PEP 517 builds (anchors.c): a hint if pip fails */
 };
 
 /* policy.c */

@@ -205,6 +205,13 @@ void policy_finish(struct run *r, int code)
 		warn_errno("--report %s", r->opt->report_path);
 	closep(&r->report_fd);
 	ci_run_finish(r->ci, r->engine, (const char *const *)cfg->argv, cfg->cwd, code);
+	/* pip's own error ("invalid command 'bdist_wheel'") never passes
+	 * through pipjail; what pipjail knows is that builds had no `wheel`. */
+	if (r->builds_lack_wheel && r->opt->is_pip && r->command_code != 0)
+		fprintf(stderr, "pipjail: hint: builds here have no `wheel`; if one failed with "
+			"\"invalid command 'bdist_wheel'\": pipjail builds every sdist into a wheel "
+			"(plain pip would run `setup.py install`, which has package code write the "
+			"environment): install `wheel` into the environment\n");
 	report_verdict_line(r->engine, stderr, code);
 }
 
