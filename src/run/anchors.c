@@ -411,7 +411,7 @@ static bool root_only(int root, const char *path, struct stat *st)
  * anyone else (checked here, before any package code runs); the jail shows
  * it read-only, outside every tree a build may write.  Returns whether a
  * build can get `wheel` (from the environment, or this file). */
-static bool add_build_wheel(int root, const char *env, const char **whl)
+static bool add_build_wheel(int root, const char *env, const char **whl, bool *env_lacks)
 {
 	static const char *const dirs[] = { ".", "/usr", "/usr/share", SYSTEM_WHEELS };  /* . is / */
 	autoclose int fd = -1;
@@ -421,7 +421,8 @@ static bool add_build_wheel(int root, const char *env, const char **whl)
 	struct dirent *e;
 
 	*whl = NULL;
-	if (env_has_wheel(root, env))
+	*env_lacks = !env_has_wheel(root, env);
+	if (!*env_lacks)
 		return true;
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		if (!root_only(root, dirs[i], &st) || !S_ISDIR(st.st_mode))
@@ -515,7 +516,7 @@ void anchors_arm(struct run *r)
 		if (monitor_set_anchors(r->mon, &ma) < 0)
 			die_errno("registering the anchors of trust with the monitor");
 	}
-	r->builds_lack_wheel = !add_build_wheel(c.root, env, &c.build_wheel);
+	r->builds_lack_wheel = !add_build_wheel(c.root, env, &c.build_wheel, &r->env_lacks_wheel);
 	if (c.build_wheel)
 		debugx(1, "anchors: the environment has no `wheel`: PEP 517 builds get %s",
 		       c.build_wheel);

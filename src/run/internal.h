@@ -52,7 +52,8 @@ struct run {
 	int guard_fd;            /* its socket */
 	bool timed_out;
 	int interrupts;
-	bool builds_lack_wheel;  /* no `wheel` for PEP 517 builds (anchors.c): a hint if pip fails */
+	bool env_lacks_wheel;    /* the target environment has no `wheel` (anchors.c) */
+	bool builds_lack_wheel;  /* nor can PEP 517 builds get one: a hint if pip fails */
 };
 
 /* policy.c */
