@@ -620,3 +620,28 @@ def test_benign_package_installs_clean_and_identical_to_plain_pip(pj, corpus, na
 
     # 3. And it works.
     corpus.check(case, "pipjail")
+
+
+def test_the_builds_wheel_is_the_builds_alone_and_isolated_builds_get_a_hint(pj, corpus):
+    """In a venv without `wheel`, builds get Debian's wheel (the legacy
+    cases above), but pip itself must not see it: it would take `wheel`
+    for installed (`pip install wheel` would do nothing).  An isolated
+    build from --no-index without setuptools and wheel cannot be helped
+    that way (pip installs its build requirements from its own sources):
+    pip fails, as it would with --use-pep517, and pipjail says why."""
+    case = load_case("legacy-setup-install")
+    corpus.prepare(case)
+    r = pj.run("--", os.path.join(corpus.venv, "bin", "python"), "-m", "pip", "list",
+               "--format=freeze", cwd=corpus.case_dir(case), timeout=TIMEOUT)
+    assert r.returncode == 0, r
+    listed = {canonical(line.split("==")[0]) for line in r.stdout.split()}
+    assert "pip" in listed and "wheel" not in listed, r
+
+    args = [a for a in corpus.pip_args(case) if a != "--no-build-isolation"]
+    r = pj.run("--", *args, cwd=corpus.case_dir(case), timeout=TIMEOUT)
+    assert r.returncode != 0, f"an isolated build without setuptools and wheel passed:\n{r}"
+    out = r.stdout + r.stderr
+    assert "satisfies the requirement setuptools" in out, r
+    hint = [ln for ln in r.stderr.splitlines() if ln.startswith("pipjail: hint: ")]
+    assert len(hint) == 1 and "no `wheel`" in hint[0] and "--no-build-isolation" in hint[0], r
+    assert r.stderr.splitlines()[-1].startswith("pipjail: verdict:"), r
