@@ -208,8 +208,10 @@ void policy_finish(struct run *r, int code)
 	/* pip's own error ("invalid command 'bdist_wheel'", or no setuptools
 	 * and wheel for an isolated build from --no-index) never passes
 	 * through pipjail; what pipjail knows is that the environment has no
-	 * `wheel` (src/run/anchors.c, add_build_wheel). */
-	if (r->env_lacks_wheel && r->opt->is_pip && r->command_code != 0)
+	 * `wheel` (src/run/anchors.c, add_build_wheel) and that nothing was
+	 * refused (a kill explains itself). */
+	if (r->env_lacks_wheel && r->opt->is_pip && r->command_code != 0 &&
+	    !engine_n_violations(r->engine))   /* pip failed for no reason of pipjail's */
 		fprintf(stderr, "pipjail: hint: the environment has no `wheel`; pipjail builds every "
 			"sdist into a wheel (plain pip would run `setup.py install`, which has package "
 			"code write the environment): %s\n", r->builds_lack_wheel ?
