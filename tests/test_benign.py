@@ -22,6 +22,9 @@ files and a case.json saying what it exercises and how it is installed:
   venv           optional: "no-wheel" for a venv without system
                  site-packages and without `wheel` (pip's legacy
                  `setup.py install` path); default: the base venv below
+  legacy         optional: true when plain pip runs `setup.py install`
+                 and pipjail installs a wheel instead (legacy_as_wheel
+                 says which differences that makes, and accepts only those)
 
 Every case runs twice with the same paths: once with plain pip as the test
 user (the twin, once per session), once under pipjail.  Both start from a
@@ -306,6 +309,87 @@ def snapshot(roots):
     return snap
 
 
+def legacy_as_wheel(plain, jailed, case):
+    """A legacy case (case.json "legacy"): plain pip 23.0 runs `setup.py
+    install` in a venv without `wheel`; pipjail cannot let it (package code
+    would write the environment itself, which the environment guard
+    refuses), so every sdist is built into a wheel that pip installs (the
+    build gets Debian's wheel wheel, README "What is refused where").  The
+    results then differ in what a wheel install is, and only there:
+
+      * the metadata: NAME-VER.egg-info (installed-files.txt) after plain
+        pip, NAME-VER.dist-info (RECORD) after pipjail; the files each
+        installer lists (metadata aside) must be the same;
+      * pip byte-compiles what it installs from a wheel, whatever
+        PYTHONDONTWRITEBYTECODE says; `setup.py install` does not under it:
+        __pycache__/*.pyc only after pipjail, of a .py both have (both
+        installers list it);
+      * console scripts: setuptools' easy-install script vs pip's launcher,
+        same path, mode and #! line (the case's check runs the script);
+      * a symlink the install command made (a wheel holds no symlinks): a
+        regular file after pipjail with the content of the link's target.
+
+    Returns copies of the snapshots with these differences taken out (the
+    rest is compared as for every case) and what was normalized."""
+    plain, jailed = dict(plain), dict(jailed)
+    notes = []
+    base = f"{re.sub(r'[-_.]+', '_', case['dist'])}-{case['version']}"
+    egg = [r for r in plain if r.endswith(f"/site-packages/{base}.egg-info")]
+    dist = [r for r in jailed if r.endswith(f"/site-packages/{base}.dist-info")]
+    assert len(egg) == 1 and len(dist) == 1, \
+        f"{case['name']}: expected {base}.egg-info after plain pip and {base}.dist-info " \
+        f"after pipjail, found {egg} and {dist}"
+    egg, dist = egg[0], dist[0]
+    site = egg.rsplit("/", 1)[0]
+    assert site == dist.rsplit("/", 1)[0], (egg, dist)
+
+    def listed(rows, top):
+        return {os.path.normpath(os.path.join(top, r)) for r in rows}
+
+    # installed-files.txt names paths from the .egg-info, RECORD from site-packages
+    installed = listed(plain[egg + "/installed-files.txt"].data.decode().splitlines(), egg)
+    record = listed((row[0] for row in csv.reader(io.StringIO(
+        jailed[dist + "/RECORD"].data.decode())) if row), site)
+    pyc = {r for r in record if "/__pycache__/" in r and r.endswith(".pyc")}
+    assert {r for r in installed if not r.startswith(egg + "/")} == \
+        {r for r in record if not r.startswith(dist + "/")}, \
+        f"{case['name']}: the files installed differ: {sorted(installed)} vs {sorted(record)}"
+    meta = jailed[dist + "/METADATA"].data.decode()
+    assert f"\nName: {case['dist']}\n" in meta and f"\nVersion: {case['version']}\n" in meta, meta
+    for rel in [r for r in plain if r == egg or r.startswith(egg + "/")]:
+        del plain[rel]
+    for rel in [r for r in jailed if r == dist or r.startswith(dist + "/")]:
+        del jailed[rel]
+    notes.append(f"{egg} (plain pip) is {dist} (pipjail: a wheel install)")
+    for rel in sorted(pyc):
+        source = re.sub(r"__pycache__/(.*)\.cpython-\d+\.pyc$", r"\1.py", rel)
+        assert rel in jailed and rel not in plain and source in plain and source in jailed \
+            and rel in installed, rel
+        del jailed[rel]
+        pycache = rel.rsplit("/", 1)[0]
+        if pycache in jailed and pycache not in plain and \
+                not any(r.startswith(pycache + "/") for r in jailed):
+            del jailed[pycache]
+        notes.append(f"{rel}: compiled by pip (a wheel install), not by setup.py install")
+    for rel in sorted(set(plain) & set(jailed)):
+        a, b = plain[rel], jailed[rel]
+        if "/bin/" in rel and a.data and b.data and a.sha != b.sha and a.meta == b.meta \
+                and a.data.startswith(b"#!") and \
+                a.data.split(b"\n", 1)[0] == b.data.split(b"\n", 1)[0] and \
+                rel in installed and rel in record:
+            jailed[rel] = a
+            notes.append(f"{rel}: console script (setuptools' vs pip's launcher)")
+        elif a.link is not None and b.link is None and b.data is not None:
+            target = os.path.normpath(os.path.join(rel.rsplit("/", 1)[0], a.link))
+            assert target in plain and plain[target].data == b.data and \
+                a.meta[1:] == b.meta[1:] and rel in installed and rel in record, \
+                f"{case['name']}: {rel}: a symlink after plain pip, not its target's " \
+                "content after pipjail"
+            jailed[rel] = a
+            notes.append(f"{rel}: symlink (plain pip) is its target's content (a wheel)")
+    return plain, jailed, notes
+
+
 def compare(plain, jailed):
     """Lists the differences; returns (problems, normalized paths)."""
     problems, normalized = [], []
@@ -524,7 +608,11 @@ def test_benign_package_installs_clean_and_identical_to_plain_pip(pj, corpus, na
         assert pkg["verdict"] == "clean", pkg
 
     # 2. The same result as plain pip, file for file.
-    problems, normalized = compare(plain, corpus.snapshot(case))
+    jailed, legacy = corpus.snapshot(case), []
+    if case.get("legacy"):
+        plain, jailed, legacy = legacy_as_wheel(plain, jailed, case)
+    problems, normalized = compare(plain, jailed)
+    normalized = legacy + normalized
     assert not problems, (f"{name}: pipjail's result differs from plain pip's:\n  "
                           + "\n  ".join(problems) + f"\n{r}")
     print(f"{name}: identical to plain pip" +
@@ -532,3 +620,28 @@ def test_benign_package_installs_clean_and_identical_to_plain_pip(pj, corpus, na
 
     # 3. And it works.
     corpus.check(case, "pipjail")
+
+
+def test_the_builds_wheel_is_the_builds_alone_and_isolated_builds_get_a_hint(pj, corpus):
+    """In a venv without `wheel`, builds get Debian's wheel (the legacy
+    cases above), but pip itself must not see it: it would take `wheel`
+    for installed (`pip install wheel` would do nothing).  An isolated
+    build from --no-index without setuptools and wheel cannot be helped
+    that way (pip installs its build requirements from its own sources):
+    pip fails, as it would with --use-pep517, and pipjail says why."""
+    case = load_case("legacy-setup-install")
+    corpus.prepare(case)
+    r = pj.run("--", os.path.join(corpus.venv, "bin", "python"), "-m", "pip", "list",
+               "--format=freeze", cwd=corpus.case_dir(case), timeout=TIMEOUT)
+    assert r.returncode == 0, r
+    listed = {canonical(line.split("==")[0]) for line in r.stdout.split()}
+    assert "pip" in listed and "wheel" not in listed, r
+
+    args = [a for a in corpus.pip_args(case) if a != "--no-build-isolation"]
+    r = pj.run("--", *args, cwd=corpus.case_dir(case), timeout=TIMEOUT)
+    assert r.returncode != 0, f"an isolated build without setuptools and wheel passed:\n{r}"
+    out = r.stdout + r.stderr
+    assert "satisfies the requirement setuptools" in out, r
+    hint = [ln for ln in r.stderr.splitlines() if ln.startswith("pipjail: hint: ")]
+    assert len(hint) == 1 and "no `wheel`" in hint[0] and "--no-build-isolation" in hint[0], r
+    assert r.stderr.splitlines()[-1].startswith("pipjail: verdict:"), r

@@ -191,7 +191,9 @@ static int send_listener(int sock, int fd)
  * temporary files where only pip writes: the preload library gives every
  * other process TMPDIR=/tmp, PEP 517 builds: a legacy `setup.py install`
  * would have the build write the environment itself, which the
- * environment guard refuses); the first command of the jail (the user's own) is marked so
+ * environment guard refuses; where the environment has no `wheel` for
+ * setuptools' bdist_wheel, the preload library gives the PEP 517 hook
+ * runner Debian's, src/run/anchors.c); the first command of the jail (the user's own) is marked so
  * that the preload library leaves it, like the kernel, as it is.  The
  * variables come last: they win over the user's. */
 static char **command_env(const struct jail_config *cfg, bool first)

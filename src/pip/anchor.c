@@ -35,7 +35,7 @@ bool pip_exec_is_pip(const struct pip_anchors *a, dev_t dev, ino_t ino, char *co
 }
 
 /* One line a fact:
- *   interp DEV INO | tool DEV INO | entry PATH | rw PATH
+ *   interp DEV INO | tool DEV INO | entry PATH | rw PATH | buildpath PATH
  * DEV as stat(2)'s st_dev, decimal.  Paths may hold no newline. */
 static int put_files(FILE *f, const char *kind, const struct pip_file *v, size_t n)
 {
@@ -57,6 +57,9 @@ int pip_anchors_write(const struct pip_anchors *a, FILE *f)
 	for (size_t i = 0; i < a->n_rw && i < PIP_ANCHOR_RW; i++)
 		if (strchr(a->rw[i], '\n') || fprintf(f, "rw %s\n", a->rw[i]) < 0)
 			return -1;
+	if (a->build_path && (strchr(a->build_path, '\n') ||
+			      fprintf(f, "buildpath %s\n", a->build_path) < 0))
+		return -1;
 	return 0;
 }
 
@@ -91,6 +94,8 @@ int pip_anchors_parse(char *text, struct pip_anchors *a)
 			a->entries[a->n_entries++] = line + 6;
 		} else if (!strncmp(line, "rw /", 4) && a->n_rw < PIP_ANCHOR_RW) {
 			a->rw[a->n_rw++] = line + 3;
+		} else if (!strncmp(line, "buildpath /", 11)) {
+			a->build_path = line + 10;
 		} else if (line[0]) {
 			return -1;
 		}

@@ -315,6 +315,10 @@ struct pip_anchors {
 	size_t n_entries;
 	const char *rw[PIP_ANCHOR_RW];                 /* where a process that is not pip may write */
 	size_t n_rw;
+	/* A zip the PEP 517 hook runner finds after its PYTHONPATH: Debian's
+	 * root-owned wheel wheel, when the environment has no `wheel` (see
+	 * src/run/anchors.c, add_build_wheel); NULL: none. */
+	const char *build_path;
 };
 /* Is the exec of the file (dev, ino) with argv pip's own: a helper
  * program, or an interpreter running an entry point or `-m pip`? */

@@ -134,6 +134,35 @@ static void grant_build_trees(char **argv)
 		grant_hook_outputs(argv[3]);
 }
 
+/* PEP 517 builds must hand pip a wheel (PIP_USE_PEP517=1, see
+ * src/jail/init.c); setuptools' backend needs the `wheel` package for it.
+ * When the environment has none, the supervisor names Debian's wheel
+ * wheel (a zip Python imports from; why it is trusted: src/run/anchors.c,
+ * add_build_wheel) in the anchors, and the hook runner finds it after
+ * whatever PYTHONPATH pip gave it (the user's, or an isolated build
+ * environment's, which then still wins).  Only the hook runner: pip itself
+ * must not see it (it would take `wheel` for installed), nor the import
+ * check (it would import this wheel instead of the one installed). */
+static void build_pythonpath(char **argv)
+{
+	static char buf[16384];
+	const char *old = getenv("PYTHONPATH");
+	size_t n;
+	int len;
+
+	if (!anchors.build_path || !argv || !argv[0] || !argv[1])
+		return;
+	n = strlen(argv[1]);
+	if (n < 14 || strcmp(argv[1] + n - 14, "_in_process.py"))
+		return;
+	if (old && *old)
+		len = snprintf(buf, sizeof(buf), "%s:%s", old, anchors.build_path);
+	else
+		len = snprintf(buf, sizeof(buf), "%s", anchors.build_path);
+	if (len > 0 && (size_t)len < sizeof(buf))
+		setenv("PYTHONPATH", buf, 1);
+}
+
 /* Temporary files of a process that is not pip go to the jail's /tmp. */
 static void own_tmpdir(void)
 {
@@ -219,5 +248,7 @@ __attribute__((constructor)) static void pipjail_preload(int argc, char **argv, 
 	grant_build_trees(argv);
 	restrict_writes(rw, n_rw);
 	own_tmpdir();
+	if (have)
+		build_pythonpath(argv);
 	forget_self();
 }

@@ -22,6 +22,7 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -37,6 +38,7 @@ struct collect {
 	size_t n_interps, n_tools;
 	char *entries[PIP_ANCHOR_ENTRIES];
 	size_t n_entries;
+	const char *build_wheel;                    /* add_build_wheel's, or NULL */
 };
 
 static int open_in_jail(int root, const char *path, int flags, mode_t mode)
@@ -316,6 +318,137 @@ static size_t build_trees(const struct run *r, const char **rw, size_t max)
 	return n;
 }
 
+/* Is there a `wheel` package (wheel/__init__.py) in prefix/python3*\/
+ * {site,dist}-packages, as the jail sees it? */
+static bool wheel_under(int root, const char *prefix)
+{
+	autoclose int fd = open_in_jail(root, prefix, O_RDONLY | O_DIRECTORY, 0);
+	struct stat st;
+	bool found = false;
+	DIR *d;
+	struct dirent *e;
+
+	if (fd < 0 || !(d = fdopendir(steal_fd(&fd))))
+		return false;
+	while (!found && (e = readdir(d))) {
+		if (strncmp(e->d_name, "python3", 7) != 0)
+			continue;
+		for (int k = 0; k < 2 && !found; k++) {
+			autofree char *p = xasprintf("%s/%s/%s/wheel/__init__.py", prefix, e->d_name,
+						     k ? "dist-packages" : "site-packages");
+
+			found = stat_in_jail(root, p, &st) && S_ISREG(st.st_mode);
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* Does the venv's pyvenv.cfg say include-system-site-packages = true? */
+static bool venv_includes_system(int root, const char *env)
+{
+	autofree char *cfgp = xasprintf("%s/pyvenv.cfg", env);
+	autoclose int fd = open_in_jail(root, cfgp, O_RDONLY | O_NONBLOCK, 0);
+	char buf[4096];
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (char *line = buf, *next; line; line = next) {
+		char *eq;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		line += strspn(line, " \t");
+		if (strncmp(line, "include-system-site-packages", 28) != 0 || !(eq = strchr(line, '=')))
+			continue;
+		eq += strspn(eq + 1, " \t") + 1;
+		return !strncasecmp(eq, "true", 4);
+	}
+	return false;
+}
+
+/* Can a build in the target environment import `wheel`?  Looked at in the
+ * environment's site-packages, and in the system's when the environment
+ * is no venv (or none is known) or a venv that includes them.  These are
+ * files package code cannot change: nothing has run yet, the environment
+ * is guarded, the system's trees are the host's, read-only in the jail. */
+static bool env_has_wheel(int root, const char *env)
+{
+	autofree char *cfgp = env ? xasprintf("%s/pyvenv.cfg", env) : NULL;
+	struct stat st;
+	bool venv = cfgp && stat_in_jail(root, cfgp, &st);
+
+	if (env) {
+		autofree char *lib = xasprintf("%s/lib", env);
+
+		if (wheel_under(root, lib))
+			return true;
+	}
+	if (venv && !venv_includes_system(root, env))
+		return false;
+	return wheel_under(root, "/usr/lib") || wheel_under(root, "/usr/local/lib");
+}
+
+/* Only root can change path: root's, not writable by its group or others. */
+static bool root_only(int root, const char *path, struct stat *st)
+{
+	return stat_in_jail(root, path, st) && st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
+#define SYSTEM_WHEELS "/usr/share/python-wheels"
+
+/* Every build must hand pip a wheel (PIP_USE_PEP517=1, src/jail/init.c);
+ * setuptools' backend builds one only with the `wheel` package, which a
+ * venv made by Debian's `python3 -m venv` lacks (plain pip would then have
+ * run `setup.py install`, package code writing the environment).  Then
+ * the PEP 517 hook runner gets Debian's wheel wheel after its PYTHONPATH
+ * (the preload library, build_pythonpath): a zip Python imports from, whose
+ * dist-info carries the `bdist_wheel` command.  Why that file is trusted:
+ * it is root's and neither it nor a directory above it may be written by
+ * anyone else (checked here, before any package code runs); the jail shows
+ * it read-only, outside every tree a build may write.  Returns whether a
+ * build can get `wheel` (from the environment, or this file). */
+static bool add_build_wheel(int root, const char *env, const char **whl, bool *env_lacks)
+{
+	static const char *const dirs[] = { ".", "/usr", "/usr/share", SYSTEM_WHEELS };  /* . is / */
+	autoclose int fd = -1;
+	char best[256] = "";
+	struct stat st;
+	DIR *d;
+	struct dirent *e;
+
+	*whl = NULL;
+	*env_lacks = !env_has_wheel(root, env);
+	if (!*env_lacks)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		if (!root_only(root, dirs[i], &st) || !S_ISDIR(st.st_mode))
+			return false;
+	fd = open_in_jail(root, SYSTEM_WHEELS, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0 || !(d = fdopendir(steal_fd(&fd))))
+		return false;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		autofree char *p = xasprintf("%s/%s", SYSTEM_WHEELS, e->d_name);
+
+		if (strncmp(e->d_name, "wheel-", 6) != 0 || n < 10 || n >= sizeof(best) ||
+		    strcmp(e->d_name + n - 4, ".whl") != 0 || strchr(e->d_name, '\n') ||
+		    !root_only(root, p, &st) || !S_ISREG(st.st_mode))
+			continue;
+		/* the newest, by name (wheel-0.38.4-py3-none-any.whl) */
+		if (strverscmp(e->d_name, best) > 0)
+			snprintf(best, sizeof(best), "%s", e->d_name);
+	}
+	closedir(d);
+	if (!best[0])
+		return false;
+	*whl = xasprintf("%s/%s", SYSTEM_WHEELS, best);
+	return true;
+}
+
 /* Write a file of the jail's /run/pipjail (root's, read-only for all). */
 static void write_in_jail(int root, const char *path, const void *buf, size_t len)
 {
@@ -339,6 +472,7 @@ static void write_anchors(const struct run *r, const struct collect *c)
 	for (size_t i = 0; i < c->n_entries; i++)
 		a.entries[a.n_entries++] = c->entries[i];
 	a.n_rw = build_trees(r, a.rw, PIP_ANCHOR_RW);
+	a.build_path = c->build_wheel;
 	if (!f || pip_anchors_write(&a, f) < 0 || fclose(f) != 0)
 		die("the anchors of trust could not be written (a path holds a newline?)");
 	write_in_jail(c->root, JAIL_ANCHORS, text, len);
@@ -382,11 +516,19 @@ void anchors_arm(struct run *r)
 		if (monitor_set_anchors(r->mon, &ma) < 0)
 			die_errno("registering the anchors of trust with the monitor");
 	}
+	r->builds_lack_wheel = !add_build_wheel(c.root, env, &c.build_wheel, &r->env_lacks_wheel);
+	if (c.build_wheel)
+		debugx(1, "anchors: the environment has no `wheel`: PEP 517 builds get %s",
+		       c.build_wheel);
+	else if (r->builds_lack_wheel)
+		debugx(1, "anchors: the environment has no `wheel`, and no %s/wheel-*.whl to give "
+		       "builds", SYSTEM_WHEELS);
 	write_in_jail(c.root, JAIL_PRELOAD, pj_preload_so, (size_t)(pj_preload_so_end - pj_preload_so));
 	write_anchors(r, &c);
 	debugx(1, "anchors: %zu interpreter(s), %zu entry point(s), %zu helper program(s) of pip",
 	       c.n_interps, c.n_entries, c.n_tools);
 	for (size_t i = 0; i < c.n_entries; i++)
 		free(c.entries[i]);
+	free((char *)c.build_wheel);
 	close(c.root);
 }

@@ -57,6 +57,8 @@ struct run {
 	 * cut short like an interrupted command -- incomplete, 128+N, nothing
 	 * committed. */
 	bool checks_cut;
+	bool env_lacks_wheel;    /* the target environment has no `wheel` (anchors.c) */
+	bool builds_lack_wheel;  /* nor can PEP 517 builds get one: a hint if pip fails */
 };
 
 /* policy.c */

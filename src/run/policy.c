@@ -214,6 +214,20 @@ void policy_finish(struct run *r, int code)
 		warn_errno("--report %s", r->opt->report_path);
 	closep(&r->report_fd);
 	ci_run_finish(r->ci, r->engine, (const char *const *)cfg->argv, cfg->cwd, code);
+	/* pip's own error ("invalid command 'bdist_wheel'", or no setuptools
+	 * and wheel for an isolated build from --no-index) never passes
+	 * through pipjail; what pipjail knows is that the environment has no
+	 * `wheel` (src/run/anchors.c, add_build_wheel) and that nothing was
+	 * refused (a kill explains itself). */
+	if (r->env_lacks_wheel && r->opt->is_pip && r->command_code != 0 &&
+	    !engine_n_violations(r->engine))   /* pip failed for no reason of pipjail's */
+		fprintf(stderr, "pipjail: hint: the environment has no `wheel`; pipjail builds every "
+			"sdist into a wheel (plain pip would run `setup.py install`, which has package "
+			"code write the environment): %s\n", r->builds_lack_wheel ?
+			"if a build failed with \"invalid command 'bdist_wheel'\", install `wheel` "
+			"into the environment" :
+			"if pip could not install the build dependencies setuptools and wheel, give "
+			"pip an index or --find-links that has them, or use --no-build-isolation");
 	report_verdict_line(r->engine, stderr, code);
 }
 

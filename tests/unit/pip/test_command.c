@@ -112,6 +112,7 @@ static void test_exec_cases(void)
 	for (size_t i = 0; i < t.n_entries; i++)
 		a.entries[a.n_entries++] = t.entries[i];
 	a.rw[a.n_rw++] = "/tmp";
+	a.build_path = "/usr/share/python-wheels/wheel-0.38.4-py3-none-any.whl";
 	for (size_t i = 0; i < t.n_cases; i++) {
 		const struct exec_case *c = &t.cases[i];
 		bool got = pip_exec_is_pip(&a, file_of[c->file].dev, file_of[c->file].ino, c->argv);
@@ -129,6 +130,14 @@ static void test_exec_cases(void)
 	CHECK_INT_EQ(back.n_entries, a.n_entries);
 	CHECK_INT_EQ(back.n_rw, 1);
 	CHECK(back.n_entries && !strcmp(back.entries[0], a.entries[0]), "the first entry");
+	CHECK(back.build_path && !strcmp(back.build_path, a.build_path), "the builds' wheel");
+	{
+		char none[] = "interp 1 1\n";
+		char relative[] = "buildpath wheel.whl\n";
+
+		CHECK(pip_anchors_parse(none, &back) == 0 && !back.build_path, "no builds' wheel");
+		CHECK(pip_anchors_parse(relative, &back) < 0, "a relative builds' wheel is refused");
+	}
 	{
 		char junk[] = "interp 1 1\nentry relative/path\n";
 
