@@ -46,6 +46,7 @@ struct run {
 	int command_code;        /* the command's exit code, once it ran */
 	char ***imports;         /* the import check's commands, one per distribution */
 	size_t n_imports, next_import;
+	uint64_t import_t0_ns, import_ns; /* the import check's time (-v) */
 	pid_t init;
 	int init_status;
 	pid_t guard;             /* the guardian (guard.c), -1: none */

@@ -183,6 +183,7 @@ static void on_ctl(struct run *r)
 		r->command_code = code;
 		if (r->mon)
 			monitor_consume(r->mon); /* the engine's view must be current */
+		r->import_t0_ns = now_ns();
 		r->n_imports = install_import_commands(r, &r->imports);
 	}
 	while (r->next_import < r->n_imports && !engine_killed(r->engine)) {
@@ -191,6 +192,13 @@ static void on_ctl(struct run *r)
 		engine_set_next_command_role(r->engine, ROLE_IMPORT);
 		if (send_run(r, argv) == 0)
 			return;
+	}
+	if (r->import_t0_ns && !r->import_ns) {
+		r->import_ns = now_ns() - r->import_t0_ns;
+		/* make bench reads this line */
+		if (r->n_imports)
+			debugx(1, "timing: import check %.1f ms (%zu distributions)", r->import_ns / 1e6,
+			       r->n_imports);
 	}
 	send(r->ctl, &(char){ JAIL_MSG_END }, 1, 0);
 }
