@@ -8,10 +8,12 @@ Environment knobs (for quick iterations; the defaults are what `make bench`
 reports):  BENCH_PAIRS (5), BENCH_STARTUP_ROUNDS (21), BENCH_KILL_TRIES (120),
 BENCH_MANY_FILES (5000), BENCH_BATCH_PKGS (8), BENCH_ROUNDS and BENCH_SIX_ROUNDS
 (realworld.py), BENCH_SECTIONS (comma list of: install, realworld, startup, storm,
-concurrency, kill, proxy, batch), BENCH_NO_DOCS=1 (print only).  The batch section also fills the figures of docs/fleet.md.
+concurrency, kill, proxy, batch), BENCH_NO_DOCS=1 (print only), BENCH_SAVE (where the raw results go,
+build/bench/results.pickle), BENCH_REPORT_FROM=FILE (render saved results again, no run).  The batch section also fills the figures of docs/fleet.md.
 """
 import json
 import os
+import pickle
 import pwd
 import random
 import re
@@ -27,7 +29,7 @@ import corpus  # noqa: E402
 import realworld  # noqa: E402
 from common import (BATCH_JOBS, BATCH_PKGS, KILL_TRIES, MANY_FILES, NS_ARGS, PAIRS, PJ,  # noqa: E402
                     REPO, SAFE_PATH, SECTIONS, STARTUP_ROUNDS, STORM_SCALE, STRACE_ARGS,
-                    WHEELS, calls_in, log, med, run, summary_of, timing_of)
+                    WHEELS, calls_in, log, machine, med, run, summary_of, timing_of)
 from report import Report  # noqa: E402
 
 
@@ -469,22 +471,51 @@ class Bench:
             subprocess.run(["userdel", "-r", "-f", self.created_user], capture_output=True)
 
 
+class Saved:
+    """The results of an earlier run (BENCH_SAVE), to render its report
+    again with BENCH_REPORT_FROM=FILE: what Report reads of a Bench."""
+
+    def __init__(self, state):
+        self.__dict__.update(state)
+        self.user = pwd.struct_passwd(self.user)
+
+
+def save(b, elapsed, path):
+    state = {"results": b.results, "notes": b.notes, "load_start": b.load_start,
+             "load_end": os.getloadavg(), "machine": machine(), "elapsed": elapsed,
+             "user": tuple(b.user), "storm": getattr(b, "storm", ""),
+             "sections": sorted(SECTIONS)}
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        pickle.dump(state, f)
+    log(f"results saved in {path} (BENCH_REPORT_FROM={path} renders them again)")
+
+
 def main():
-    if os.geteuid() != 0:
-        raise SystemExit("bench: run as root (sudo make bench)")
-    b = Bench()
-    try:
-        b.prepare()
-        for name in ("install", "realworld", "startup", "storm", "concurrency", "kill", "proxy",
-                     "batch"):
-            if name in SECTIONS:
-                t = time.monotonic()
-                log(f"--- {name}")
-                getattr(b, f"bench_{name}")()
-                log(f"--- {name}: {time.monotonic() - t:.0f} s")
-    finally:
-        b.cleanup()
-    elapsed = time.monotonic() - b.t_start
+    global SECTIONS
+    if os.environ.get("BENCH_REPORT_FROM"):
+        with open(os.environ["BENCH_REPORT_FROM"], "rb") as f:
+            b = Saved(pickle.load(f))
+        SECTIONS = set(b.sections)
+        elapsed = b.elapsed
+    else:
+        if os.geteuid() != 0:
+            raise SystemExit("bench: run as root (sudo make bench)")
+        b = Bench()
+        try:
+            b.prepare()
+            for name in ("install", "realworld", "startup", "storm", "concurrency", "kill",
+                         "proxy", "batch"):
+                if name in SECTIONS:
+                    t = time.monotonic()
+                    log(f"--- {name}")
+                    getattr(b, f"bench_{name}")()
+                    log(f"--- {name}: {time.monotonic() - t:.0f} s")
+        finally:
+            b.cleanup()
+        elapsed = time.monotonic() - b.t_start
+        save(b, elapsed, os.environ.get("BENCH_SAVE") or
+             os.path.join(REPO, "build", "bench", "results.pickle"))
     rep = Report(b)
     doc = rep.build(elapsed)
     print(rep.head + "\n\n" + rep.table)
