@@ -525,6 +525,9 @@ def main():
         docs = os.path.join(REPO, "docs")
         if "install" in SECTIONS and rep.chart(os.path.join(docs, "bench-overhead.svg")):
             pass
+        if "realworld" in SECTIONS and realworld.chart(rep, os.path.join(docs,
+                                                                         "bench-realworld.svg")):
+            log("wrote docs/bench-realworld.svg")
         with open(os.path.join(docs, "benchmarks.md"), "w") as f:
             f.write(doc)
         if "batch" in SECTIONS and rep.r.get("batch"):
