@@ -278,6 +278,11 @@ def report(rep, r):
             f"{med([e['wall'] for _, e in pairs]):.2f} s, added {added:.0f} ms wall, "
             f"{added_cpu:.0f} ms CPU (medians of the pairs). pipjail -v, medians: " +
             ", ".join(f"{k} {med(v):.0f} ms" for k, v in ph.items()) + ".")
+    rep.row("import", "import check of a run: distributions checked in parallel, the "
+            "interpreter's start-up paid once", "one process per distribution, one after "
+            "another", "parallel where cores allow", met(False, "not done: each distribution "
+                                                          "is its own process so that what it "
+                                                          "does is attributed to it"))
     rep.detail.append(
         "## Real world (issue 17)\n\n"
         f"Every project of the real-world corpus (`{r['corpus']}`, release sources of real "
