@@ -391,6 +391,12 @@ class Report:
                 f"bench run time {elapsed / 60:.1f} min; load average at start "
                 f"{self.b.load_start[0]:.2f}, at end {load_end[0]:.2f} (a shared machine: "
                 "medians of paired runs).")
+        knobs = sorted(f"{k}={v}" for k, v in os.environ.items() if k.startswith("BENCH_") and
+                       k not in ("BENCH_SAVE", "BENCH_REPORT_FROM", "BENCH_NO_DOCS"))
+        if knobs:
+            head += (" Rounds lowered from the defaults for this run (time on a shared "
+                     "machine): " + ", ".join(f"`{k}`" for k in knobs) + "; the defaults are in "
+                     "scripts/bench/bench.py. Fewer rounds: the medians are noisier.")
         self.unmet()
         table = ["| area | measure | figure | target | verdict |",
                  "| --- | --- | --- | --- | --- |"]
