@@ -484,7 +484,7 @@ def save(b, elapsed, path):
     state = {"results": b.results, "notes": b.notes, "load_start": b.load_start,
              "load_end": os.getloadavg(), "machine": machine(), "elapsed": elapsed,
              "user": tuple(b.user), "storm": getattr(b, "storm", ""),
-             "sections": sorted(SECTIONS)}
+             "sections": sorted(b.results)}  # the sections measured so far
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as f:
         pickle.dump(state, f)
@@ -502,6 +502,8 @@ def main():
         if os.geteuid() != 0:
             raise SystemExit("bench: run as root (sudo make bench)")
         b = Bench()
+        saved = (os.environ.get("BENCH_SAVE") or
+                 os.path.join(REPO, "build", "bench", "results.pickle"))
         try:
             b.prepare()
             for name in ("install", "realworld", "startup", "storm", "concurrency", "kill",
@@ -511,11 +513,12 @@ def main():
                     log(f"--- {name}")
                     getattr(b, f"bench_{name}")()
                     log(f"--- {name}: {time.monotonic() - t:.0f} s")
+                    # after each section: a run stopped later keeps what it measured
+                    save(b, time.monotonic() - b.t_start, saved)
         finally:
             b.cleanup()
         elapsed = time.monotonic() - b.t_start
-        save(b, elapsed, os.environ.get("BENCH_SAVE") or
-             os.path.join(REPO, "build", "bench", "results.pickle"))
+        save(b, elapsed, saved)
     rep = Report(b)
     doc = rep.build(elapsed)
     print(rep.head + "\n\n" + rep.table)
