@@ -233,6 +233,24 @@ def set_why(r, per):
             "2 CPUs), and the noise of a shared machine")
 
 
+def worst_why(r, name):
+    """The slowest project: how long plain pip takes and how much of the
+    added time the fixed steps are."""
+    runs = r["runs"][name]
+    plain = med([p["wall"] for p in runs["plain"] if p["ok"]])
+    added = med([(e["wall"] - p["wall"]) * 1e3 for e, p in zip(runs["enforce"], runs["plain"])
+                 if e["ok"] and p["ok"]])
+    fixed = med([sum(e["timing"].get(k, 0) for k in ("profile+options", "staging+cgroup",
+                                                    "jail start", "import check",
+                                                    "verdict+commit+cleanup"))
+                 for e in runs["enforce"] if e["ok"]])
+    if plain is None or added is None:
+        return ""
+    return (f"a short install (plain pip {plain:.2f} s): pipjail added {added:.0f} ms, of which "
+            f"the fixed steps {fmt(fixed, '.0f')} ms; with {r['rounds']} rounds on a loaded "
+            "machine, one slow run moves the median")
+
+
 def report(rep, r):
     """Rows of the main table and the section's detail (report.Report)."""
     if not r:
@@ -278,11 +296,12 @@ def report(rep, r):
             f"{fmt(setw, '.3f')}x", f"<= {T_SET:.2f}x",
             met(None if setw is None else setw <= T_SET, why))
     rep.row("real-world", "same, CPU (user+system of every process)", f"{fmt(setc, '.3f')}x",
-            f"<= {T_SET:.2f}x", met(None if setc is None else setc <= T_SET, why))
+            f"<= {T_SET:.2f}x", met(None if setc is None else setc <= T_SET,
+                                    "as for wall time, above" if why else ""))
     if worst:
         rep.row("real-world", "the slowest project, enforce / plain pip (wall)",
                 f"{worst[0]}: {worst[1][0]:.3f}x", f"<= {T_PROJECT:.2f}x",
-                met(worst[1][0] <= T_PROJECT, why))
+                met(worst[1][0] <= T_PROJECT, worst_why(r, worst[0])))
     rep.row("real-world", "median of strace -f / plain pip (wall)", f"{fmt(sets, '.3f')}x",
             "(for comparison)", "")
     if nfail:
