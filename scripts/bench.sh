@@ -2,7 +2,10 @@
 # make bench: what pipjail costs against plain pip, strace and unshare,
 # measured in one run (paired, interleaved, medians).  Writes the table to
 # stdout and to docs/benchmarks.md, the chart to docs/bench-overhead.svg.
-# Needs root (the jail, the monitor); takes about 15 minutes.
+# Needs root (the jail, the monitor).  Takes over an hour at the defaults:
+# the real-world section alone installs 14 projects 3 ways for BENCH_ROUNDS
+# (5) rounds, about 11 minutes a round on a loaded 2-CPU machine; lower the
+# knobs (scripts/bench/bench.py) or pick BENCH_SECTIONS for a quicker run.
 set -eu
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then

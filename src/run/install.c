@@ -396,6 +396,7 @@ char **install_next_command(struct run *r, int code)
 	}
 	in->pyc_asked = true;
 	in->t_pyc = now_ns();
+	/* make bench reads this line */
 	debugx(1, "timing: import check %.1f ms (%zu distributions)", (in->t_pyc - in->t_imports) / 1e6,
 	       in->n_cmds);
 	if (!in->python) {
