@@ -52,6 +52,9 @@ struct run {
 	int guard_fd;            /* its socket */
 	bool timed_out;
 	int interrupts;
+	/* -v: the verdict line again, printed after the timing line so that
+	 * the verdict stays pipjail's last line (policy_finish) */
+	char *verdict_again;
 };
 
 /* policy.c */

@@ -602,5 +602,10 @@ cleanup:
 		       (t[1] - t[0]) / 1e6, (t[2] - t[1]) / 1e6, (t[4] - t[3]) / 1e6, monitor_ns / 1e6,
 		       build_ns / 1e6, (t[5] - t[4]) / 1e6, (t[6] - t[5]) / 1e6);
 	}
+	/* -v: the verdict is still the last line */
+	if (r.verdict_again) {
+		fputs(r.verdict_again, stderr);
+		free(r.verdict_again);
+	}
 	return code;
 }
