@@ -121,6 +121,7 @@ $(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/test_pip_exec: $(BUILD)/tests/pip_exec.skel.h
+$(BUILD)/tests/test_unix_path: $(BUILD)/tests/unix_path.skel.h
 
 -include $(OBJS:.o=.d) $(SKELS:.skel.h=.bpf.d) $(TEST_SKELS:.skel.h=.bpf.d)
 

@@ -164,37 +164,14 @@ struct {
 	__type(value, struct rec_buf);
 } recs SEC(".maps");
 
-/* The state of one path walk, kept in a per-CPU map value instead of on
- * the stack: the verifier then sees unknown numbers in each bpf_loop step
- * and checks the step once, instead of once per distinct value of the
- * position and the flags (thousands of instructions per program). */
-struct walk_ctx {
-	__u64 mnt;          /* struct vfsmount * */
-	__u64 dentry;
-	__u64 root_mnt;
-	__u64 root_dentry;
-	__u32 pos;          /* the text is b[pos .. EV_WALK_MAX) */
-	__u32 done;
-	__u32 trunc;
-	__u32 pseudo;
-	__u32 unreach;
-};
+/* The state of one path walk and its per-CPU buffer, the map `walks`
+ * (written and read: pj_walk and walk_step; fold_same_path borrows it for a
+ * word-aligned copy before any walk; user space: never), are declared with
+ * the walk itself, which the unix-socket guard (bpf/unixguard.bpf.c) shares:
+ * helpers/walk.bpf.h. */
+#include "helpers/walk.bpf.h"
 
-/* A path is built backwards from the end of this buffer. */
-#define WALK_BUF (EV_WALK_MAX + 512)
-struct walk_buf {
-	struct walk_ctx c;
-	union {
-		char b[WALK_BUF];
-		__u64 w[FOLD_PATH_MAX / 8];  /* a failed lookup's path, before any walk */
-	};
-};
-
-/* Written and read: pj_walk and walk_step; fold_same_path borrows it for
- * a word-aligned copy before any walk.  User space: never. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct walk_buf);
-} walks SEC(".maps");
+/* The unix-socket guard's table (up_trees, up_index: written by
+ * monitor_unix_guard before attach, then frozen; read by the guard) and its
+ * per-CPU work (up_states) are declared with the code that reads them:
+ * helpers/unixpath.bpf.h. */

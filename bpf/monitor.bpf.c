@@ -24,6 +24,11 @@
  *   sched_process_fork/exec/exit - the process tree, argv, exe, cwd, status
  * Every record that cannot be emitted is counted in `drops`.
  *
+ * Two cgroup programs beside them, the unix-socket guard
+ * (programs/unix_guard.bpf.h): they refuse a connect or a datagram to a
+ * pathname unix socket outside the jail's own trees before the kernel
+ * looks the name up; loaded and attached only on Linux 6.7 and later.
+ *
  * Per task (task storage, set at fork from the parent's, updated at exec):
  * the marks of pipjail's own setup (not recorded until the task execs) and
  * the trust (role pip) that the two kernel rules depend on: an untrusted
@@ -46,3 +51,4 @@ char LICENSE[] SEC("license") = "GPL";
 #include "programs/sched_fork.bpf.h"
 #include "programs/sched_exec.bpf.h"
 #include "programs/sched_exit.bpf.h"
+#include "programs/unix_guard.bpf.h"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian packages pipjail needs to build and test, only those
-# missing.  Run as root (make deps / make check / make demo call it).
+# missing.  Run as root: `make deps` (the README gives `make deps check` and
+# `make deps demo`).
 set -eu
 
 BUILD="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libseccomp-dev

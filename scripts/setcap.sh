@@ -8,7 +8,8 @@
 #   cap_bpf cap_perfmon  load and attach the monitor's tracepoint programs
 #   cap_setuid cap_setgid  open files as the user; drop to the user in the jail
 #   cap_setpcap          shrink the bounding set of the jailed command
-#   cap_net_admin        bring up lo in the jail's network namespace
+#   cap_net_admin        bring up lo in the jail's network namespace; load the
+#                        unix-socket guard's cgroup programs (CGROUP_SOCK_ADDR)
 #   cap_dac_override     create the jail's cgroup; reap stale ones
 #   cap_kill             forward signals to the jail's init (root-owned)
 #   cap_chown cap_fowner write the decoy home owned by the user

@@ -135,7 +135,7 @@ def test_not_root_without_capabilities_gives_125(pj, session_dir, test_user):
 # ---------------------------------------------------------------- doctor, trace-check
 
 DOCTOR_FEATURES = ["BTF", "tracepoint", "ring buffer", "bpf_send_signal", "fentry", "LSM",
-                   "seccomp", "Landlock", "namespace", "overlay", "cgroup"]
+                   "seccomp", "Landlock", "connect_unix", "namespace", "overlay", "cgroup"]
 
 
 def test_doctor_reports_every_feature(pj):

@@ -647,13 +647,17 @@ def test_pip_installs_an_sdist_into_a_venv(pj, workdir, test_user):
     assert out.returncode == 0 and out.stdout.strip() == value, out
 
 
-@pytest.mark.parametrize("step", ["monitor-load", "jail-build"])
+@pytest.mark.parametrize("step", ["monitor-load", "jail-build", "unix-guard"])
 def test_a_failed_start_leaves_nothing_behind(pj, step):
     # The monitor loads while the jail is built: when either fails, the
     # jail's init is already running and the programs may be loaded.  Both
     # must go, and nothing may have run.  (PIPJAIL_FAILPOINT makes the step
     # fail; pj.run checks the host for leftovers: mounts, cgroups, temporary
     # directories, processes.)
+    # (unix-guard: the unix-socket guard fails to attach, after the monitor
+    # loaded and the jail was built; only where the kernel has its hooks.)
+    if step == "unix-guard" and not host.unix_guard_hooks():
+        pytest.skip("no unix-socket guard in this kernel")
     marker = f"/tmp/pjtest-{secrets.token_hex(6)}"
     r = pj.run("--", *sh(f"touch {marker}"), env={"PIPJAIL_FAILPOINT": step})
     assert r.returncode == 125, r

@@ -1,5 +1,5 @@
 /* Paths resolved in the kernel: the path of a (mount, dentry) pair as seen
- * from the current task's root, walked up with bpf_loop (pj_walk), the
+ * from the current task's root (pj_walk, on helpers/walk.bpf.h), the
  * path and inode of an open file (pj_walk_file), and the directory a
  * relative path of a call is relative to (walk_dir_of).  The result goes
  * into a slot of the record, with its SF_* flags.
@@ -11,74 +11,7 @@
 #pragma once
 
 #include "helpers/task.bpf.h"
-
-/* One component: prepend d_name of the current dentry (or climb from a
- * mount's root to its mount point).  1: stop. */
-static long walk_step(__u32 i, void *arg)
-{
-	struct walk_buf *wb;
-	struct walk_ctx *c;
-	struct dentry *d;
-	struct vfsmount *vm;
-	__u64 parent, mnt_root, mp;
-	struct mount *m;
-	__u32 zero = 0, len, at;
-
-	wb = bpf_map_lookup_elem(&walks, &zero);
-	if (!wb)
-		return 1;
-	c = &wb->c;
-	if (c->dentry == c->root_dentry && c->mnt == c->root_mnt) {
-		c->done = 1;
-		return 1;
-	}
-	d = CAST(struct dentry, c->dentry);
-	vm = CAST(struct vfsmount, c->mnt);
-	mnt_root = (__u64)vm->mnt_root;
-	parent = (__u64)d->d_parent;
-	if (c->dentry == mnt_root) {
-		m = CAST(struct mount, c->mnt - bpf_core_field_offset(struct mount, mnt));
-		mp = (__u64)m->mnt_parent;
-		if (!mp || mp == c->mnt - bpf_core_field_offset(struct mount, mnt)) {
-			/* the top of a mount tree without meeting the task's root */
-			c->unreach = 1;
-			c->done = 1;
-			return 1;
-		}
-		c->dentry = (__u64)m->mnt_mountpoint;
-		c->mnt = mp + bpf_core_field_offset(struct mount, mnt);
-		return 0;
-	}
-	len = d->d_name.len;
-	if (c->dentry == parent || len == 0) {
-		/* a pseudo file (memfd, pipe, socket, anon inode): its own parent,
-		 * no directory (pseudo_name names it).  Package code cannot make a
-		 * file of a directory look like one: only the root of a tree that
-		 * no mount shows is its own parent and not a mount's root, and
-		 * making such a tree (open_by_handle_at, the mount family, new
-		 * mount namespaces) is refused in the jail. */
-		c->pseudo = 1;
-		c->done = 1;
-		if (len == 0 || c->dentry != parent)
-			return 1;
-	}
-	if (len > 255)
-		len = 255;
-	if (c->pos < len + 2 || c->pos > EV_WALK_MAX) {
-		c->trunc = 1;
-		return 1;
-	}
-	c->pos -= len;
-	at = c->pos & (EV_WALK_MAX - 1);
-	asm volatile("" : "+r"(len));  /* mask the register really passed */
-	len &= 255;
-	bpf_probe_read_kernel(&wb->b[at], len, d->d_name.name);
-	c->pos -= 1;
-	at = c->pos & (EV_WALK_MAX - 1);
-	wb->b[at] = '/';
-	c->dentry = parent;
-	return c->done ? 1 : 0;
-}
+#include "helpers/walk.bpf.h"
 
 /* The filesystems of files that have no directory
  * (include/uapi/linux/magic.h; macros, not in vmlinux.h). */
@@ -136,27 +69,19 @@ static __always_inline __u32 pseudo_name(struct ev_record *r, __u32 off, __u64 d
  * its name (pseudo_name, SF_PSEUDO). */
 __noinline int pj_walk(struct rec_buf *rb, __u32 slot)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct fs_struct *fs;
 	struct ev_record *r;
 	struct walk_buf *wb;
 	struct walk_ctx *c;
-	__u32 zero = 0, n, off, pos;
+	__u32 n, off, pos;
 
-	wb = bpf_map_lookup_elem(&walks, &zero);
-	if (!rb || !wb || !rb->walk_mnt || !rb->walk_dentry)
+	if (!rb || !rb->walk_mnt || !rb->walk_dentry)
+		return 0;
+	wb = walk_run(rb->walk_mnt, rb->walk_dentry);
+	if (!wb)
 		return 0;
 	r = rec_of(rb);
 	slot &= SLOT_N - 1;
 	c = &wb->c;
-	c->mnt = rb->walk_mnt;
-	c->dentry = rb->walk_dentry;
-	fs = CAST(struct task_struct, t)->fs;
-	c->root_mnt = (__u64)fs->root.mnt;
-	c->root_dentry = (__u64)fs->root.dentry;
-	c->pos = EV_WALK_MAX;
-	c->done = c->trunc = c->pseudo = c->unreach = 0;
-	bpf_loop(EV_WALK_DEPTH, walk_step, NULL, 0);
 	if (!c->done || c->trunc) {
 		r->flags |= EVF_WALK_TRUNC;
 		r->sflags[slot] |= SF_TRUNC;

@@ -189,38 +189,6 @@ void user_free(struct jail_user *u)
 	u->groups = NULL;
 }
 
-int mkdir_as_user(const struct jail_user *u, const char *path, mode_t mode)
-{
-	int status, pfd[2], err = 0;
-	pid_t pid;
-
-	if (user_is_self(u))
-		return mkdir(path, mode);
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		err = errno;
-		close(pfd[0]);
-		close(pfd[1]);
-		errno = err;
-		return -1;
-	}
-	if (pid == 0) {
-		if (user_become(u) < 0 || mkdir(path, mode) < 0)
-			err = errno ? errno : EPERM;
-		if (write(pfd[1], &err, sizeof(err)) != (ssize_t)sizeof(err))
-			_exit(2);
-		_exit(0);
-	}
-	close(pfd[1]);
-	if (read_all(pfd[0], &err, sizeof(err)) != (ssize_t)sizeof(err))
-		err = EIO;
-	close(pfd[0]);
-	wait_child(pid, &status);
-	errno = err;
-	return err ? -1 : 0;
-}
 
 int run_as_user(const struct jail_user *u, char *const *argv, char *const *env, bool quiet,
 		const char *cwd)
@@ -270,6 +238,27 @@ int call_as_user(const struct jail_user *u, int (*fn)(void *ctx), void *ctx)
 	if (wait_child(pid, &st) < 0)
 		return errno;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : EINTR;
+}
+
+struct mkdir_args {
+	const char *path;
+	mode_t mode;
+};
+
+static int do_mkdir(void *ctx)
+{
+	const struct mkdir_args *a = ctx;
+
+	return mkdir(a->path, a->mode) < 0 ? errno : 0;
+}
+
+int mkdir_as_user(const struct jail_user *u, const char *path, mode_t mode)
+{
+	struct mkdir_args a = { path, mode };
+	int err = call_as_user(u, do_mkdir, &a);
+
+	errno = err;
+	return err ? -1 : 0;
 }
 
 char *read_file_as_user(const struct jail_user *u, const char *path, size_t max, size_t *len)

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "jail/jail.h"
+#include "observe/monitor.h"
 #include "cmd/cmd.h"
 #include "base/base.h"
 
@@ -170,6 +171,23 @@ static bool p_cgroup2(char *d, size_t len)
 	return root != NULL;
 }
 
+/* The unix-socket guard's hooks (Linux 6.7): attached for a moment to a
+ * throwaway cgroup of pipjail's own, never to a cgroup in use. */
+static bool p_unix_guard(char *d, size_t len)
+{
+	struct jail_cgroup cg = { 0 };
+	char err[256];
+	bool ok;
+
+	if (cgroup_create(&cg, 0, 0, err, sizeof(err)) < 0) {
+		snprintf(d, len, "%s", err);
+		return false;
+	}
+	ok = unixguard_probe(cg.v2_fd, d, len) == 1;
+	cgroup_destroy(&cg);
+	return ok;
+}
+
 static const struct probe probes[] = {
 	{ "BTF (/sys/kernel/btf/vmlinux)", p_btf, true, "no monitor: pipjail refuses to run" },
 	{ "tracepoints (tp_btf sys_enter)", p_tp_btf, true, "no monitor: pipjail refuses to run" },
@@ -179,6 +197,8 @@ static const struct probe probes[] = {
 	{ "BPF LSM", p_lsm, false, "not needed: seccomp + Landlock + mounts prevent" },
 	{ "seccomp user notification", p_seccomp_notify, false, "refused calls are still recorded by the monitor" },
 	{ "Landlock", p_landlock, false, "mounts and seccomp remain; no second wall for files and TCP" },
+	{ "unix-socket guard (cgroup connect_unix)", p_unix_guard, false,
+	  "known socket directories are hidden; a connect to another host unix socket is only reported" },
 	{ "user namespaces", p_userns, false, "not needed: pipjail runs as root" },
 	{ "pid namespaces", p_pidns, true, "pipjail refuses to run" },
 	{ "net namespaces", p_netns, true, "pipjail refuses to run" },
@@ -199,7 +219,7 @@ int cmd_doctor(int argc, char **argv)
 		char detail[256] = "";
 		bool ok = probes[i].fn(detail, sizeof(detail));
 
-		printf("%-34s %-13s %s%s%s\n", probes[i].name, ok ? "available" : "NOT available",
+		printf("%-40s %-13s %s%s%s\n", probes[i].name, ok ? "available" : "NOT available",
 		       detail, detail[0] && !ok ? " — " : (detail[0] ? "" : ""),
 		       ok ? "" : probes[i].without);
 		if (!ok && probes[i].required)

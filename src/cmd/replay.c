@@ -240,6 +240,27 @@ static void decoys_from_header(struct engine *e, const cJSON *h)
 	}
 }
 
+/* "unix_sockets": how the run held pathname unix sockets (the kernel guard
+ * or hiding) and the jail's trees; a trace without it is judged as before. */
+static void unix_from_header(struct engine *e, const cJSON *h)
+{
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(h, "unix_sockets");
+	const cJSON *trees = cJSON_GetObjectItemCaseSensitive(u, "trees"), *it;
+	enum engine_unix_mode mode = engine_unix_mode_from_name(jstr(u, "guard"));
+	struct engine_unix_tree t[64];
+	size_t n = 0;
+
+	if (mode == ENGINE_UNIX_UNKNOWN)
+		return;
+	cJSON_ArrayForEach(it, trees) {
+		const char *path = jstr(it, "path");
+
+		if (path && n < ARRAY_SIZE(t))
+			t[n++] = (struct engine_unix_tree){ path, jbool(it, "own") };
+	}
+	engine_set_unix_trees(e, mode, t, n);
+}
+
 static void command_from_header(struct engine *e, const cJSON *h)
 {
 	const cJSON *argv = cJSON_GetObjectItemCaseSensitive(h, "argv"), *it;
@@ -382,6 +403,7 @@ int cmd_replay(int argc, char **argv)
 	engine_set_replay(e, true);
 	engine_set_home(e, p->vars[VAR_HOME]);
 	decoys_from_header(e, obj);
+	unix_from_header(e, obj);
 	command_from_header(e, obj);
 	cmd_from_header(&cmd, obj);
 	{

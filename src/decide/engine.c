@@ -42,6 +42,7 @@ void engine_free(struct engine *e)
 	free(e->argv);
 	free(e->trace_path);
 	free(e->home);
+	unix_trees_free(e);
 	free(e);
 }
 

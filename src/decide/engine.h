@@ -138,6 +138,26 @@ void engine_add_decoy(struct engine *e, const char *where, const char *token);
 /* The home that ~ means in decoy paths (default: the profile's $HOME). */
 void engine_set_home(struct engine *e, const char *home);
 
+/* Pathname unix sockets: how this run held them (the supervisor, or a
+ * trace header's "unix_sockets").  ENGINE_UNIX_GUARD: the kernel's guard
+ * (observe/unixguard.h) refused (EPERM) every name outside the jail's own
+ * trees before it was looked up, so a call it let through reached only
+ * them; ENGINE_UNIX_HIDDEN: known socket directories were hidden, and a
+ * name outside the own trees is judged by the profile, after the fact.
+ * Either way a socket of the jail's own is not a network violation.
+ * Without a call (a trace from before), every unix connect is judged by
+ * the profile.  trees: the table (path, and whether it is the jail's own);
+ * the longest tree that holds a name decides. */
+enum engine_unix_mode { ENGINE_UNIX_UNKNOWN = 0, ENGINE_UNIX_GUARD, ENGINE_UNIX_HIDDEN };
+struct engine_unix_tree {
+	const char *path;
+	bool own;
+};
+void engine_set_unix_trees(struct engine *e, enum engine_unix_mode mode,
+			   const struct engine_unix_tree *trees, size_t n);
+const char *engine_unix_mode_name(enum engine_unix_mode mode);   /* "kernel", "hidden", NULL */
+enum engine_unix_mode engine_unix_mode_from_name(const char *name);
+
 /* Feed one event (live: from monitor on_event; replay: from the reader).
  * When a trace writer is set, the event is written first, annotated with
  * its role, package and hook.  May call the kill hook. */

@@ -87,6 +87,10 @@ struct engine {
 	struct edecoy *decoys;
 	size_t n_decoys;
 
+	enum engine_unix_mode unix_mode;  /* engine_set_unix_trees (match.c) */
+	struct engine_unix_tree *unix_trees;
+	size_t n_unix_trees;
+
 	/* processes: open addressing on hpid */
 	struct proc **procs;
 	size_t procs_cap, procs_n;
@@ -131,6 +135,9 @@ struct engine {
 	uint64_t refused;         /* all refused calls */
 	uint64_t t_first, t_last;
 };
+
+/* match.c */
+void unix_trees_free(struct engine *e);
 
 /* proctree.c */
 struct proc *proc_get(struct engine *e, uint32_t hpid);

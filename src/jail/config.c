@@ -157,5 +157,6 @@ void jail_config_free(struct jail_config *cfg)
 	free(cfg->stage_work);
 	free(cfg->fake_user);
 	decoys_free(&cfg->decoys);
+	jail_unix_trees_free(cfg);
 	memset(cfg, 0, sizeof(*cfg));
 }

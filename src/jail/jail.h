@@ -49,6 +49,17 @@ struct jail_bind {
 	int fd;                          /* detached copy of its mount tree (open_tree) */
 };
 
+/* A tree of the jail's view for pathname unix sockets (jail/sockview.c):
+ * mirror is where the unix-socket guard sends the names below path (a tree
+ * of the jail's own: one of its tmpfs mounts, a --rw bind; an alias is a
+ * host symlink to one of them), NULL: not the jail's own (a read-only
+ * bind, an overlay), refused. */
+struct jail_unix_tree {
+	char *path;
+	char *mirror;
+	bool alias;                      /* no mount of its own: names another's */
+};
+
 /* The egress proxy's port inside the jail's own net namespace: each jail
  * has its own loopback, so a fixed port never collides. */
 #define PIPJAIL_PROXY_PORT 3128
@@ -101,6 +112,13 @@ struct jail_config {
 	 * terminal.  tty_stdio 0: none (no stdio was a terminal). */
 	int tty_fd;
 	unsigned int tty_stdio;
+	/* Pathname unix sockets: the trees of the view (jail_unix_trees), and
+	 * whether the supervisor found the kernel's unix-socket guard
+	 * (observe/unixguard.h): then init mirrors the jail's own trees for
+	 * it, else it hides known socket directories. */
+	bool unix_guard;
+	struct jail_unix_tree *unix_trees;
+	size_t n_unix_trees;
 };
 
 /* Defaults (limits) and the invoking user. */
@@ -161,6 +179,17 @@ void jail_init(const struct jail_config *cfg, int ctl) __attribute__((noreturn))
 
 /* src/mounts.c: build the jail's filesystem view and pivot into it. */
 int mounts_setup(const struct jail_config *cfg, char *err, size_t errlen);
+/* The host directories mounts_setup replaces by an empty tmpfs (when they
+ * are real directories). */
+const char *const *mounts_hidden_dirs(size_t *n);
+
+/* jail/sockview.c, supervisor side: fill cfg->unix_trees from the binds,
+ * the home and the overlays (after they are final, before the clone). */
+void jail_unix_trees(struct jail_config *cfg);
+void jail_unix_trees_free(struct jail_config *cfg);
+/* init side, from mounts_setup before the pivot (root: where the new root
+ * is mounted): the guard's mirrors, or the hiding without it. */
+int sockview_mount(const struct jail_config *cfg, const char *root, char *err, size_t errlen);
 
 /* src/caps.c: become the invoking user with no capabilities, no_new_privs set. */
 int identity_drop(const struct jail_user *u, char *err, size_t errlen);

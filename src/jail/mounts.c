@@ -17,6 +17,8 @@
  *                whose upper layer is a tmpfs of the jail)
  *   decoys       over the secret-looking files at the top of each directory
  *                shown (src/jail/decoys.c)
+ *   /dev/.uN     mirrors of the jail's own trees for the unix-socket guard,
+ *                or more hidden socket directories without it (sockview.c)
  *
  * Nothing here is visible to the host: the namespace is made private first
  * (where "/" is no mount of its own, a private copy of it is entered
@@ -51,6 +53,12 @@ static const char *const hidden_dirs[] = {
 };
 /* Of them, the ones every user may write (as on the host). */
 static const char *const sticky_dirs[] = { "/var/tmp" };
+const char *const *mounts_hidden_dirs(size_t *n)
+{
+	*n = ARRAY_SIZE(hidden_dirs);
+	return hidden_dirs;
+}
+
 /* /proc entries that are writable knobs of the host kernel. */
 static const char *const proc_readonly[] = {
 	"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
@@ -681,7 +689,8 @@ int mounts_setup(const struct jail_config *cfg, char *err, size_t errlen)
 		goto out;
 	if (host_root(&m) < 0 || proc_and_sys(&m) < 0 || dev(&m) < 0 || hide(&m, cfg) < 0 ||
 	    home(&m, cfg) < 0 || binds(&m, cfg) < 0 || staged_target(&m, cfg) < 0 ||
-	    own_dir(&m) < 0 || pip_cache(&m, cfg) < 0 || pivot(&m) < 0)
+	    own_dir(&m) < 0 || pip_cache(&m, cfg) < 0 || sockview_mount(cfg, NEWROOT, err, errlen) < 0 ||
+	    pivot(&m) < 0)
 		goto out;
 	ret = 0;
 out:

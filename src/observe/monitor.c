@@ -30,6 +30,8 @@ struct monitor {
 	unsigned long buffer_bytes;
 	uint64_t cgroup_id;
 	bool adopted;                 /* init_fork is to be delivered at attach */
+	bool unix_guard;              /* the unix-socket guard's programs are loaded */
+	int unix_links[2];            /* and attached (monitor_unix_guard), -1: not */
 	struct ev_record init_fork;   /* the fork pj_fork did not see (monitor_adopt_init) */
 };
 
@@ -96,6 +98,20 @@ static void verifier_stats_print(struct monitor_bpf *skel, char *logs)
 	free(logs);
 }
 
+/* The unix-socket guard's programs: loaded only when the kernel has their
+ * hooks, as the attach types they are (their sections cannot say it to
+ * libbpf 1.1), and attached by monitor_unix_guard, not by the skeleton. */
+static void unix_guard_setup(struct monitor *m)
+{
+	struct bpf_program *p[2] = { m->skel->progs.pj_unix_connect, m->skel->progs.pj_unix_sendmsg };
+
+	for (size_t i = 0; i < ARRAY_SIZE(p); i++) {
+		bpf_program__set_autoload(p[i], m->unix_guard);
+		bpf_program__set_autoattach(p[i], false);
+		bpf_program__set_expected_attach_type(p[i], (enum bpf_attach_type)unixguard_attach_types[i]);
+	}
+}
+
 int monitor_load(struct monitor **out, const struct monitor_opts *opts, char *err, size_t errlen)
 {
 	struct monitor *m = NULL;
@@ -126,6 +142,8 @@ int monitor_load(struct monitor **out, const struct monitor_opts *opts, char *er
 	m->dec.trace = opts->trace;
 	m->dec.on_event = opts->on_event;
 	m->dec.ctx = opts->ctx;
+	m->unix_guard = opts->unix_guard;
+	m->unix_links[0] = m->unix_links[1] = -1;
 
 	m->skel = monitor_bpf__open();
 	if (!m->skel) {
@@ -134,6 +152,7 @@ int monitor_load(struct monitor **out, const struct monitor_opts *opts, char *er
 	}
 	m->skel->rodata->target_cgid = opts->cgroup_id;
 	m->skel->rodata->wakeup_bytes = bytes / 4 < (2u << 20) ? bytes / 4 : (2u << 20);
+	unix_guard_setup(m);
 	plan_fill(m->skel->rodata->specs, m->dec.kind_of);
 	decoder_name_syscalls(&m->dec);
 	e = bpf_map__set_max_entries(m->skel->maps.events, bytes);
@@ -426,10 +445,35 @@ int monitor_set_anchors(struct monitor *m, const struct monitor_anchors *a)
 	return 0;
 }
 
+int monitor_unix_guard(struct monitor *m, int cgroup_fd, const struct unixguard_tree *trees, size_t n,
+		       char *err, size_t errlen)
+{
+	int progs[2] = { bpf_program__fd(m->skel->progs.pj_unix_connect),
+			 bpf_program__fd(m->skel->progs.pj_unix_sendmsg) };
+
+	if (!m->unix_guard || progs[0] < 0 || progs[1] < 0) {
+		snprintf(err, errlen, "unix guard: its programs were not loaded");
+		return -1;
+	}
+	if (unixguard_fill(bpf_map__fd(m->skel->maps.up_trees), bpf_map__fd(m->skel->maps.up_index), trees,
+			   n, err, errlen) < 0)
+		return -1;
+	return unixguard_attach(progs, cgroup_fd, m->unix_links, err, errlen);
+}
+
+void monitor_unix_counts(const struct monitor *m, uint64_t *allowed, uint64_t *refused, uint64_t *abstract)
+{
+	*allowed = __atomic_load_n(&m->skel->bss->unix_allowed, __ATOMIC_RELAXED);
+	*refused = __atomic_load_n(&m->skel->bss->unix_refused, __ATOMIC_RELAXED);
+	*abstract = __atomic_load_n(&m->skel->bss->unix_abstract, __ATOMIC_RELAXED);
+}
+
 void monitor_close(struct monitor *m)
 {
 	if (!m)
 		return;
+	closep(&m->unix_links[0]);
+	closep(&m->unix_links[1]);
 	ring_buffer__free(m->rb);
 	monitor_bpf__destroy(m->skel);
 	decoder_fini(&m->dec);

@@ -39,6 +39,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "observe/unixguard.h"
+
 struct monitor;
 struct trace_writer;
 struct trace_event;
@@ -57,6 +59,9 @@ struct monitor_opts {
 	/* Tests only: ring buffer size in bytes (a power of two >= page size),
 	 * overrides buffer_mb when non-zero. */
 	unsigned long buffer_bytes;
+	/* Load the unix-socket guard's programs too (unixguard_probe said the
+	 * kernel has their hooks); monitor_unix_guard attaches them. */
+	bool unix_guard;
 };
 
 struct monitor_stats {
@@ -129,6 +134,16 @@ struct monitor_anchors {
 	const char *env_path;            /* its path in the jail; NULL: none */
 };
 int monitor_set_anchors(struct monitor *m, const struct monitor_anchors *a);
+
+/* The unix-socket guard (observe/unixguard.h): fill its table, freeze it,
+ * attach its two programs to the jail's cgroup (cgroup_fd); before the
+ * command starts.  Needs opts.unix_guard at load.  0, or -1 with a reason
+ * in err.  monitor_close detaches them. */
+int monitor_unix_guard(struct monitor *m, int cgroup_fd, const struct unixguard_tree *trees, size_t n,
+		       char *err, size_t errlen);
+/* Names it let through to the jail's own trees, refused, abstract. */
+void monitor_unix_counts(const struct monitor *m, uint64_t *allowed, uint64_t *refused,
+			 uint64_t *abstract);
 
 /* The cgroup v2 id of a cgroup directory (its inode number on cgroup2fs).
  * 0, or -1 with errno. */

@@ -79,6 +79,12 @@ void install_check(struct run *r);
 int install_check_stage(struct stage *s, struct engine *e);          /* after the jail: the RECORD check */
 int install_settle(struct run *r, bool clean);  /* commit (clean) or discard; -1: commit failed */
 
+/* unixsock.c: pathname unix sockets (the kernel guard, or hiding) */
+void unixsock_prepare(struct run *r);       /* after the cgroup, before the header and the clone */
+void unixsock_header(const struct run *r, cJSON *extra);
+int unixsock_attach(struct run *r);         /* monitor loaded, before the command; -1: said why */
+void unixsock_finish(struct run *r);        /* after the jail: counts (-v) */
+
 /* sink.c: the sinkhole of --net sinkhole (src/sinkhole.c); each
  * does nothing in the other net modes */
 void sink_prepare(struct run *r);           /* before clone: the listener socketpair */

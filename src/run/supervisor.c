@@ -309,6 +309,7 @@ static void write_trace_header(struct run *r)
 		cJSON_AddBoolToObject(b, "writable", cfg->binds[i].writable);
 		cJSON_AddItemToArray(binds, b);
 	}
+	unixsock_header(r, extra);
 	if (trace_write_header(r->trace, &h) < 0)
 		warn_errno("writing the trace header to %s", r->opt->trace_path);
 	cJSON_Delete(extra);
@@ -361,7 +362,8 @@ static void *load_monitor(void *arg)
 {
 	struct monitor_loader *ld = arg;
 	struct monitor_opts mo = { .cgroup_id = ld->r->cg.id, .buffer_mb = (unsigned)ld->r->opt->buffer_mb,
-				   .on_event = engine_on_event, .ctx = ld->r->engine };
+				   .on_event = engine_on_event, .ctx = ld->r->engine,
+				   .unix_guard = ld->r->cfg->unix_guard };
 
 	ld->rc = monitor_load(&ld->r->mon, &mo, ld->err, sizeof(ld->err));
 	if (ld->rc == 0 && failpoint("monitor-load")) {
@@ -491,7 +493,7 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 	if (!built && err[0])
 		warnx_("%s", err);
 	/* joined on every path: no thread outlives this function */
-	if (loader_join(&ld) < 0 || !built || start_monitor(r, pidfd, fork_ts) < 0)
+	if (loader_join(&ld) < 0 || !built || start_monitor(r, pidfd, fork_ts) < 0 || unixsock_attach(r) < 0)
 		goto out;
 	*monitor_ns = monitor_load_ns(r->mon);
 	anchors_arm(r);
@@ -541,6 +543,7 @@ int jail_run(struct jail_config *cfg, const struct run_opts *opt)
 		warnx_("%s", err);
 		goto cleanup;
 	}
+	unixsock_prepare(&r);
 	t[2] = now_ns();
 	if (r.trace)
 		write_trace_header(&r);
@@ -570,6 +573,7 @@ cleanup:
 
 		sink_finish(&r);
 		engine_set_outcome(r.engine, &o);
+		unixsock_finish(&r);
 		install_check(&r);
 		code = engine_exit_code(r.engine, code);
 		/* interrupted: the verdict says incomplete, the exit stays 128+N */

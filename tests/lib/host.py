@@ -209,3 +209,32 @@ def ia32_emulation():
             raise AssertionError(f"the int 0x80 probe neither ran nor faulted: exit "
                                  f"{p.returncode}\n{p.stdout}{p.stderr}")
     return _ia32
+
+
+_unix_guard = None
+
+
+def unix_guard_hooks():
+    """Whether this kernel has the hooks of pipjail's unix-socket guard
+    (cgroup programs of attach type BPF_CGROUP_UNIX_CONNECT, Linux 6.7):
+    probed by loading the smallest such program with bpf(2) here, outside
+    pipjail, rather than trusting a kernel version or pipjail's own word.
+    Needs root."""
+    global _unix_guard
+    if _unix_guard is None:
+        import ctypes
+        import struct
+        libc = ctypes.CDLL(None, use_errno=True)
+        # r0 = 1; exit
+        insns = ctypes.create_string_buffer(struct.pack("<BBhiBBhi", 0xb7, 0, 0, 1, 0x95, 0, 0, 0), 16)
+        license = ctypes.create_string_buffer(b"GPL")
+        attr = ctypes.create_string_buffer(128)
+        # union bpf_attr, BPF_PROG_LOAD: prog_type 18 (CGROUP_SOCK_ADDR),
+        # insn_cnt, insns, license, ..., expected_attach_type 49 at 68
+        struct.pack_into("<IIQQ", attr, 0, 18, 2, ctypes.addressof(insns), ctypes.addressof(license))
+        struct.pack_into("<I", attr, 68, 49)
+        fd = libc.syscall(321, 5, attr, 128)   # SYS_bpf (x86-64), BPF_PROG_LOAD
+        _unix_guard = fd >= 0
+        if fd >= 0:
+            os.close(fd)
+    return _unix_guard

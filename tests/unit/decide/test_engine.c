@@ -460,6 +460,119 @@ static void test_live_meta(void)
 	profile_free(p);
 }
 
+/* ---- unix sockets: the engine's view of the guard's table ---------------------------- */
+
+static void unix_ev(struct engine *e, const char *kind, const char *addr, long ret)
+{
+	struct trace_event ev = base(kind, 1002, 3, 0);
+
+	ev.syscall = !strcmp(kind, "send") ? "sendto" : kind;
+	ev.nr = !strcmp(kind, "send") ? 44 : 42;
+	ev.family = "AF_UNIX";
+	ev.addr = addr;
+	ev.has_ret = true;
+	ev.ret = ret;
+	engine_event(e, &ev);
+}
+
+/* Does the engine call this unix connect (kind, name, result) a network
+ * violation of a build, under this mode and table? */
+static bool unix_violation(enum engine_unix_mode mode, const struct engine_unix_tree *t, size_t n,
+			   const char *kind, const char *addr, long ret)
+{
+	struct kills k = { 0 };
+	struct engine *e = install_engine(false, &k);
+	bool v;
+
+	engine_set_unix_trees(e, mode, t, n);
+	spawn(e, 1000, 1, 1001, 2, "/venv/bin/pip", "/work", pip_argv);
+	spawn(e, 1001, 2, 1002, 3, "/venv/bin/python3", SRC, hook_argv);
+	unix_ev(e, kind, addr, ret);
+	v = find(e, "network") != NULL;
+	install_end(e);
+	return v;
+}
+
+/* Every case of the guard's table (tests/unit/observe/unix_path_cases.txt):
+ * a name the guard sends to a mirror is a socket of the jail's own, no
+ * violation, whatever the call returned but the guard's EPERM; a name it
+ * refuses is one, in both modes.  And: abstract names, relative ones, a
+ * trace from before (no table). */
+static void test_unix_sockets(void)
+{
+	char exe[PATH_MAX], *path, *line = NULL;
+	struct engine_unix_tree t[64];
+	size_t cap = 0, n = 0;
+	int cases = 0;
+	FILE *f;
+
+	if (!realpath("/proc/self/exe", exe))
+		return;
+	*strrchr(exe, '/') = 0;
+	path = xasprintf("%s/../../tests/unit/observe/unix_path_cases.txt", exe);
+	f = fopen(path, "re");
+	CHECK(f != NULL, "%s: %s", path, strerror(errno));
+	while (f && getline(&line, &cap, f) >= 0) {
+		char *tab, *nul;
+		bool refused;
+
+		line[strcspn(line, "\n")] = 0;
+		if (!line[0] || line[0] == '#')
+			continue;
+		tab = strchr(line, '\t');
+		if (!tab)
+			continue;
+		if (!strncmp(line, "tree\t", 5) && n < 64) {
+			char *m = strchr(line + 5, '\t');
+
+			*m++ = 0;
+			t[n++] = (struct engine_unix_tree){ xstrdup(line + 5), strcmp(m, "-") != 0 };
+			continue;
+		}
+		*tab++ = 0;
+		if ((nul = strstr(line, "\\0")))
+			*nul = 0;  /* the decoder stops at a NUL too */
+		refused = !strcmp(tab, "-");
+		cases++;
+		if (!strcmp(tab, "x")) {
+			/* refused by the guard's limits, inside the jail's own trees */
+			CHECK(!unix_violation(ENGINE_UNIX_GUARD, t, n, "connect", line, -EPERM),
+			      "guard: %s is the jail's own", line);
+			continue;
+		}
+		CHECK(unix_violation(ENGINE_UNIX_HIDDEN, t, n, "connect", line, 0) == refused,
+		      "hidden: connect %s: %s", line, refused ? "a violation" : "the jail's own");
+		CHECK(unix_violation(ENGINE_UNIX_GUARD, t, n, "connect", line, refused ? -EPERM : 0) == refused,
+		      "guard: connect %s: %s", line, refused ? "refused, a violation" : "the jail's own");
+		CHECK(unix_violation(ENGINE_UNIX_GUARD, t, n, "send", line, refused ? -EPERM : -ECONNREFUSED) ==
+		      refused, "guard: sendto %s", line);
+		if (!refused)  /* the kernel's own EPERM (a datagram socket connected to another) */
+			CHECK(!unix_violation(ENGINE_UNIX_GUARD, t, n, "connect", line, -EPERM),
+			      "guard: EPERM below a tree of the jail's own is not the guard's: %s", line);
+	}
+	CHECK(cases >= 40, "only %d cases in %s", cases, path);
+	/* abstract names: the jail's own net namespace; EPERM is Landlock's scope */
+	CHECK(!unix_violation(ENGINE_UNIX_GUARD, t, n, "connect", "@jail-own", 0), "abstract, reached");
+	CHECK(!unix_violation(ENGINE_UNIX_GUARD, t, n, "connect", "@nothing", -ECONNREFUSED),
+	      "abstract, nothing there");
+	CHECK(unix_violation(ENGINE_UNIX_HIDDEN, t, n, "connect", "@other-domain", -EPERM),
+	      "abstract, refused by Landlock's scope");
+	/* relative names: the guard made them absolute; the engine cannot */
+	CHECK(!unix_violation(ENGINE_UNIX_GUARD, t, n, "connect", "s", 0), "guard let a relative name through");
+	CHECK(unix_violation(ENGINE_UNIX_GUARD, t, n, "connect", "../../var/lib/x/s", -EPERM),
+	      "guard refused a relative name");
+	CHECK(unix_violation(ENGINE_UNIX_HIDDEN, t, n, "connect", "s", 0), "hidden: a relative name is judged");
+	/* no table (a trace from before): the profile judges every name */
+	CHECK(unix_violation(ENGINE_UNIX_UNKNOWN, NULL, 0, "connect", "/tmp/s", 0), "no table: judged");
+	CHECK(!unix_violation(ENGINE_UNIX_UNKNOWN, NULL, 0, "connect", "/tmp/s", -ENOENT), "nothing there");
+	for (size_t i = 0; i < n; i++)
+		free((char *)t[i].path);
+	if (f)
+		fclose(f);
+	free(line);
+	free(path);
+}
+
 int main(void)
 {
 	if (!fixture_begin("engine"))
@@ -471,6 +584,7 @@ int main(void)
 	test_field_cases();
 	test_writers();
 	test_live_meta();
+	test_unix_sockets();
 	fixture_end();
 	return unit_summary("test_engine");
 }

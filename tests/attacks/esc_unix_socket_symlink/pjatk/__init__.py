@@ -1,0 +1,2 @@
+"""An innocent-looking helper library."""
+VERSION = "1.0"
