@@ -42,7 +42,43 @@ struct show {
 	const char *command;        /* pip's command (install, wheel, ...), or NULL */
 	bool output_given;          /* -w/-d named pip's output directory */
 	bool tree_in_cwd;           /* a local source tree pip builds lies in the cwd */
+	/* The target environment's interpreter installations (pyvenv.cfg's
+	 * home, the real path of bin/python), found before anything is shown:
+	 * no throwaway layer may lie in one, and each is shown read-only even
+	 * inside a layer (what pip and every build run must be the host's). */
+	char *interp[2];
 };
+
+/* How show_path shows a path. */
+enum {
+	SP_NAMED = 1,     /* pip's command line names it: a bad one ends the run (125) */
+	SP_PROTECT = 2,   /* read-only even inside a throwaway layer (the interpreter, the
+	                   * toolchains' programs): a build may write the layer, and what
+	                   * it wrote there must never be run in place of the host's */
+};
+
+/* System trees: never below a throwaway layer, whoever owns them (a root
+ * invoker owns /usr).  The host shows them read-only to every process. */
+static const char *const system_trees[] = {
+	"/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot",
+};
+
+/* May real (a directory) be shown below a throwaway writable layer?  Not
+ * when it lies in a system tree or in the environment's interpreter
+ * installation: builds could then put a changed standard library or
+ * program where pip and the other builds load theirs.  The decision rests
+ * on paths resolved (realpath, as root) before the jail starts, not on
+ * anything a package can change. */
+static bool layer_ok(const struct show *s, const char *real)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(system_trees); i++)
+		if (path_is_under(real, system_trees[i]))
+			return false;
+	for (size_t i = 0; i < ARRAY_SIZE(s->interp); i++)
+		if (s->interp[i] && path_is_under(real, s->interp[i]))
+			return false;
+	return true;
+}
 
 static bool exists(const char *path, struct stat *st)
 {
@@ -77,10 +113,11 @@ static void refuse_secret(const struct show *s, const char *what, const char *pa
 /* Show path (which exists) as `how` for `why`, unless the jail shows it
  * already in a way that serves. */
 static void show_path(struct show *s, const char *why, const char *path, enum jail_show how,
-		      bool named)
+		      int flags)
 {
 	char real[PATH_MAX], err[PATH_MAX + 256];
 	const struct jail_bind *b;
+	bool named = flags & SP_NAMED;
 	struct stat st;
 
 	if (!realpath(path, real) || !exists(real, &st))
@@ -99,10 +136,19 @@ static void show_path(struct show *s, const char *why, const char *path, enum ja
 	}
 	if (how == SHOW_LAYER && !S_ISDIR(st.st_mode))
 		how = SHOW_RO;
+	if (how == SHOW_LAYER && !layer_ok(s, real)) {
+		debugx(1, "%s (%s) lies in a system tree or the interpreter's installation: shown "
+		       "read-only, not below a throwaway layer", real, why);
+		how = SHOW_RO;
+	}
 	b = jail_config_shown(s->cfg, real);
 	switch (how) {
 	case SHOW_RO:
-		if (b || !jail_path_hidden(s->cfg, real))
+		/* shown already (read-only, or writable by the user's choice),
+		 * or visible anyway; SP_PROTECT: a bind of its own over a
+		 * throwaway layer that holds it */
+		if (b ? !((flags & SP_PROTECT) && b->layer && strcmp(b->path, real)) :
+			!jail_path_hidden(s->cfg, real))
 			return;
 		break;
 	case SHOW_LAYER:
@@ -167,7 +213,7 @@ static void show_cwd(struct show *s, bool write_cwd)
 		how = s->tree_in_cwd ? SHOW_RW : SHOW_PIP_OUTPUT;
 		why = "the current directory: pip's output directory";
 	} else if (s->opt->is_pip) {
-		how = SHOW_LAYER;
+		how = layer_ok(s, s->cwd) ? SHOW_LAYER : SHOW_RO;
 	}
 	if (jail_config_show(cfg, s->cwd, how, why, err, sizeof(err)) < 0)
 		die("the current directory: %s", err);
@@ -183,7 +229,7 @@ static void requirement(struct show *s, const char *why, const char *req)
 	autofree char *abs = path ? absolute(s->cwd, path) : NULL;
 
 	if (abs)
-		show_path(s, why, abs, SHOW_LAYER, true);
+		show_path(s, why, abs, SHOW_LAYER, SP_NAMED);
 }
 
 /* The requirements and constraints files and what they name. */
@@ -191,7 +237,8 @@ static int on_req_file(void *ctx, const char *file, bool constraint)
 {
 	struct show *s = ctx;
 
-	show_path(s, constraint ? "a constraints file" : "a requirements file", file, SHOW_RO, true);
+	show_path(s, constraint ? "a constraints file" : "a requirements file", file, SHOW_RO,
+		  SP_NAMED);
 	return 0;
 }
 
@@ -249,7 +296,7 @@ static int on_index_setting(void *ctx, const struct pip_index_setting *set)
 		if (!abs)
 			abs = absolute(s->cwd, path);
 		if (abs)
-			show_path(s, "--find-links", abs, SHOW_RO, true);
+			show_path(s, "--find-links", abs, SHOW_RO, SP_NAMED);
 	}
 	return 0;
 }
@@ -276,7 +323,7 @@ static void output_dir(struct show *s, const char *why, const char *value)
 			*p = '/';
 		}
 	}
-	show_path(s, why, abs, SHOW_PIP_OUTPUT, true);
+	show_path(s, why, abs, SHOW_PIP_OUTPUT, SP_NAMED);
 }
 
 /* A file pip writes (--report, --log): created empty (as the user) when it
@@ -296,7 +343,7 @@ static void output_file(struct show *s, const char *why, const char *value)
 		if (fd < 0)
 			return;   /* pip says why */
 	}
-	show_path(s, why, abs, SHOW_PIP_OUTPUT, true);
+	show_path(s, why, abs, SHOW_PIP_OUTPUT, SP_NAMED);
 }
 
 static bool is_option(const struct pip_arg *a, const char *name)
@@ -419,17 +466,14 @@ static char *venv_home(struct show *s, const char *env)
 	return NULL;
 }
 
-static void show_installation(struct show *s, const char *prefix)
-{
-	if (prefix && strcmp(prefix, "/"))
-		show_path(s, "the environment's interpreter", prefix, SHOW_RO, false);
-}
-
-static void show_interpreter(struct show *s)
+/* The installations the target environment's interpreter comes from
+ * (s->interp), resolved: first, as no throwaway layer may lie in them. */
+static void find_interpreter(struct show *s)
 {
 	const char *env = s->opt->target_env;
 	autofree char *home = NULL, *python = NULL, *home_prefix = NULL, *real_prefix = NULL;
 	char real[PATH_MAX];
+	size_t n = 0;
 
 	if (!env)
 		return;
@@ -438,12 +482,28 @@ static void show_interpreter(struct show *s)
 		autofree char *fake = xasprintf("%s/python", home);
 
 		home_prefix = prefix_of(fake);
-		show_installation(s, home_prefix);
 	}
 	python = xasprintf("%s/bin/python", env);
-	if (realpath(python, real) && (real_prefix = prefix_of(real)) &&
-	    (!home_prefix || strcmp(real_prefix, home_prefix)))
-		show_installation(s, real_prefix);
+	if (realpath(python, real))
+		real_prefix = prefix_of(real);
+	for (int i = 0; i < 2; i++) {
+		const char *p = i ? real_prefix : home_prefix;
+
+		if (!p || !realpath(p, real) || !strcmp(real, "/") ||
+		    (n && !strcmp(s->interp[0], real)))
+			continue;
+		s->interp[n++] = xstrdup(real);
+	}
+}
+
+/* The interpreter's installations, read-only (a bind of their own inside
+ * a throwaway layer, e.g. a Python built into the project directory). */
+static void show_interpreter(struct show *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(s->interp); i++)
+		if (s->interp[i])
+			show_path(s, "the environment's interpreter", s->interp[i], SHOW_RO,
+				  SP_PROTECT);
 }
 
 /* envp's value of name, "" counting as unset. */
@@ -473,22 +533,38 @@ static void show_toolchains(struct show *s)
 	for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
 		autofree char *abs = dir[0] == '/' ? absolute("/", dir) : NULL;
 
-		if (!abs || !jail_path_hidden(cfg, abs) || !exists(abs, &st) || !S_ISDIR(st.st_mode))
+		const struct jail_bind *b;
+
+		if (!abs || !exists(abs, &st) || !S_ISDIR(st.st_mode))
 			continue;
 		if (path_is_under(abs, cargo_bin)) {
 			rust = true;
 			continue;
 		}
-		show_path(s, "PATH", abs, SHOW_RO, false);
+		/* hidden in the jail, or inside a throwaway layer (a bin/ of
+		 * the current directory): the host's programs, read-only */
+		b = jail_config_shown(cfg, abs);
+		if (!jail_path_hidden(cfg, abs) && !(b && b->layer))
+			continue;
+		show_path(s, "PATH", abs, SHOW_RO, SP_PROTECT);
 	}
 	if (!rust)
 		return;
 	/* rustup's proxies and cargo write locks and caches in both homes:
-	 * shown below a throwaway layer */
-	if (exists(cargo, &st) && S_ISDIR(st.st_mode))
-		show_path(s, cargo_env ? "CARGO_HOME" : "PATH (cargo's home)", cargo, SHOW_LAYER, false);
-	if (exists(rustup, &st) && S_ISDIR(st.st_mode))
-		show_path(s, rustup_env ? "RUSTUP_HOME" : "rustup's home", rustup, SHOW_LAYER, false);
+	 * shown below a throwaway layer; the programs in them (cargo's bin/,
+	 * rustup's toolchains/) stay the host's, read-only binds over the
+	 * layer, so that no build can change the compiler the next build, or
+	 * pip's `rustc --version`, runs */
+	if (exists(cargo, &st) && S_ISDIR(st.st_mode)) {
+		show_path(s, cargo_env ? "CARGO_HOME" : "PATH (cargo's home)", cargo, SHOW_LAYER, 0);
+		show_path(s, "cargo's programs", cargo_bin, SHOW_RO, SP_PROTECT);
+	}
+	if (exists(rustup, &st) && S_ISDIR(st.st_mode)) {
+		autofree char *toolchains = xasprintf("%s/toolchains", rustup);
+
+		show_path(s, rustup_env ? "RUSTUP_HOME" : "rustup's home", rustup, SHOW_LAYER, 0);
+		show_path(s, "rustup's toolchains", toolchains, SHOW_RO, SP_PROTECT);
+	}
 }
 
 void show_for_run(struct jail_config *cfg, const struct run_opts *opt, const char *real_cwd,
@@ -497,6 +573,7 @@ void show_for_run(struct jail_config *cfg, const struct run_opts *opt, const cha
 	struct show s = { .cfg = cfg, .opt = opt, .cwd = real_cwd };
 	const char *const *argv = (const char *const *)cfg->argv;
 
+	find_interpreter(&s);
 	if (opt->is_pip)
 		scan_command(&s, argv);
 	show_cwd(&s, write_cwd);
@@ -508,4 +585,6 @@ void show_for_run(struct jail_config *cfg, const struct run_opts *opt, const cha
 	if (cfg->decoys.n_dir || cfg->decoys.n_masked)
 		debugx(1, "decoys: %zu secret-looking file(s) of the directories shown replaced",
 		       cfg->decoys.n_dir + cfg->decoys.n_masked);
+	for (size_t i = 0; i < ARRAY_SIZE(s.interp); i++)
+		free(s.interp[i]);
 }

@@ -413,6 +413,12 @@ static const struct secret_place {
 	{ ".pypirc", true }, { ".netrc", true }, { ".git-credentials", true }, { ".npmrc", true },
 	{ ".gem/credentials", true }, { ".cargo/credentials", true },
 	{ ".cargo/credentials.toml", true }, { ".bash_history", true }, { ".zsh_history", true },
+	/* browsers' and mail profiles (cookies, saved passwords), other tools'
+	 * tokens: a requirements file (a project's, not the user's) may name
+	 * any path, and what it names is shown to builds */
+	{ ".mozilla", false }, { ".thunderbird", false }, { ".config/google-chrome", false },
+	{ ".config/chromium", false }, { ".config/BraveSoftware", false }, { ".config/hub", false },
+	{ ".terraform.d", false }, { ".vault-token", false }, { ".config/op", false },
 };
 
 const char *decoys_secret_place(const char *home, const char *path)
