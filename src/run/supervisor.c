@@ -307,6 +307,12 @@ static void write_trace_header(struct run *r)
 
 		cJSON_AddStringToObject(b, "path", cfg->binds[i].path);
 		cJSON_AddBoolToObject(b, "writable", cfg->binds[i].writable);
+		/* below a throwaway writable layer (src/jail/mounts.c layer()) */
+		cJSON_AddBoolToObject(b, "layer", cfg->binds[i].layer);
+		if (cfg->binds[i].pip_only)
+			cJSON_AddBoolToObject(b, "pip_only", true);
+		if (cfg->binds[i].why)
+			cJSON_AddStringToObject(b, "why", cfg->binds[i].why);
 		cJSON_AddItemToArray(binds, b);
 	}
 	unixsock_header(r, extra);
