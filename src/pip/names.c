@@ -205,16 +205,17 @@ char *pip_requirement_path(const char *req)
 
 		return pip_file_url_path(url);
 	}
-	if (memmem(s, n, "://", 3) && !looks_like_path(s, strcspn(s, ":")))
-		return NULL;
-	/* "name @ file:///x" (PEP 508), unless what comes before '@' is a path */
+	/* "name @ file:///x" (PEP 508), unless what comes before '@' is a path
+	 * or a URL's scheme (a "user@host" in "https://user@host/...") */
 	at = memchr(s, '@', n);
-	if (at && !looks_like_path(s, (size_t)(at - s))) {
+	if (at && !looks_like_path(s, (size_t)(at - s)) && !memmem(s, (size_t)(at - s), ":", 1)) {
 		const char *u = at + 1 + strspn(at + 1, " \t");
 		autofree char *url = xasprintf("%.*s", (int)strcspn(u, " \t;"), u);
 
 		return pip_file_url_path(url);
 	}
+	if (memmem(s, n, "://", 3) && !looks_like_path(s, strcspn(s, ":")))
+		return NULL;
 	/* "path ; marker", "path[extra]" */
 	{
 		const char *semi = memchr(s, ';', n);
