@@ -417,6 +417,60 @@ def test_toolchains_shown_never_bring_secrets_into_view(pj, workdir, test_user, 
         assert content not in seen, f"the real ~/{rel} was readable in the jail\n{r}"
 
 
+TAMPER_SETUP = """\
+import errno, os
+from setuptools import setup
+# A build that tries to change the compiler the next build (or pip's own
+# `rustc --version`) runs, and writes cargo's cache as cargo does.
+cargo = os.environ.get("CARGO_HOME") or os.path.expanduser("~/.cargo")
+rustup = os.environ.get("RUSTUP_HOME") or os.path.expanduser("~/.rustup")
+tc = os.path.join(rustup, "toolchains", "stable-x86_64-unknown-linux-gnu", "bin")
+for what, path in (("cargo-bin", os.path.join(cargo, "bin", "pj-evil")),
+                   ("cargo-proxy", os.path.join(cargo, "bin", "rustc")),
+                   ("toolchain", os.path.join(tc, "pj-evil")),
+                   ("cache", os.path.join(cargo, "registry", "pj-cache"))):
+    try:
+        with open(path, "a") as f:
+            f.write("#!/bin/sh\\necho tampered\\n")
+        res = "written"
+    except OSError as e:
+        res = errno.errorcode.get(e.errno, str(e.errno))
+    print(f"PJTAMPER {what} {res}", flush=True)
+setup(name="pjtamper", version="1.0", packages=["pjtamper"])
+"""
+
+
+def test_builds_cannot_change_the_toolchains_programs(pj, workdir, test_user, home_dirs):
+    """cargo's and rustup's homes are writable below a throwaway layer (for
+    caches), but their programs (CARGO_HOME/bin, RUSTUP_HOME/toolchains)
+    are the host's, read-only: one build must not change the compiler that
+    the next build, or pip's `rustc --version`, runs.  Nothing reaches the
+    host."""
+    cargo_home = home_dirs(".cargo")
+    rustup_home = home_dirs(".rustup")
+    bindir = rustup_layout(rustup_home, cargo_home, test_user)
+    os.makedirs(os.path.join(cargo_home, "registry"))
+    own(cargo_home, test_user)
+    own(rustup_home, test_user)
+    before = {p: tree_digest(p) for p in (cargo_home, rustup_home)}
+    dist = os.path.join(workdir, "dist")
+    os.mkdir(dist)
+    make_sdist(dist, "pjtamper", "1.0", {"pjtamper/__init__.py": "", "setup.py": TAMPER_SETUP})
+    own(dist, test_user)
+    venv = sys_venv(os.path.join(workdir, "venv"), test_user)
+    r = pj.run("--", os.path.join(venv, "bin", "pip"), "install", "-v", "--no-index",
+               "--no-build-isolation", "--no-cache-dir", "--find-links", dist, "pjtamper",
+               cwd=workdir, env={"PATH": f"{bindir}:{SAFE_PATH}"}, timeout=TIMEOUT)
+    assert_clean_install(r, "a build writing cargo's cache")
+    out = r.stdout + r.stderr
+    for what in ("cargo-bin", "cargo-proxy", "toolchain"):
+        assert f"PJTAMPER {what} EROFS" in out, f"{what}: a build could write it\n{r}"
+    assert "PJTAMPER cache written" in out, f"cargo's cache is not writable for builds\n{r}"
+    for p, snap in before.items():
+        assert tree_digest(p) == snap, \
+            f"{p} changed on the host:\n{envtree.diff(snap, tree_digest(p))}"
+
+
 # ============================================================ 3. paths on pip's command line
 
 def path_case(case, var_tmp, session_dir, test_user, home_dirs, workdir):
