@@ -419,6 +419,60 @@ def test_toolchains_shown_never_bring_secrets_into_view(pj, workdir, test_user, 
         assert content not in seen, f"the real ~/{rel} was readable in the jail\n{r}"
 
 
+TAMPER_SETUP = """\
+import errno, os
+from setuptools import setup
+# A build that tries to change the compiler the next build (or pip's own
+# `rustc --version`) runs, and writes cargo's cache as cargo does.
+cargo = os.environ.get("CARGO_HOME") or os.path.expanduser("~/.cargo")
+rustup = os.environ.get("RUSTUP_HOME") or os.path.expanduser("~/.rustup")
+tc = os.path.join(rustup, "toolchains", "stable-x86_64-unknown-linux-gnu", "bin")
+for what, path in (("cargo-bin", os.path.join(cargo, "bin", "pj-evil")),
+                   ("cargo-proxy", os.path.join(cargo, "bin", "rustc")),
+                   ("toolchain", os.path.join(tc, "pj-evil")),
+                   ("cache", os.path.join(cargo, "registry", "pj-cache"))):
+    try:
+        with open(path, "a") as f:
+            f.write("#!/bin/sh\\necho tampered\\n")
+        res = "written"
+    except OSError as e:
+        res = errno.errorcode.get(e.errno, str(e.errno))
+    print(f"PJTAMPER {what} {res}", flush=True)
+setup(name="pjtamper", version="1.0", packages=["pjtamper"])
+"""
+
+
+def test_builds_cannot_change_the_toolchains_programs(pj, workdir, test_user, home_dirs):
+    """cargo's and rustup's homes are writable below a throwaway layer (for
+    caches), but their programs (CARGO_HOME/bin, RUSTUP_HOME/toolchains)
+    are the host's, read-only: one build must not change the compiler that
+    the next build, or pip's `rustc --version`, runs.  Nothing reaches the
+    host."""
+    cargo_home = home_dirs(".cargo")
+    rustup_home = home_dirs(".rustup")
+    bindir = rustup_layout(rustup_home, cargo_home, test_user)
+    os.makedirs(os.path.join(cargo_home, "registry"))
+    own(cargo_home, test_user)
+    own(rustup_home, test_user)
+    before = {p: tree_digest(p) for p in (cargo_home, rustup_home)}
+    dist = os.path.join(workdir, "dist")
+    os.mkdir(dist)
+    make_sdist(dist, "pjtamper", "1.0", {"pjtamper/__init__.py": "", "setup.py": TAMPER_SETUP})
+    own(dist, test_user)
+    venv = sys_venv(os.path.join(workdir, "venv"), test_user)
+    r = pj.run("--", os.path.join(venv, "bin", "pip"), "install", "-v", "--no-index",
+               "--no-build-isolation", "--no-cache-dir", "--find-links", dist, "pjtamper",
+               cwd=workdir, env={"PATH": f"{bindir}:{SAFE_PATH}"}, timeout=TIMEOUT)
+    assert_clean_install(r, "a build writing cargo's cache")
+    out = r.stdout + r.stderr
+    for what in ("cargo-bin", "cargo-proxy", "toolchain"):
+        assert f"PJTAMPER {what} EROFS" in out, f"{what}: a build could write it\n{r}"
+    assert "PJTAMPER cache written" in out, f"cargo's cache is not writable for builds\n{r}"
+    for p, snap in before.items():
+        assert tree_digest(p) == snap, \
+            f"{p} changed on the host:\n{envtree.diff(snap, tree_digest(p))}"
+
+
 # ============================================================ 3. paths on pip's command line
 
 def path_case(case, var_tmp, session_dir, test_user, home_dirs, workdir):
@@ -559,9 +613,12 @@ TREES = {
 # editable wheel does not build the extension (the install cannot import).
 TREE_CASES = [(b, m) for b in TREES for m in ("install", "editable")
               if not (b in ("meson-python", "hatchling", "scikit-build") and m == "editable")]
-# Editable installs that build in place: `setup.py develop` writes
-# NAME.egg-info into the tree, and that is the install's metadata.
-IN_PLACE_EDITABLE = {("setup.py", "editable")}
+# pipjail builds every project through PEP 517 (PIP_USE_PEP517=1, README
+# "What is refused where": the legacy `setup.py install` / `setup.py
+# develop` would have a build write the environment).  Plain pip is given
+# the same setting, so that `pip install -e .` of a setup.py project is a
+# PEP 660 editable wheel on both sides, not an egg-link on one.
+PLAIN_PIP_ENV = {"PIP_USE_PEP517": "1"}
 
 
 class Trees:
@@ -653,19 +710,19 @@ def test_local_tree_installs_from_a_read_only_cwd(pj, trees, backend, mode):
     directory, no --write-cwd.  The venv must be plain pip's, file by file,
     and the install must work (import, importlib.metadata).  The user's
     tree is left exactly as it was (the build wrote through a throwaway
-    layer) -- except for editable installs that build in place (`setup.py
-    develop` of a legacy project: its NAME.egg-info is the install's
-    metadata):
-    there the install cannot work without its products in the tree, so
-    the tree may gain files, and none of the user's files may change.
-    (scikit-build's in-place editable would be the other such case, but
-    with Debian 12's scikit-build 0.16 it does not work under plain pip.)"""
+    layer).  Plain pip runs with PIP_USE_PEP517=1, as pipjail runs every
+    build: `-e .` of a setup.py project is then a PEP 660 editable wheel
+    (no `setup.py develop`, which would write the environment from the
+    build and NAME.egg-info into the tree).
+    (scikit-build's editable is not tried: with Debian 12's scikit-build
+    0.16 it does not work under plain pip.)"""
     env = {"PYTHONDONTWRITEBYTECODE": "1", "SOURCE_DATE_EPOCH": EPOCH}
     dist, check = TREES[backend][1], TREES[backend][2]
     meta = f"import importlib.metadata as m; m.version({dist!r})"
 
     trees.fresh(backend)
-    r = runuser(trees.user, *trees.args(mode), env=env, cwd=trees.src, timeout=TIMEOUT)
+    r = runuser(trees.user, *trees.args(mode), env={**env, **PLAIN_PIP_ENV}, cwd=trees.src,
+                timeout=TIMEOUT)
     assert r.returncode == 0, f"plain pip fails (the case is broken)\n{r}"
     for code in (check, meta):
         chk = runuser(trees.user, os.path.join(trees.venv, "bin", "python"), "-c", code,
@@ -687,8 +744,6 @@ def test_local_tree_installs_from_a_read_only_cwd(pj, trees, backend, mode):
     problems, _ = compare(plain, jailed)
     assert not problems, "the venv differs from plain pip's:\n  " + "\n  ".join(problems[:40])
     problems, _ = compare(before, snapshot({"src": trees.src}))
-    if (backend, mode) in IN_PLACE_EDITABLE:
-        problems = [p for p in problems if not p.startswith("only after pipjail: ")]
     assert not problems, "the user's tree changed:\n  " + "\n  ".join(problems[:40])
     for code in (check, meta):
         chk = runuser(trees.user, os.path.join(trees.venv, "bin", "python"), "-c", code,

@@ -12,6 +12,7 @@
 
 #include "base/base.h"
 #include "cmd/cmd.h"
+#include "cmd/show.h"
 #include "jail/jail.h"
 #include "pip/pip.h"
 #include "run/run.h"
@@ -136,46 +137,12 @@ static enum net_mode parse_net(const char *arg, bool is_pip)
 	die("--net %s: expected none, index or host", arg);
 }
 
-static void bind_cwd(struct jail_config *cfg, bool write_cwd)
-{
-	char buf[PATH_MAX];
-
-	if (!getcwd(buf, sizeof(buf)))
-		die_errno("the current directory");
-	cfg->cwd = xstrdup(buf);
-	/* These are fresh and empty in the jail; binding the host's would show
-	 * every other user's temp files and sockets.  Start in the jail's own. */
-	static const char *const jail_owned_dirs[] = { "/tmp", "/var/tmp", "/run", "/dev/shm", "/home" };
-	for (size_t i = 0; i < ARRAY_SIZE(jail_owned_dirs); i++) {
-		if (strcmp(buf, jail_owned_dirs[i]) == 0) {
-			if (write_cwd)
-				die("--write-cwd: %s is the jail's own, fresh directory; run pipjail from a "
-				    "project directory", buf);
-			return;
-		}
-	}
-	/* The home directory (or an ancestor of it) would bring the real
-	 * secrets back into view: start in the jail's decoy home instead. */
-	if (path_is_under(cfg->user.home, buf)) {
-		if (write_cwd)
-			die("--write-cwd: the current directory %s holds your home directory; "
-			    "run pipjail from a project directory", buf);
-		if (strcmp(buf, "/") != 0)
-			warnx_("the current directory %s holds your home directory: it is not shown in "
-			       "the jail, the command starts in the jail's home", buf);
-		free(cfg->cwd);
-		cfg->cwd = xstrdup(cfg->user.home);
-		return;
-	}
-	jail_config_bind(cfg, write_cwd ? "--write-cwd" : "the current directory", buf, write_cwd);
-}
-
 static void parse(int argc, char **argv, char **envp, struct jail_config *cfg, struct run_opts *opt)
 {
 	struct str_list keep = { 0 }, set = { 0 }, rw = { 0 }, ro = { 0 }, hosts = { 0 };
 	const char *net_arg = NULL;
 	bool write_cwd = false;
-	char *venv;
+	char *venv, cwd[PATH_MAX];
 	size_t n_env;
 	int c;
 
@@ -260,11 +227,16 @@ static void parse(int argc, char **argv, char **envp, struct jail_config *cfg, s
 		opt->target_env = xstrdup(real);
 		free(venv);
 	}
-	bind_cwd(cfg, write_cwd);
+	if (!getcwd(cwd, sizeof(cwd)))
+		die_errno("the current directory");
+	cfg->cwd = xstrdup(cwd);
 	cfg->pip_cache = pip_cache_dir(&cfg->user);
 	decoys_generate(&cfg->decoys);
 	jail_config_identity(cfg);
 	cfg->env = env_build(envp, keep.v, keep.n, set.v, set.n, cfg->user.home, cfg->user.name, &n_env);
+	/* the current directory, what pip's command line names, the
+	 * interpreter, the toolchains, and decoys over their secrets */
+	show_for_run(cfg, opt, cwd, write_cwd);
 	decoys_add_env(&cfg->decoys, &cfg->env, &n_env);
 	if (cfg->net == NET_INDEX) {
 		static const char *const proxy_vars[] = {

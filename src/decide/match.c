@@ -292,7 +292,9 @@ static bool judge(struct engine *e, struct proc *pr, const struct trace_event *e
 		  (!reached || !ev->truncated || !name || match_list(e, &cr->allow, pr->srcdir, name, NULL));
 	if (allowed)
 		return false;
-	if (er == ENOENT || er == ENOTDIR)
+	/* EEXIST: a write that changed nothing (`mkdir -p` walking down from
+	 * /home to the directory it makes; O_CREAT|O_EXCL on a file there) */
+	if (er == ENOENT || er == ENOTDIR || (!strcmp(what, "write") && er == EEXIST))
 		return false;
 	snprintf(detail, sizeof(detail), "roles.%s.%s: not named by any allow pattern and %s is \"deny\"",
 		 role_name(role), what, cr->src->dflt_origin ? cr->src->dflt_origin : "the default");

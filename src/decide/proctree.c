@@ -197,6 +197,16 @@ static bool str_eq(const char *a, const char *b)
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
+/* PEP 503: one project whatever its spelling ("python_example" from its
+ * setup.py, "python-example" from the dist-info of the import check). */
+static bool same_project(const char *a, const char *b)
+{
+	autofree char *na = pip_normalize_name(a);
+	autofree char *nb = pip_normalize_name(b);
+
+	return !strcmp(na, nb);
+}
+
 int pkg_intern(struct engine *e, const char *name, const char *version, const char *srcdir)
 {
 	/* Builds nothing named stay apart by their source tree: two unknown
@@ -214,11 +224,11 @@ int pkg_intern(struct engine *e, const char *name, const char *version, const ch
 		return (int)e->n_pkgs++;
 	}
 	for (size_t i = 0; i < e->n_pkgs; i++)
-		if (!strcmp(e->pkgs[i].name, name) && str_eq(e->pkgs[i].version, version))
+		if (same_project(e->pkgs[i].name, name) && str_eq(e->pkgs[i].version, version))
 			return (int)i;
 	/* A version learned later for a package first seen without one. */
 	for (size_t i = 0; i < e->n_pkgs; i++) {
-		if (!strcmp(e->pkgs[i].name, name) && !e->pkgs[i].version && version) {
+		if (same_project(e->pkgs[i].name, name) && !e->pkgs[i].version && version) {
 			e->pkgs[i].version = xstrdup(version);
 			return (int)i;
 		}

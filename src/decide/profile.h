@@ -29,6 +29,8 @@ enum profile_var {
 	VAR_CWD,     /* where pipjail was started */
 	VAR_PROXY,   /* the egress proxy's port (absent: no proxy) */
 	VAR_SRC,     /* the source tree of the build a process belongs to (per process) */
+	VAR_CARGO_HOME,  /* cargo's home: $CARGO_HOME, else ~/.cargo */
+	VAR_RUSTUP_HOME, /* rustup's home: $RUSTUP_HOME, else ~/.rustup */
 	VAR_COUNT,
 };
 const char *profile_var_name(enum profile_var v);

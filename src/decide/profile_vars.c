@@ -17,7 +17,7 @@
 static const char *const var_names[VAR_COUNT] = {
 	[VAR_HOME] = "HOME", [VAR_ENV] = "ENV", [VAR_SITE] = "SITE", [VAR_BUILD] = "BUILD",
 	[VAR_TMP] = "TMP", [VAR_PYTHON] = "PYTHON", [VAR_CWD] = "CWD", [VAR_PROXY] = "PROXY",
-	[VAR_SRC] = "SRC",
+	[VAR_SRC] = "SRC", [VAR_CARGO_HOME] = "CARGO_HOME", [VAR_RUSTUP_HOME] = "RUSTUP_HOME",
 };
 
 const char *profile_var_name(enum profile_var v)

@@ -12,6 +12,9 @@ static const char *const allowed_names[] = {
 	"PYTHONDONTWRITEBYTECODE", "PYTHONUTF8", "PYTHONIOENCODING",
 	"CC", "CXX", "CPP", "LD", "AR", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS",
 	"MAKEFLAGS", "PKG_CONFIG_PATH", "CMAKE_GENERATOR", "SETUPTOOLS_SCM_PRETEND_VERSION",
+	/* where rustup and cargo keep their toolchains and caches (src/cmd/show.c
+	 * shows them below a throwaway layer) */
+	"CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN",
 };
 static const char *const allowed_prefixes[] = { "LC_", "PIP_" };
 /* Set by pipjail itself; an inherited value is dropped. */

@@ -150,6 +150,7 @@ static const char **writable_paths(const struct jail_config *cfg, unsigned int *
 
 	*n = 0;
 	v[(*n)++] = "/tmp";
+	v[(*n)++] = "/var/tmp";   /* the jail's own, as /tmp (src/jail/mounts.c) */
 	v[(*n)++] = "/dev/shm";
 	v[(*n)++] = cfg->user.home;
 	v[(*n)++] = JAIL_PIP_CACHE;   /* pip's: the preload library's layer leaves it out */
@@ -157,8 +158,10 @@ static const char **writable_paths(const struct jail_config *cfg, unsigned int *
 	/* The staged target (an overlay: writes land in the stage). */
 	if (cfg->stage_target)
 		v[(*n)++] = cfg->stage_target;
+	/* Writable binds, and those below a throwaway layer (what is written
+	 * there is gone with the jail) */
 	for (size_t i = 0; i < cfg->n_binds; i++)
-		if (cfg->binds[i].writable)
+		if (cfg->binds[i].writable || cfg->binds[i].layer)
 			v[(*n)++] = cfg->binds[i].path;
 	return v;
 }

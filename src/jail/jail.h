@@ -32,11 +32,20 @@ struct jail_limits {
 	unsigned long long cpu_s;        /* CPU seconds per process, 0: unlimited */
 };
 
-/* A host path shown in the jail at the same place. */
+/* A host path shown in the jail at the same place: read-only, writable, or
+ * read-only below a throwaway writable layer (an overlay whose upper layer
+ * is a tmpfs of the jail: what is written there is gone with the jail, the
+ * host's tree is never changed). */
 struct jail_bind {
 	char *path;                      /* absolute, symlinks resolved */
-	bool writable;
+	bool writable;                   /* writes reach the host */
+	bool layer;                      /* a throwaway writable layer over it (a directory) */
+	bool pip_only;                   /* writable for pip alone (its output directories):
+	                                  * not a tree the preload library's Landlock layer
+	                                  * lets builds write (src/run/anchors.c build_trees) */
 	bool is_dir;
+	const char *why;                 /* what asked for it: "--ro", "the current directory",
+	                                  * "pip's -r", "PATH", "CARGO_HOME", ... (static) */
 	int fd;                          /* detached copy of its mount tree (open_tree) */
 };
 
@@ -118,6 +127,24 @@ void jail_config_init(struct jail_config *cfg);
  * holds the user's home) at the same place in the jail; opt names the
  * option for the error message.  Dies on a bad path. */
 void jail_config_bind(struct jail_config *cfg, const char *opt, const char *path, bool writable);
+/* How a path is shown (struct jail_bind). */
+enum jail_show { SHOW_RO, SHOW_RW, SHOW_LAYER, SHOW_PIP_OUTPUT };
+/* Show path (absolute; resolved here) the way `how` says, for the reason
+ * `why` (static).  A path that lies in or holds the user's home, a secret
+ * place of it (~/.ssh, ...: decoys_secret_place) or /, /proc, /sys, /dev
+ * is not shown: -1 with the reason in err.  A path shown already is shown
+ * the wider way of the two.  0 when shown. */
+int jail_config_show(struct jail_config *cfg, const char *path, enum jail_show how,
+		     const char *why, char *err, size_t errlen);
+/* The bind that shows path (the innermost), or NULL. */
+const struct jail_bind *jail_config_shown(const struct jail_config *cfg, const char *path);
+/* Is path (absolute, clean) out of view in the jail unless it is shown: under
+ * the directories the jail replaces by an empty tmpfs (/home, /root, /tmp,
+ * /var/tmp, /run, ...) or the user's home? */
+bool jail_path_hidden(const struct jail_config *cfg, const char *path);
+/* The secret-looking files at the top of every directory shown so far,
+ * made decoys (decoys_scan_dir). */
+void jail_config_scan_decoys(struct jail_config *cfg);
 /* A fresh hostname and machine id. */
 void jail_config_identity(struct jail_config *cfg);
 void jail_config_free(struct jail_config *cfg);

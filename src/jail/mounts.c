@@ -9,13 +9,20 @@
  *   /home, /root fresh tmpfs; the user's home holds only decoy secrets
  *   /etc/shadow… masked by an empty file
  *   binds        --rw/--ro paths, the target environment, the current
- *                directory, at their own paths, from fds opened before any
- *                mount changed (so a symlink swapped later cannot redirect)
+ *                directory, what pip's command line names, the interpreter's
+ *                installation and the toolchains PATH points into, at their
+ *                own paths, from fds opened before any mount changed (so a
+ *                symlink swapped later cannot redirect); read-only, writable,
+ *                or read-only below a throwaway writable layer (an overlay
+ *                whose upper layer is a tmpfs of the jail)
+ *   decoys       over the secret-looking files at the top of each directory
+ *                shown (src/jail/decoys.c)
  *   /dev/.uN     mirrors of the jail's own trees for the unix-socket guard,
  *                or more hidden socket directories without it (sockview.c)
  *
- * Nothing here is visible to the host: the namespace is made private first,
- * and it dies with the jail, so no mount can be left behind. */
+ * Nothing here is visible to the host: the namespace is made private first
+ * (where "/" is no mount of its own, a private copy of it is entered
+ * first), and it dies with the jail, so no mount can be left behind. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
@@ -44,6 +51,8 @@ static const char *const hidden_dirs[] = {
 	"/home", "/root", "/run", "/var/run", "/var/spool", "/var/mail", "/var/tmp",
 	"/etc/sudoers.d", "/var/lib/sudo",
 };
+/* Of them, the ones every user may write (as on the host). */
+static const char *const sticky_dirs[] = { "/var/tmp" };
 const char *const *mounts_hidden_dirs(size_t *n)
 {
 	*n = ARRAY_SIZE(hidden_dirs);
@@ -55,6 +64,16 @@ static const char *const proc_readonly[] = {
 	"/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs",
 };
 static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+
+bool jail_path_hidden(const struct jail_config *cfg, const char *path)
+{
+	if (path_is_under(path, "/tmp") || path_is_under(path, cfg->user.home))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(hidden_dirs); i++)
+		if (path_is_under(path, hidden_dirs[i]))
+			return true;
+	return false;
+}
 
 struct mctx {
 	char *err;
@@ -109,10 +128,72 @@ static int bind(struct mctx *m, const char *src, const char *dst, bool writable)
 	return 0;
 }
 
+/* A mount point below "/" of this namespace (a directory), from
+ * /proc/self/mountinfo, into mp; false when there is none. */
+static bool some_mount_point(char *mp, size_t len)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[8192];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		char point[4096];
+
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 || !strcmp(point, "/") ||
+		    point[0] != '/' || strchr(point, '\\') || !is_real_dir(point))
+			continue;
+		snprintf(mp, len, "%s", point);
+		found = true;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* "/" is a directory of a bigger mount (a chroot, some build containers):
+ * it cannot be made private, and its mount may share what is mounted on
+ * it with the namespace pipjail was started from.  Take a private copy of
+ * the tree at "/" (open_tree), attach it on a mount point below "/" whose
+ * copy in this namespace was made private first (so nothing propagates),
+ * and enter it: "/" is a mount of its own from then on. */
+static int private_root(struct mctx *m)
+{
+	struct mount_attr a = { .propagation = MS_PRIVATE };
+	char mp[4096];
+	autoclose int tree = -1;
+
+	if (!some_mount_point(mp, sizeof(mp))) {
+		errno = EINVAL;
+		return fail(m, "making private", "/ (it is no mount point, and no mount point below "
+			    "it can hold a private copy of it; run pipjail in a mount namespace of its "
+			    "own, e.g. unshare -m --propagation private, or make / a mount point)");
+	}
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+			    AT_RECURSIVE);
+	if (tree < 0)
+		return fail(m, "copying the mount tree of", "/");
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+		return fail(m, "making private the copy of", "/");
+	if (mount(NULL, mp, NULL, MS_PRIVATE, NULL) < 0)
+		return fail(m, "making private", mp);
+	if (syscall(SYS_move_mount, tree, "", AT_FDCWD, mp, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return fail(m, "attaching the copy of / at", mp);
+	if (chdir(mp) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		return fail(m, "entering the copy of / at", mp);
+	debugx(2, "/ is no mount point: entered a private copy of it (attached at %s)", mp);
+	return 0;
+}
+
 static int host_root(struct mctx *m)
 {
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return fail(m, "making private", "/");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		if (errno != EINVAL)
+			return fail(m, "making private", "/");
+		if (private_root(m) < 0)
+			return -1;
+		if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+			return fail(m, "making private", "/");
+	}
 	/* A scratch tmpfs over /tmp of this namespace only; the host's /tmp
 	 * is untouched, and binds below come from fds opened before this. */
 	if (mount_tmpfs(m, BASE, "mode=0700", 0) < 0)
@@ -296,8 +377,11 @@ static int hide(struct mctx *m, const struct jail_config *cfg)
 		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(hidden_dirs); i++) {
 		autofree char *p = in_root(hidden_dirs[i]);
+		bool sticky = false;
 
-		if (is_real_dir(p) && mount_tmpfs(m, p, "mode=0755", 0) < 0)
+		for (size_t k = 0; k < ARRAY_SIZE(sticky_dirs); k++)
+			sticky |= !strcmp(hidden_dirs[i], sticky_dirs[k]);
+		if (is_real_dir(p) && mount_tmpfs(m, p, sticky ? "mode=1777" : "mode=0755", 0) < 0)
 			return -1;
 	}
 	if (make_file(m, empty, 0444) < 0)
@@ -355,8 +439,121 @@ static int make_mountpoint(struct mctx *m, const char *dst, bool is_dir)
 	return make_file(m, dst, 0644);
 }
 
+/* Create the missing directories of rel under top, each with the owner and
+ * mode of the same directory under like (a layer's upper directory takes
+ * the place of the lower one in the merged view). */
+static int mkdirs_like(struct mctx *m, const char *top, const char *like, const char *rel)
+{
+	autofree char *parts = xstrdup(rel);
+
+	for (char *slash = strchr(parts, '/'); slash; slash = strchr(slash + 1, '/')) {
+		autofree char *dir = NULL, *model = NULL;
+		struct stat st;
+
+		*slash = '\0';
+		dir = xasprintf("%s/%s", top, parts);
+		model = xasprintf("%s/%s", like, parts);
+		*slash = '/';
+		if (is_real_dir(dir))
+			continue;
+		if (stat(model, &st) < 0)
+			st = (struct stat){ .st_mode = 0755 };
+		if (mkdir(dir, st.st_mode & 07777) < 0 || chown(dir, st.st_uid, st.st_gid) < 0 ||
+		    chmod(dir, st.st_mode & 07777) < 0)
+			return fail(m, "creating", dir);
+	}
+	return 0;
+}
+
+static int write_owned(struct mctx *m, const char *path, const char *content, uid_t uid, gid_t gid)
+{
+	autoclose int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0 || (content && write_all(fd, content, strlen(content)) < 0) ||
+	    fchown(fd, uid, gid) < 0)
+		return fail(m, "writing the decoy", path);
+	return 0;
+}
+
+/* The decoys of bind i (src/jail/decoys.c): each file written at its place
+ * under top (a layer's upper directory, its directories made like those
+ * of like), or, top NULL, bound over the file in the jail. */
+static int bind_decoys(struct mctx *m, const struct jail_config *cfg, size_t i, const char *top,
+		       const char *like)
+{
+	const struct jail_bind *b = &cfg->binds[i];
+	const struct decoys *d = &cfg->decoys;
+	size_t n = d->n + d->n_masked;
+
+	for (size_t k = 0; k < n; k++) {
+		const struct decoy *x = k < d->n ? &d->items[k] : NULL;
+		const char *path = x ? x->path : d->masked[k - d->n].path;
+		const char *content = x ? x->content : NULL;
+		const char *rel;
+
+		if ((x ? x->bind : d->masked[k - d->n].bind) != (int)i || !path)
+			continue;
+		rel = path + strlen(b->path) + (strcmp(b->path, "/") != 0);
+		if (top) {
+			autofree char *dst = xasprintf("%s/%s", top, rel);
+
+			if (mkdirs_like(m, top, like, rel) < 0 ||
+			    write_owned(m, dst, content, cfg->user.uid, cfg->user.gid) < 0)
+				return -1;
+		} else {
+			autofree char *src = xasprintf(BASE "/decoys/%zu", k);
+			autofree char *dst = in_root(path);
+
+			if (write_owned(m, src, content, cfg->user.uid, cfg->user.gid) < 0)
+				return -1;
+			if (mount(src, dst, NULL, MS_BIND, NULL) < 0 && errno != ENOENT)
+				return fail(m, "binding a decoy over", dst);
+		}
+	}
+	return 0;
+}
+
+/* A directory read-only below a throwaway writable layer: the tree (bind
+ * i's detached copy) attached in the scratch space as the lower layer, an
+ * upper layer on the layers' tmpfs, which dies with the jail.  The upper
+ * directory takes the lower one's owner and mode (it is what the merged
+ * view shows for the top). */
+static int layer(struct mctx *m, const struct jail_config *cfg, size_t i, const char *dst)
+{
+	const struct jail_bind *b = &cfg->binds[i];
+	autofree char *dir = xasprintf(BASE "/layers/%zu", i);
+	autofree char *lower = xasprintf("%s/lower", dir), *upper = xasprintf("%s/upper", dir);
+	autofree char *work = xasprintf("%s/work", dir), *opts = NULL;
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 || mkdir(lower, 0755) < 0 || mkdir(upper, 0755) < 0 ||
+	    mkdir(work, 0700) < 0)
+		return fail(m, "creating", dir);
+	if (syscall(SYS_move_mount, b->fd, "", AT_FDCWD, lower, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return fail(m, "attaching the lower layer of", b->path);
+	if (stat(lower, &st) < 0 || chown(upper, st.st_uid, st.st_gid) < 0 ||
+	    chmod(upper, st.st_mode & 07777) < 0)
+		return fail(m, "preparing the layer over", b->path);
+	if (bind_decoys(m, cfg, i, upper, lower) < 0)
+		return -1;
+	opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s,redirect_dir=off,metacopy=off,"
+			 "index=off", lower, upper, work);
+	if (mount("overlay", dst, "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
+		return fail(m, "mounting the throwaway layer over", b->path);
+	return 0;
+}
+
 static int binds(struct mctx *m, const struct jail_config *cfg)
 {
+	bool layers = false, decoys = cfg->decoys.n_dir || cfg->decoys.n_masked;
+
+	for (size_t i = 0; i < cfg->n_binds; i++)
+		layers |= cfg->binds[i].layer;
+	if (layers && (mkdir(BASE "/layers", 0700) < 0 ||
+		       mount_tmpfs(m, BASE "/layers", "mode=0700", 0) < 0))
+		return fail(m, "preparing the throwaway layers in", BASE "/layers");
+	if (decoys && mkdir(BASE "/decoys", 0700) < 0)
+		return fail(m, "creating", BASE "/decoys");
 	/* Parents before children: shorter paths first. */
 	for (size_t len = 1; len < 4096; len++) {
 		for (size_t i = 0; i < cfg->n_binds; i++) {
@@ -368,12 +565,19 @@ static int binds(struct mctx *m, const struct jail_config *cfg)
 			dst = in_root(b->path);
 			if (make_mountpoint(m, dst, b->is_dir) < 0)
 				return -1;
+			if (b->layer) {
+				if (layer(m, cfg, i, dst) < 0)
+					return -1;
+				continue;
+			}
 			if (syscall(SYS_move_mount, b->fd, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) < 0)
 				return fail(m, "attaching", dst);
 			if (setattr(dst, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 				    (b->writable ? 0 : MOUNT_ATTR_RDONLY),
 				    b->writable ? MOUNT_ATTR_RDONLY : 0) < 0)
 				return fail(m, "setting mount flags of", dst);
+			if (b->is_dir && bind_decoys(m, cfg, i, NULL, NULL) < 0)
+				return -1;
 		}
 	}
 	return 0;

@@ -4,6 +4,7 @@
  * carries. */
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pip/pip.h"
 
@@ -142,5 +143,97 @@ bool pip_requirement_meta(const char *req, struct pip_meta *m)
 		autofree char *tok = xasprintf("%.*s", (int)strcspn(s, " \t;"), s);
 
 		return pip_archive_meta(tok, m);
+	}
+}
+
+/* ---- the local path a requirement names -------------------------------------------- */
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+char *pip_file_url_path(const char *url)
+{
+	const char *p;
+	char *out, *o;
+
+	if (strncasecmp(url, "file:", 5) != 0)
+		return NULL;
+	p = url + 5;
+	if (!strncmp(p, "//", 2)) {
+		p += 2;
+		/* file://localhost/x and file:///x; any other host is not ours */
+		if (!strncasecmp(p, "localhost/", 10))
+			p += 9;
+		else if (*p != '/')
+			return NULL;
+	}
+	out = o = xmalloc(strlen(p) + 1);
+	for (; *p && *p != '#' && *p != '?'; p++) {
+		if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+			*o++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* pip's _looks_like_path: a separator in it, or a leading '.'. */
+static bool looks_like_path(const char *s, size_t n)
+{
+	return (n && s[0] == '.') || memchr(s, '/', n) != NULL;
+}
+
+char *pip_requirement_path(const char *req)
+{
+	const char *s = req + strspn(req, " \t");
+	size_t n = strlen(s);
+	const char *at;
+
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (!n)
+		return NULL;
+	/* a URL: only file: ones are local; nothing after a blank or "; " */
+	if (!strncasecmp(s, "file:", 5)) {
+		autofree char *url = xasprintf("%.*s", (int)strcspn(s, " \t"), s);
+
+		return pip_file_url_path(url);
+	}
+	/* "name @ file:///x" (PEP 508), unless what comes before '@' is a path
+	 * or a URL's scheme (a "user@host" in "https://user@host/...") */
+	at = memchr(s, '@', n);
+	if (at && !looks_like_path(s, (size_t)(at - s)) && !memmem(s, (size_t)(at - s), ":", 1)) {
+		const char *u = at + 1 + strspn(at + 1, " \t");
+		autofree char *url = xasprintf("%.*s", (int)strcspn(u, " \t;"), u);
+
+		return pip_file_url_path(url);
+	}
+	if (memmem(s, n, "://", 3) && !looks_like_path(s, strcspn(s, ":")))
+		return NULL;
+	/* "path ; marker", "path[extra]" */
+	{
+		const char *semi = memchr(s, ';', n);
+		size_t len = semi ? (size_t)(semi - s) : n;
+		bool archive = false;
+
+		while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		if (len && s[len - 1] == ']') {
+			const char *open = memrchr(s, '[', len);
+
+			if (open)
+				len = (size_t)(open - s);
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(archive_suffixes); i++)
+			archive |= has_suffix(s, len, archive_suffixes[i]);
+		if (!len || (!looks_like_path(s, len) && !archive))
+			return NULL;
+		return xasprintf("%.*s", (int)len, s);
 	}
 }

@@ -57,6 +57,8 @@ enum pip_opt {
 	PIP_OPT_PREFIX,           /* --prefix DIR */
 	PIP_OPT_ROOT,             /* --root DIR */
 	PIP_OPT_USER,             /* --user */
+	PIP_OPT_OUTPUT_DIR,       /* -d, --dest, --destination-dir(ectory) DIR (download),
+	                           * -w, --wheel-dir DIR (wheel) */
 };
 
 enum pip_arg_kind {
@@ -122,6 +124,15 @@ bool pip_archive_meta(const char *path, struct pip_meta *m);
  * of an sdist or wheel.  false for anything else (a directory, a VCS URL
  * without #egg=). */
 bool pip_requirement_meta(const char *req, struct pip_meta *m);
+/* The local path a requirement names, as pip tells one (req/constructors.py):
+ * a file: URL, "name @ file:..." (PEP 508), or a word that looks like a path
+ * (a '/' in it, a leading '.') or names an archive ("x-1.0.tar.gz"), without
+ * its "[extras]" and "; marker".  As written (may be relative); NULL for a
+ * project name or another URL.  malloc'd. */
+char *pip_requirement_path(const char *req);
+/* The path of a file: URL ("file:///x", "file://localhost/x", "file:/x",
+ * %-escapes decoded, no '#' or '?' part); NULL for any other.  malloc'd. */
+char *pip_file_url_path(const char *url);
 
 /* ---- metadata.c: a source tree's or an installed distribution's metadata ---------- */
 

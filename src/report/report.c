@@ -9,6 +9,7 @@
 
 #include "decide/engine.h"
 #include "base/base.h"
+#include "pip/pip.h"
 
 bool report_use_color(int fd)
 {
@@ -202,7 +203,16 @@ void report_verdict_line(const struct engine *e, FILE *out, int exit_code)
 		n += !engine_violation(e, i)->baselined;
 	for (size_t i = 0; i < engine_n_pkgs(e); i++)
 		npk += engine_pkg(e, i)->violations > 0;
-	fprintf(out, "pipjail: verdict: %s (%zu violation%s in %zu package%s", engine_verdict(e), n,
+	/* A clean run of a command that failed for its own reasons (pip found
+	 * no such distribution, a build error) must not read as a success. */
+	const char *verdict = engine_verdict(e);
+	const char *failed = "";
+	char *const *argv = engine_command(e);
+
+	if (!strcmp(verdict, "clean") && engine_outcome(e)->command_code > 0 && exit_code != 0)
+		failed = argv && pip_argv_is_pip((const char *const *)argv) ? ", pip failed" :
+			 ", the command failed";
+	fprintf(out, "pipjail: verdict: %s%s (%zu violation%s in %zu package%s", verdict, failed, n,
 		n == 1 ? "" : "s", npk, npk == 1 ? "" : "s");
 	if (engine_n_baselined(e))
 		fprintf(out, ", %zu baselined", engine_n_baselined(e));

@@ -23,6 +23,8 @@ void report_print(const struct engine *e, FILE *out, bool color, int exit_code);
 
 /* The one line a CI log ends with (always printed last):
  *   pipjail: verdict: clean|violation|incomplete (N violations in M packages[, K baselined]; exit X)
+ * "clean, pip failed (...)" (", the command failed" when it is not pip) when
+ * nothing was found but the command itself ended with a status other than 0.
  * N and M count the violations that count (not baselined); no pids, no times. */
 void report_verdict_line(const struct engine *e, FILE *out, int exit_code);
 

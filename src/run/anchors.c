@@ -302,7 +302,13 @@ static bool is_pip_script(const char *n)
 	return pip_name_is_pip(n);
 }
 
-/* Where a process that is not pip may write (the preload library's layer). */
+/* Where a process that is not pip may write (the preload library's layer):
+ * the jail's scratch directories, the decoy home, the binds shown writable
+ * (--rw, --write-cwd) and those shown below a throwaway layer (the current
+ * directory, a source tree pip builds in place, a toolchain's caches: what
+ * is written there is gone with the jail).  Not pip's output directories
+ * (wheel -w, download -d): as pip's cache, no build may plant a file that
+ * the user would install later. */
 static size_t build_trees(const struct run *r, const char **rw, size_t max)
 {
 	const struct jail_config *cfg = r->cfg;
@@ -313,7 +319,7 @@ static size_t build_trees(const struct run *r, const char **rw, size_t max)
 		rw[n++] = scratch[i];
 	rw[n++] = cfg->user.home;
 	for (size_t i = 0; i < cfg->n_binds && n < max; i++)
-		if (cfg->binds[i].writable)
+		if ((cfg->binds[i].writable && !cfg->binds[i].pip_only) || cfg->binds[i].layer)
 			rw[n++] = cfg->binds[i].path;
 	return n;
 }

@@ -59,6 +59,9 @@ struct run {
 	bool checks_cut;
 	bool env_lacks_wheel;    /* the target environment has no `wheel` (anchors.c) */
 	bool builds_lack_wheel;  /* nor can PEP 517 builds get one: a hint if pip fails */
+	/* -v: the verdict line again, printed after the timing line so that
+	 * the verdict stays pipjail's last line (policy_finish) */
+	char *verdict_again;
 };
 
 /* policy.c */

@@ -12,6 +12,7 @@
 #include "decide/engine.h"
 #include "observe/monitor.h"
 #include "run/internal.h"
+#include "pip/pip.h"
 #include "base/base.h"
 
 static int open_user(const char *path, void *ctx)
@@ -42,6 +43,21 @@ static void load_profile(struct run *r)
 	if (project)
 		warnx_("using the project's profile %s", project);
 	profile_set_defaults(r->profile, cfg->user.home, cfg->cwd, r->opt->target_env);
+	/* cargo's and rustup's homes (src/cmd/show.c shows them below a
+	 * throwaway layer; the default ones are in the decoy home) */
+	{
+		static const struct { enum profile_var v; const char *name, *dflt; } homes[] = {
+			{ VAR_CARGO_HOME, "CARGO_HOME", ".cargo" },
+			{ VAR_RUSTUP_HOME, "RUSTUP_HOME", ".rustup" },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(homes); i++) {
+			const char *v = pip_env_get(cfg->env, homes[i].name);
+			autofree char *dflt = xasprintf("%s/%s", cfg->user.home, homes[i].dflt);
+
+			profile_set_var_id(r->profile, homes[i].v, v && v[0] == '/' ? v : dflt);
+		}
+	}
 	if (cfg->net == NET_INDEX || (cfg->net == NET_SINKHOLE && r->opt->sink_proxy)) {
 		char port[8];
 
@@ -229,6 +245,15 @@ void policy_finish(struct run *r, int code)
 			"if pip could not install the build dependencies setuptools and wheel, give "
 			"pip an index or --find-links that has them, or use --no-build-isolation");
 	report_verdict_line(r->engine, stderr, code);
+	if (pj_verbose) {
+		size_t len = 0;
+		FILE *f = open_memstream(&r->verdict_again, &len);
+
+		if (f) {
+			report_verdict_line(r->engine, f, code);
+			fclose(f);
+		}
+	}
 }
 
 void policy_free(struct run *r)

@@ -298,6 +298,12 @@ static void write_trace_header(struct run *r)
 
 		cJSON_AddStringToObject(b, "path", cfg->binds[i].path);
 		cJSON_AddBoolToObject(b, "writable", cfg->binds[i].writable);
+		/* below a throwaway writable layer (src/jail/mounts.c layer()) */
+		cJSON_AddBoolToObject(b, "layer", cfg->binds[i].layer);
+		if (cfg->binds[i].pip_only)
+			cJSON_AddBoolToObject(b, "pip_only", true);
+		if (cfg->binds[i].why)
+			cJSON_AddStringToObject(b, "why", cfg->binds[i].why);
 		cJSON_AddItemToArray(binds, b);
 	}
 	unixsock_header(r, extra);
@@ -598,6 +604,11 @@ cleanup:
 		       "command (incl. mounts) %.1f ms, verdict+commit+cleanup %.1f ms",
 		       (t[1] - t[0]) / 1e6, (t[2] - t[1]) / 1e6, (t[4] - t[3]) / 1e6, monitor_ns / 1e6,
 		       build_ns / 1e6, (t[5] - t[4]) / 1e6, (t[6] - t[5]) / 1e6);
+	}
+	/* -v: the verdict is still the last line */
+	if (r.verdict_again) {
+		fputs(r.verdict_again, stderr);
+		free(r.verdict_again);
 	}
 	return code;
 }

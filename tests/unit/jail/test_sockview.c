@@ -130,7 +130,7 @@ static void with_guard(void)
 static void without_guard(void)
 {
 	static const char *const dirs[] = { "/dev", "/var/lib/docker", "/work/proj/a/b", "/var/lib/other" };
-	struct jail_bind binds[] = { { "/work/proj", false, true, -1 } };
+	struct jail_bind binds[] = { { .path = "/work/proj", .is_dir = true, .fd = -1 } };
 	struct jail_config cfg = { .unix_guard = false, .binds = binds, .n_binds = 1 };
 	autofree char *null = at("/dev/null"), *docker = at("/var/lib/docker/docker.sock");
 	char err[256] = "";
@@ -155,7 +155,8 @@ static void without_guard(void)
 
 static void table(void)
 {
-	struct jail_bind binds[] = { { "/srv/proj", false, true, -1 }, { "/srv/out", true, true, -1 } };
+	struct jail_bind binds[] = { { .path = "/srv/proj", .is_dir = true, .fd = -1 },
+				     { .path = "/srv/out", .writable = true, .is_dir = true, .fd = -1 } };
 	struct jail_config cfg = { .binds = binds, .n_binds = 2, .stage_target = "/srv/venv" };
 	const struct jail_unix_tree *t;
 	struct stat st;

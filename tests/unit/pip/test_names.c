@@ -79,11 +79,40 @@ static void test_archives(void)
 	CHECK(!pip_archive_meta("/w/demo-1.0", &m), "a directory");
 }
 
+/* The local path a requirement names (src/cmd/show.c shows it in the
+ * jail), as pip tells one: NULL for a project name or a remote URL. */
+static void test_requirement_paths(void)
+{
+	static const char *const cases[][2] = {
+		{ ".", "." }, { "./proj", "./proj" }, { "../x/y", "../x/y" },
+		{ "/var/tmp/x-1.0.tar.gz", "/var/tmp/x-1.0.tar.gz" },
+		{ "x-1.0.tar.gz", "x-1.0.tar.gz" }, { "x-1.0-py3-none-any.whl", "x-1.0-py3-none-any.whl" },
+		{ "  /w/p[extra] ; python_version > '3'", "/w/p" },
+		{ "file:///var/tmp/a%20b.tar.gz#sha256=00", "/var/tmp/a b.tar.gz" },
+		{ "file://localhost/w/p", "/w/p" }, { "file:/w/p", "/w/p" },
+		{ "pkg @ file:///w/pkg", "/w/pkg" },
+		{ "requests", NULL }, { "requests>=2", NULL }, { "pkg @ https://h/x.tar.gz", NULL },
+		{ "https://h/x-1.0.tar.gz", NULL }, { "https://u@h/x-1.0.tar.gz", NULL },
+		{ "git+https://u@h/r.git#egg=r", NULL }, { "file://otherhost/w/p", NULL }, { "", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		autofree char *got = pip_requirement_path(cases[i][0]);
+
+		if (cases[i][1])
+			CHECK_STR_EQ(got, cases[i][1]);
+		else
+			CHECK(!got, "pip_requirement_path(\"%s\") is \"%s\", expected NULL", cases[i][0],
+			      got);
+	}
+}
+
 int main(void)
 {
 	test_normalize();
 	test_value();
 	test_requirements();
 	test_archives();
+	test_requirement_paths();
 	return unit_summary("test_names");
 }
