@@ -926,24 +926,23 @@ def test_benign_build_with_long_argv(install):
 
 @pytest.mark.corpus
 def test_benign_build_reads_ordinary_files_of_the_current_directory(install):
-    """Twin: `pip install -r requirements.txt` in a project whose files a
-    build may look at (.gitignore, .editorconfig, setup.cfg, .git/HEAD):
-    clean."""
+    """Twin: `pip install .` of the user's project, whose build looks at
+    the project's own files (.gitignore, .editorconfig, setup.cfg,
+    .git/HEAD) in its working directory: clean.  (A build of a dependency
+    cannot find the user's directory through pip's /proc/PID/cwd: the
+    kernel refuses it to a process that is not pip.)"""
     inst = install()
-    files = {"requirements.txt": "pjtl-cwd\n", ".gitignore": "build/\n*.pyc\n",
-             ".editorconfig": "root = true\n", "setup.cfg": "[flake8]\nmax-line-length = 100\n",
-             ".git/HEAD": "ref: refs/heads/main\n"}
+    body = ('import os\n'
+            'for name in (".gitignore", ".editorconfig", "setup.cfg", ".git/HEAD"):\n'
+            '    with open(os.path.join(os.getcwd(), name)) as f:\n'
+            '        f.read()\n')
+    files = {".gitignore": "build/\n*.pyc\n", ".editorconfig": "root = true\n",
+             "setup.cfg": "[flake8]\nmax-line-length = 100\n", ".git/HEAD": "ref: refs/heads/main\n",
+             "pyproject.toml": SETUPTOOLS_PYPROJECT, "setup.py": setup_py("pjtl-cwd", body),
+             "pjtl_cwd/__init__.py": "OK = 1\n"}
     for rel, text in files.items():
         os.makedirs(os.path.dirname(os.path.join(inst.project, rel)), exist_ok=True)
         with open(os.path.join(inst.project, rel), "w") as f:
             f.write(text)
-    body = ('import os\n'
-            'project = os.readlink("/proc/%d/cwd" % os.getppid())\n'
-            'for name in (".gitignore", ".editorconfig", "setup.cfg", ".git/HEAD"):\n'
-            '    with open(os.path.join(project, name)) as f:\n'
-            '        f.read()\n')
-    inst.sdist("pjtl-cwd", {"pyproject.toml": SETUPTOOLS_PYPROJECT,
-                            "setup.py": setup_py("pjtl-cwd", body),
-                            "pjtl_cwd/__init__.py": "OK = 1\n"})
-    r = inst.pip("-r", "requirements.txt")
+    r = inst.pip(".")
     assert_installed_clean(inst, r, "pjtl_cwd")
