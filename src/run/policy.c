@@ -244,7 +244,8 @@ void policy_finish(struct run *r, int code)
 			"into the environment" :
 			"if pip could not install the build dependencies setuptools and wheel, give "
 			"pip an index or --find-links that has them, or use --no-build-isolation");
-	report_verdict_line(r->engine, stderr, code);
+	/* -v: the verdict is printed once, after the timing line, so that it
+	 * stays pipjail's last line (supervisor.c) */
 	if (pj_verbose) {
 		size_t len = 0;
 		FILE *f = open_memstream(&r->verdict_again, &len);
@@ -252,8 +253,10 @@ void policy_finish(struct run *r, int code)
 		if (f) {
 			report_verdict_line(r->engine, f, code);
 			fclose(f);
+			return;
 		}
 	}
+	report_verdict_line(r->engine, stderr, code);
 }
 
 void policy_free(struct run *r)
