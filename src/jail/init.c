@@ -146,7 +146,8 @@ static void attach_terminal(const struct jail_config *cfg)
 /* Writable trees for Landlock: the writable binds, the jail's own tmpfs. */
 static const char **writable_paths(const struct jail_config *cfg, unsigned int *n)
 {
-	const char **v = xcalloc(cfg->n_binds + 6, sizeof(char *));
+	/* the six trees below, the staged target, and each bind */
+	const char **v = xcalloc(cfg->n_binds + 7, sizeof(char *));
 
 	*n = 0;
 	v[(*n)++] = "/tmp";
