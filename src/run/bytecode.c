@@ -265,7 +265,7 @@ char **pyc_check_command(struct run *r, struct stage *s, const char *python, str
 		free(walk_list.v);
 		return NULL;
 	}
-	random_hex(hex, sizeof(hex));
+	random_hex(hex, sizeof(hex) - 1);
 	snprintf(pc->tmpname, sizeof(pc->tmpname), ".pipjail-pyc-%s", hex);
 	for (size_t i = 0; i < walk_list.n; i++) {
 		autofree char *abs = xasprintf("%s/%s", stage_target(s), walk_list.v[i]);
