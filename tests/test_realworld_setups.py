@@ -26,9 +26,7 @@ as root for the test user (SUDO_UID), in enforce mode, default profile.
 Fixtures are benign projects written here; only tests/benign's trees are
 reused.  Plain pip builds them as the test user (they are ours, benign).
 """
-import csv
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -663,47 +661,6 @@ def trees(session_dir, test_user):
     return Trees(root, test_user)
 
 
-def develop_as_pep660(plain, jailed, dist, version):
-    """`pip install -e .` of a setup.py-only project: plain pip 23.0 runs
-    `setup.py develop`, which has package code write the environment (an
-    .egg-link, easy-install.pth, a console script): pipjail forces PEP 517
-    (README, "What is refused where"), so pip installs a PEP 660 editable
-    wheel instead.  Accepted here, and only this: after plain pip
-    NAME.egg-link and easy-install.pth; after pipjail NAME-VER.dist-info and
-    what its RECORD lists (the __editable__ .pth and finder, the .pyc pip
-    compiles); the console script at the same path, mode and #! line (its
-    launcher differs; the test's checks run the install).  Returns copies
-    of the snapshots without these differences."""
-    plain, jailed = dict(plain), dict(jailed)
-    site = [r.rsplit("/", 1)[0] for r in plain if r.endswith(f"/{dist}.egg-link")]
-    assert len(site) == 1, f"no {dist}.egg-link after plain pip"
-    site = site[0]
-    info = f"{site}/{dist.replace('-', '_')}-{version}.dist-info"
-    assert info + "/RECORD" in jailed, f"no {info}/RECORD after pipjail"
-    record = {os.path.normpath(os.path.join(site, row[0])) for row in csv.reader(io.StringIO(
-        jailed[info + "/RECORD"].data.decode())) if row}
-    only_plain = set(plain) - set(jailed)
-    assert only_plain == {f"{site}/{dist}.egg-link", f"{site}/easy-install.pth"}, \
-        sorted(only_plain)
-    only_jailed = set(jailed) - set(plain)
-    unlisted = {r for r in only_jailed if r not in record and r != info and
-                not (r.endswith("/__pycache__") and
-                     any(x.startswith(r + "/") for x in record))}
-    assert not unlisted, f"after pipjail, not in {info}/RECORD: {sorted(unlisted)}"
-    assert any(r.startswith(f"{site}/__editable__.") and r.endswith(".pth") for r in record), \
-        sorted(record)
-    for rel in only_plain:
-        del plain[rel]
-    for rel in only_jailed:
-        del jailed[rel]
-    for rel in sorted(set(plain) & set(jailed)):
-        a, b = plain[rel], jailed[rel]
-        if "/bin/" in rel and rel in record and a.sha != b.sha and a.meta == b.meta and \
-                a.data and b.data and a.data.split(b"\n", 1)[0] == b.data.split(b"\n", 1)[0]:
-            jailed[rel] = a
-    return plain, jailed
-
-
 @pytest.mark.parametrize("backend,mode", TREE_CASES)
 def test_local_tree_installs_from_a_read_only_cwd(pj, trees, backend, mode):
     """Issue 16 #4: `pip install .` / `pip install -e .` from the project
@@ -737,10 +694,6 @@ def test_local_tree_installs_from_a_read_only_cwd(pj, trees, backend, mode):
     r = pj.run(*setenv, "--", *trees.args(mode), cwd=trees.src, timeout=TIMEOUT)
     assert_clean_install(r, f"pip install {'-e ' if mode == 'editable' else ''}. ({backend})")
     jailed = snapshot({"venv": trees.venv})
-    if (backend, mode) == ("setup.py", "editable"):
-        with open(os.path.join(BENIGN, TREES[backend][0], "case.json")) as f:
-            version = json.load(f)["version"]
-        plain, jailed = develop_as_pep660(plain, jailed, dist, version)
     problems, _ = compare(plain, jailed)
     assert not problems, "the venv differs from plain pip's:\n  " + "\n  ".join(problems[:40])
     problems, _ = compare(before, snapshot({"src": trees.src}))

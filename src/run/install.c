@@ -301,7 +301,8 @@ static char **job_argv(const struct install *in, struct import_job *jobs, size_t
 	for (size_t i = 0; i < n; i++)
 		for (size_t p = 0; i != k && p < jobs[i].n_pths; p++)
 			argv[a++] = xstrdup(jobs[i].pths[p]);
-	memcpy(argv + a, j->mods, j->n * sizeof(char *));
+	if (j->n)
+		memcpy(argv + a, j->mods, j->n * sizeof(char *));
 	return argv;
 }
 
