@@ -223,12 +223,15 @@ static char *pth_shared_dir(struct stage *s, const char *rel, const char *buf, s
 
 	*slash = '\0';
 	for (size_t i = 0; i < n;) {
-		size_t len = strcspn(buf + i, "\r\n");
-		autofree char *line = xasprintf("%.*s", (int)len, buf + i);
-		autofree char *dir = NULL;
+		size_t len = 0;
+		autofree char *line = NULL, *dir = NULL;
 		struct stat st;
 		char *end;
 
+		/* buf holds no NUL at its end: scanned by length */
+		while (i + len < n && buf[i + len] != '\r' && buf[i + len] != '\n')
+			len++;
+		line = xasprintf("%.*s", (int)len, buf + i);
 		i += len;
 		i += i < n && buf[i] == '\r' && i + 1 < n && buf[i + 1] == '\n' ? 2 : 1;
 		end = line + strlen(line);
