@@ -138,7 +138,9 @@ bool interp_may_read_decoy(const char *where, const struct proc *pr, enum role r
 {
 	if (strcmp(where, "~/.netrc") != 0)
 		return false;
-	if (role == ROLE_PIP && pr->info.role == ROLE_PIP)
+	/* pip itself (the kernel's trust made it ROLE_PIP), not the programs of
+	 * a user's command that is not pip, which have pip's rules otherwise */
+	if (role == ROLE_PIP && pr->info.role == ROLE_PIP && !pr->user_cmd)
 		return true;
 	return is_read && !pr->foreign && is_system_meson(pr);
 }
