@@ -25,6 +25,10 @@ struct proc {
 	 * rules, as the user's own programs (never trust: that is the
 	 * kernel's, which keeps its walls for them) */
 	bool user_cmd;
+	/* outlive.c: alive when its build hook (outlive_hook, a host pid)
+	 * returned, at outlive_since (monotonic ns); 0: not outliving */
+	uint64_t outlive_since;
+	uint32_t outlive_hook;
 	uint64_t events;
 };
 
@@ -92,6 +96,7 @@ struct writer {
 
 
 struct engine {
+	size_t n_outliving;           /* outlive.c: processes in their grace */
 	const struct profile *p;
 	bool enforce, live, replay;
 	struct crole roles[ROLE_COUNT];

@@ -83,24 +83,73 @@ static void report(struct engine *e, struct proc *p, const struct proc *hook, co
 	verdict_add(e, p, &in);
 }
 
+/* A process alive when its hook returned gets a grace of OUTLIVE_GRACE_NS
+ * to end on its own, doing nothing: helpers that end when their parent's
+ * pipe closes (multiprocessing's forkserver and resource tracker) are
+ * still there for a moment after the hook.  It is reported as soon as it
+ * does anything of its own in that time (any traced call: a daemon acts),
+ * when the grace is over and it is still alive, or when it was killed at
+ * the end (it lived until the jail's cleanup). */
+#define OUTLIVE_GRACE_NS 1000000000ull
+
+static void outliving_report(struct engine *e, struct proc *q, const struct trace_event *ev)
+{
+	struct proc *hook = proc_get(e, q->outlive_hook);
+
+	q->outlive_since = 0;
+	if (e->n_outliving)
+		e->n_outliving--;
+	if (hook)
+		report(e, q, hook, ev);
+}
+
+/* Processes whose grace is over at time now, still alive. */
+static void outliving_expired(struct engine *e, const struct trace_event *ev)
+{
+	for (size_t i = 0; i < e->procs_cap && e->n_outliving; i++) {
+		struct proc *q = e->procs[i];
+
+		if (q && q->outlive_since && !q->info.exited &&
+		    ev->t_mono_ns > q->outlive_since + OUTLIVE_GRACE_NS)
+			outliving_report(e, q, ev);
+	}
+}
+
 void outlive_event(struct engine *e, struct proc *pr, const struct trace_event *ev)
 {
 	const char *k = ev->kind;
 
-	if (!k || ev->thread)
+	if (!k)
+		return;
+	if (pr->outlive_since) {
+		if (strcmp(k, "exit") != 0 || ev->signal)
+			outliving_report(e, pr, ev);   /* it acted, or lived to be killed */
+		else if (!ev->thread) {
+			pr->outlive_since = 0;         /* it ended on its own, in time */
+			if (e->n_outliving)
+				e->n_outliving--;
+		}
+	}
+	if (e->n_outliving)
+		outliving_expired(e, ev);
+	if (ev->thread)
 		return;
 	if (!strcmp(k, "exit")) {
-		/* A hook returned: what it started and is still alive outlived it.
-		 * A hook that pipjail killed leaves its children to the end of
-		 * the command, not to a finding of their own. */
+		/* A hook returned: what it started and is still alive outlives it,
+		 * from now (its grace, above).  A hook that pipjail killed leaves
+		 * its children to the end of the command, not to a finding of
+		 * their own. */
 		if (pr->info.role != ROLE_BUILD || hook_of(e, pr) != pr || pr->info.killed)
 			return;
 		for (size_t i = 0; i < e->procs_cap; i++) {
 			struct proc *q = e->procs[i];
 
-			if (q && q != pr && !q->info.exited && !q->info.killed && hook_of(e, q) == pr &&
-			    !served(e, q, pr))
-				report(e, q, pr, ev);
+			if (q && q != pr && !q->info.exited && !q->info.killed && !q->outlive_since &&
+			    hook_of(e, q) == pr && !served(e, q, pr)) {
+				q->outlive_since = ev->t_mono_ns ? ev->t_mono_ns : 1;
+				q->outlive_hook = pr->info.hpid;
+				e->n_outliving++;
+			}
 		}
 	} else if (!strcmp(k, "fork") && ev->child_hpid && ev->child_hpid != ev->hpid) {
 		/* A process started by one that outlived its hook outlives it too. */

@@ -161,13 +161,25 @@ static void test_outlived_build(void)
 		ev_fork(e, 502, 505);      /* the build server */
 		ev_exec(e, 505, "/usr/bin/sccache", sccache_argv, srcdir);
 		ev_fork(e, 505, 506);      /* its worker */
-		ev_exit(e, 502);           /* the hook returns */
+		ev_fork(e, 502, 508);      /* a helper that ends when the hook's pipe closes */
+		ev_exit(e, 502);           /* the hook returns: their grace begins */
+		CHECK_INT_EQ(count_rule(e, "outlived-build", 0), 0);
+		ev_exit(e, 508);           /* the helper ends, doing nothing: never reported */
+		ev_fork(e, 503, 507);      /* the daemon acts: it, and what it starts */
 		CHECK_INT_EQ(count_rule(e, "outlived-build", 503), 1);
+		CHECK_INT_EQ(count_rule(e, "outlived-build", 507), 1);
 		CHECK_INT_EQ(count_rule(e, "outlived-build", 504), 0);
+		CHECK_INT_EQ(count_rule(e, "outlived-build", 508), 0);
+		{
+			/* the grace (1 s) is over: still alive, quiet or not */
+			struct trace_event late = { .kind = "exit", .nr = -1, .mode = -1, .protocol = -1,
+						    .port = -1, .target_pid = -1, .comm = "python3",
+						    .hpid = 509, .pid = 10, .t_mono_ns = 5000000000ull };
+
+			engine_event(e, &late);
+		}
 		CHECK_INT_EQ(count_rule(e, "outlived-build", 505), with_profile ? 0 : 1);
 		CHECK_INT_EQ(count_rule(e, "outlived-build", 506), with_profile ? 0 : 1);
-		ev_fork(e, 503, 507);      /* the daemon starts another one */
-		CHECK_INT_EQ(count_rule(e, "outlived-build", 507), 1);
 		ev_exit(e, 501);
 		CHECK_INT_EQ(count_rule(e, "outlived-build", 501), 0);
 		for (size_t i = 0; i < engine_n_violations(e); i++) {
