@@ -207,21 +207,36 @@ static const char *jail_path(const struct run *r)
 	return path;
 }
 
+/* The next directory of a PATH list at *p (malloc'd; "" for an empty
+ * entry), *p moved past it; NULL at the end. */
+static char *next_path_dir(const char **p)
+{
+	size_t n;
+	char *dir;
+
+	if (!**p)
+		return NULL;
+	n = strcspn(*p, ":");
+	dir = xasprintf("%.*s", (int)n, *p);
+	*p += n;
+	if (**p == ':')
+		(*p)++;
+	return dir;
+}
+
 /* A program of the command's PATH, as the jail finds it; NULL: none. */
 static char *find_in_jail_path(const struct run *r, int root, const char *name)
 {
-	const char *path = jail_path(r);
+	const char *p = jail_path(r);
+	char *dir;
 	struct stat st;
 
-	for (const char *p = path; *p;) {
-		size_t n = strcspn(p, ":");
-		autofree char *cand = xasprintf("%.*s/%s", (int)n, p, name);
+	while ((dir = next_path_dir(&p))) {
+		autofree char *cand = xasprintf("%s/%s", dir, name);
 
+		free(dir);
 		if (cand[0] == '/' && stat_in_jail(root, cand, &st) && S_ISREG(st.st_mode))
 			return steal_pointer(&cand);
-		p += n;
-		if (*p == ':')
-			p++;
 	}
 	return NULL;
 }
@@ -280,15 +295,13 @@ static void add_root_interpreter(struct collect *c, const char *path)
 /* The root-owned interpreters of every directory of the command's PATH. */
 static void add_path_interpreters(struct collect *c, const struct run *r)
 {
-	for (const char *p = jail_path(r); *p;) {
-		size_t n = strcspn(p, ":");
-		autofree char *dir = xasprintf("%.*s", (int)n, p);
+	const char *p = jail_path(r);
+	char *dir;
 
+	while ((dir = next_path_dir(&p))) {
 		if (dir[0] == '/')
 			each_name(c, dir, is_python_name, add_root_interpreter);
-		p += n;
-		if (*p == ':')
-			p++;
+		free(dir);
 	}
 }
 
