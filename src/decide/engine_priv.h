@@ -97,6 +97,7 @@ struct writer {
 
 struct engine {
 	size_t n_outliving;           /* outlive.c: processes in their grace */
+	uint64_t outlive_first;       /* outlive.c: the earliest grace's start */
 	const struct profile *p;
 	bool enforce, live, replay;
 	struct crole roles[ROLE_COUNT];

@@ -103,16 +103,26 @@ static void outliving_report(struct engine *e, struct proc *q, const struct trac
 		report(e, q, hook, ev);
 }
 
-/* Processes whose grace is over at time now, still alive. */
+/* Processes whose grace is over at the event's time, still alive.  The
+ * process table is walked only once the earliest grace is over, not at
+ * every event. */
 static void outliving_expired(struct engine *e, const struct trace_event *ev)
 {
+	uint64_t first = 0;
+
+	if (ev->t_mono_ns <= e->outlive_first + OUTLIVE_GRACE_NS)
+		return;
 	for (size_t i = 0; i < e->procs_cap && e->n_outliving; i++) {
 		struct proc *q = e->procs[i];
 
-		if (q && q->outlive_since && !q->info.exited &&
-		    ev->t_mono_ns > q->outlive_since + OUTLIVE_GRACE_NS)
+		if (!q || !q->outlive_since || q->info.exited)
+			continue;
+		if (ev->t_mono_ns > q->outlive_since + OUTLIVE_GRACE_NS)
 			outliving_report(e, q, ev);
+		else if (!first || q->outlive_since < first)
+			first = q->outlive_since;
 	}
+	e->outlive_first = first;
 }
 
 void outlive_event(struct engine *e, struct proc *pr, const struct trace_event *ev)
@@ -148,7 +158,8 @@ void outlive_event(struct engine *e, struct proc *pr, const struct trace_event *
 			    hook_of(e, q) == pr && !served(e, q, pr)) {
 				q->outlive_since = ev->t_mono_ns ? ev->t_mono_ns : 1;
 				q->outlive_hook = pr->info.hpid;
-				e->n_outliving++;
+				if (!e->n_outliving++ || q->outlive_since < e->outlive_first)
+					e->outlive_first = q->outlive_since;
 			}
 		}
 	} else if (!strcmp(k, "fork") && ev->child_hpid && ev->child_hpid != ev->hpid) {

@@ -189,7 +189,7 @@ static char *pth_unallowed(struct stage *s, struct stage_file *f, int di, const 
  * __init__.cpython-*.so loads before __init__.py).  Ownership comes from
  * the owner's manifest in the lower layer, which the run cannot change;
  * namespace packages have no __init__.py and are shared by design.
- * NULL: none, else the owner's index in s->dists. */
+ * -1: none, else the owner's index in s->dists. */
 static int foreign_package_owner(struct stage *s, const char *rel, int ddist)
 {
 	char dir[PATH_MAX];
