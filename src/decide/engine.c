@@ -227,6 +227,7 @@ void engine_event(struct engine *e, const struct trace_event *ev)
 		verdict_process_exited(e, pr, ev);
 	outlive_event(e, pr, ev);
 	writers_event(e, ev);
+	probe_reads_event(e, pr, ev);
 	links_event(e, ev);
 	pr->events++;
 	if (pr->pkg >= 0)

@@ -192,6 +192,14 @@ const struct proc_info *engine_proc(const struct engine *e, uint32_t hpid);
  * bounded (ENGINE_WRITERS_MAX paths): when full, the oldest are forgotten. */
 uint32_t engine_writer_of(const struct engine *e, const char *abs_path);
 
+/* Did a process of the start-up probe (the command whose -c code starts
+ * with "# pipjail-startup-probe", and what it forked) open abs_path, or
+ * execute it?  The path the call named (abs) and the file the kernel
+ * reached (file) both count; only calls that succeeded.  Never bounded
+ * away: the probe opens a few thousand files at most. */
+bool engine_probe_opened(const struct engine *e, const char *abs_path);
+size_t engine_probe_count(const struct engine *e);
+
 /* Record a violation found outside the event stream (staging check, proxy).
  * The engine copies the strings, attributes it to hpid's package, and
  * carries out the action through the kill hook when enforcing. */

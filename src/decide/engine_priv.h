@@ -29,6 +29,9 @@ struct proc {
 	 * returned, at outlive_since (monotonic ns); 0: not outliving */
 	uint64_t outlive_since;
 	uint32_t outlive_hook;
+	/* a process of the start-up probe (src/run/install.c), or forked from
+	 * one: the files it opens are remembered (engine_probe_opened) */
+	bool probe;
 	uint64_t events;
 };
 
@@ -131,6 +134,11 @@ struct engine {
 	size_t writers_max;       /* ENGINE_WRITERS_MAX; tests lower it */
 	uint64_t writers_evicted;
 
+	/* writers.c: the files the start-up probe's processes opened (an open
+	 * addressing set of paths; probe_n of probe_cap used) */
+	char **probe_paths;
+	size_t probe_cap, probe_n;
+
 	struct link **links;      /* links.c: the symlinks the run created */
 	size_t links_n, links_count;
 	bool links_full;
@@ -197,6 +205,8 @@ void outlive_event(struct engine *e, struct proc *pr, const struct trace_event *
 /* writers.c: remember who wrote, created, renamed onto or removed a path. */
 void writers_event(struct engine *e, const struct trace_event *ev);
 void writers_free(struct engine *e);
+/* writers.c: remember what a process of the start-up probe opened. */
+void probe_reads_event(struct engine *e, const struct proc *pr, const struct trace_event *ev);
 
 /* interp.c: meson's exception to the ~/.netrc decoy, tied to the code
  * that ran in the process. */

@@ -134,6 +134,7 @@ static void inherit(struct engine *e, struct proc *child, const struct proc *par
 	child->foreign = parent->foreign;
 	set_str(&child->foreign_why, parent->foreign_why);
 	child->user_cmd = parent->user_cmd;
+	child->probe = parent->probe;
 	child->pkg = parent->pkg;
 	if (child->pkg >= 0 && child->info.role < ROLE_COUNT)
 		e->pkgs[child->pkg].processes[child->info.role]++;
@@ -496,13 +497,23 @@ static void attribute_build(struct engine *e, struct proc *pr, const struct trac
 /* The import check's -c code starts with this marker, then the
  * distribution's name and version (src/install.c). */
 #define IMPORT_MARKER "# pipjail-import-check:"
+/* The start-up probe's -c code starts with this one (src/run/install.c):
+ * role import too, its processes marked (proc->probe). */
+#define PROBE_MARKER "# pipjail-startup-probe"
+
+static const char *marker_arg(const struct trace_event *ev, const char *marker)
+{
+	for (size_t i = 0; ev->argv && ev->argv[i]; i++)
+		if (strncmp(ev->argv[i], marker, strlen(marker)) == 0)
+			return ev->argv[i];
+	return NULL;
+}
 
 static const char *import_marker(const struct trace_event *ev)
 {
-	for (size_t i = 0; ev->argv && ev->argv[i]; i++)
-		if (strncmp(ev->argv[i], IMPORT_MARKER, strlen(IMPORT_MARKER)) == 0)
-			return ev->argv[i];
-	return NULL;
+	const char *m = marker_arg(ev, IMPORT_MARKER);
+
+	return m ? m : marker_arg(ev, PROBE_MARKER);
 }
 
 static void on_exec(struct engine *e, struct proc *pr, const struct trace_event *ev)
@@ -539,17 +550,21 @@ static void on_exec(struct engine *e, struct proc *pr, const struct trace_event 
 		/* A later command of init's, announced by the supervisor (live) or
 		 * recognised by its marker (replay): the import check of one
 		 * distribution, whose name and version the marker carries. */
-		const char *mark = import_marker(ev);
+		const char *mark = marker_arg(ev, IMPORT_MARKER);
 		char name[128] = "", version[64] = "";
 
 		pr->info.role = e->next_top_role != ROLE_NONE ? e->next_top_role : ROLE_IMPORT;
 		e->next_top_role = ROLE_NONE;
+		/* Only a command of init's carries it: package code cannot start
+		 * a process without a parent, nor unmark one it forks. */
+		pr->probe = pr->info.role == ROLE_IMPORT && marker_arg(ev, PROBE_MARKER) != NULL;
 		if (mark)
 			sscanf(mark, IMPORT_MARKER " %127s %63s", name, version);
-		set_str(&pr->label, pr->info.role == ROLE_IMPORT ? "import-check" : base_name(prog ? prog : ev->comm));
+		set_str(&pr->label, pr->probe ? "startup-probe" :
+				    pr->info.role == ROLE_IMPORT ? "import-check" : base_name(prog ? prog : ev->comm));
 		set_str(&pr->package, name[0] && strcmp(name, "-") ? name : NULL);
 		set_str(&pr->version, version[0] && strcmp(version, "-") ? version : NULL);
-		set_str(&pr->hook, pr->info.role == ROLE_IMPORT ? "import" : NULL);
+		set_str(&pr->hook, pr->probe ? "startup-probe" : pr->info.role == ROLE_IMPORT ? "import" : NULL);
 		set_str(&pr->srcdir, NULL);
 		pr->pkg = -1;
 		if (pr->package)
@@ -569,6 +584,7 @@ static void on_exec(struct engine *e, struct proc *pr, const struct trace_event 
 		else if (c == CLS_PIP || pip_argv_is_pip(ev->argv))
 			pr->user_cmd = false;
 		e->top_seen = true;
+		pr->probe = false;
 		pr->info.role = ROLE_PIP;
 		set_str(&pr->label, c == CLS_PIP ? "pip" : base_name(prog ? prog : ev->comm));
 		set_str(&pr->package, NULL);

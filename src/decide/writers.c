@@ -185,8 +185,75 @@ uint32_t engine_writer_of(const struct engine *e, const char *abs_path)
 	return 0;
 }
 
+/* ---- what the start-up probe opened ---------------------------------------------------- */
+
+static size_t probe_slot(char *const *v, size_t cap, const char *p)
+{
+	size_t len = strlen(p), i = (size_t)path_hash(p, len) & (cap - 1);
+
+	while (v[i] && strcmp(v[i], p))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+static void probe_add(struct engine *e, const char *p)
+{
+	size_t i;
+
+	if (!p || p[0] != '/')
+		return;
+	if ((e->probe_n + 1) * 2 > e->probe_cap) {
+		size_t cap = e->probe_cap ? e->probe_cap * 2 : 1024;
+		char **v = xcalloc(cap, sizeof(*v));
+
+		for (size_t k = 0; k < e->probe_cap; k++)
+			if (e->probe_paths[k])
+				v[probe_slot(v, cap, e->probe_paths[k])] = e->probe_paths[k];
+		free(e->probe_paths);
+		e->probe_paths = v;
+		e->probe_cap = cap;
+	}
+	i = probe_slot(e->probe_paths, e->probe_cap, p);
+	if (!e->probe_paths[i]) {
+		e->probe_paths[i] = xstrdup(p);
+		e->probe_n++;
+	}
+}
+
+void probe_reads_event(struct engine *e, const struct proc *pr, const struct trace_event *ev)
+{
+	const char *k = ev->kind;
+
+	if (!pr->probe || !k || ev->refused || (ev->has_ret && ev->ret < 0))
+		return;
+	/* An open for reading (or writing: the import role's rules judge
+	 * that) or a program started: the name it used and the file the
+	 * kernel reached. */
+	if (strcmp(k, "open") && strcmp(k, "exec"))
+		return;
+	probe_add(e, ev->abs);
+	probe_add(e, ev->file);
+}
+
+bool engine_probe_opened(const struct engine *e, const char *abs_path)
+{
+	if (!e || !abs_path || !e->probe_cap)
+		return false;
+	return e->probe_paths[probe_slot(e->probe_paths, e->probe_cap, abs_path)] != NULL;
+}
+
+size_t engine_probe_count(const struct engine *e)
+{
+	return e ? e->probe_n : 0;
+}
+
 void writers_free(struct engine *e)
 {
+	for (size_t k = 0; k < e->probe_cap; k++)
+		free(e->probe_paths[k]);
+	free(e->probe_paths);
+	e->probe_paths = NULL;
+	e->probe_cap = e->probe_n = 0;
 	struct writer *w = e->woldest, *next;
 
 	for (; w; w = next) {

@@ -73,6 +73,37 @@
 	"        print('pipjail: import check: %s: %s: %s' % (m, type(e).__name__, e),\n"  \
 	"              file=sys.stderr)\n"
 
+/* The start-up probe: the environment's interpreter started as the user's
+ * later Python and pip start (site.main() as in the import check: every
+ * site directory, every .pth, Debian's sitecustomize), then what pip
+ * imports at every install: its command line, the install command and the
+ * platform tags (pip's vendored packaging imports _manylinux when one is
+ * found).  The marker gives its processes role import and marks them
+ * (src/decide/proctree.c): the engine remembers what they open, and the
+ * staging check holds every file of this run to that (src/stage/check.c).
+ * Nothing it prints or returns is believed; only the kernel's trace of
+ * its opens counts.  argv: the environment's bin/python. */
+#define PROBE_CODE                                                                          \
+	"# pipjail-startup-probe\n"                                                         \
+	"import sys\n"                                                                      \
+	"sys.executable = sys.argv[1]\n"                                                    \
+	"import site\n"                                                                     \
+	"site.main()\n"                                                                     \
+	"try:\n"                                                                            \
+	"    import pip._internal.cli.main\n"                                               \
+	"except ImportError:\n"                                                             \
+	"    pip = None\n"                                                                  \
+	"if pip is not None:\n"                                                             \
+	"    for step in ('from pip._internal.commands import create_command\\n'\n"         \
+	"                 'create_command(\"install\")',\n"                                  \
+	"                 'from pip._internal.utils.compatibility_tags import get_supported\\n'\n" \
+	"                 'get_supported()'):\n"                                              \
+	"        try:\n"                                                                    \
+	"            exec(step, {})\n"                                                      \
+	"        except BaseException as e:\n"                                             \
+	"            print('pipjail: start-up probe: %s: %s' % (type(e).__name__, e),\n"    \
+	"                  file=sys.stderr)\n"
+
 /* One distribution's import check: its name, version, modules and .pth files. */
 struct import_job {
 	char name[128], version[64];
@@ -91,8 +122,10 @@ struct install {
 	char **cmd_names, **cmd_versions;   /* each command's distribution */
 	size_t n_cmds, next_cmd;
 	bool imports_made, pyc_asked;
+	bool probe_asked, probe_running, probe_ran;
+	char **probe_cmd;
 	struct pyc_check *pyc;
-	uint64_t t_imports, t_pyc;   /* when each phase started (-v timing) */
+	uint64_t t_imports, t_probe, t_pyc;   /* when each phase started (-v timing) */
 };
 
 static int open_user(const char *path, void *ctx)
@@ -364,6 +397,41 @@ static void import_check_failed(struct run *r, const char *name, const char *ver
 	engine_report(r->engine, &v);
 }
 
+/* The start-up probe's command, or NULL when it cannot run (no import
+ * check: no environment's interpreter, or the run changed it). */
+static char **probe_command(struct run *r)
+{
+	struct install *in = r->inst;
+	char **argv;
+
+	if (!r->opt->import_check || !in->env_python || !in->python || stage_touched(r->stage, in->python))
+		return NULL;
+	argv = xcalloc(8, sizeof(char *));
+	argv[0] = xstrdup(in->python);
+	argv[1] = xstrdup("-I");
+	argv[2] = xstrdup("-B");
+	argv[3] = xstrdup("-S");
+	argv[4] = xstrdup("-c");
+	argv[5] = xstrdup(PROBE_CODE);
+	argv[6] = xstrdup(in->env_python);
+	return argv;
+}
+
+/* A start-up probe that did not end as its code ends: a start of the
+ * environment's Python that package code ended (os._exit, a signal) or
+ * that crashed.  What it would have opened after that is unknown. */
+static void probe_failed(struct run *r, int code)
+{
+	autofree char *ev = xasprintf("the start-up probe of %s exited %d", stage_target(r->stage), code);
+	struct violation v = { .rule = "import-check", .kind = "staging", .evidence = ev,
+			       .detail = "the start-up probe (the environment's Python and pip started on the "
+					 "staged install) did not complete, so what they run at start is unknown",
+			       .action = ACTION_REPORT, .t_mono_ns = now_ns() };
+
+	warnx_("%s", ev);
+	engine_report(r->engine, &v);
+}
+
 char **install_next_command(struct run *r, int code)
 {
 	struct install *in = r->inst;
@@ -380,8 +448,14 @@ char **install_next_command(struct run *r, int code)
 	}
 	/* code is the previous command's: the command itself, then each import
 	 * check, then the bytecode check. */
-	if (in->imports_made && !in->pyc_asked && in->next_cmd > 0 && code != 0)
+	if (in->probe_running) {
+		in->probe_running = false;
+		in->probe_ran = code == 0;
+		if (code != 0)
+			probe_failed(r, code);
+	} else if (in->imports_made && !in->pyc_asked && in->next_cmd > 0 && code != 0) {
 		import_check_failed(r, in->cmd_names[in->next_cmd - 1], in->cmd_versions[in->next_cmd - 1], code);
+	}
 	if (!in->imports_made) {
 		in->imports_made = true;
 		in->t_imports = now_ns();
@@ -389,6 +463,18 @@ char **install_next_command(struct run *r, int code)
 	}
 	if (in->next_cmd < in->n_cmds)
 		return in->cmds[in->next_cmd++];
+	if (!in->probe_asked) {
+		in->probe_asked = true;
+		in->t_probe = now_ns();
+		/* make bench reads this line */
+		debugx(1, "timing: import check %.1f ms (%zu distributions)",
+		       (in->t_probe - in->t_imports) / 1e6, in->n_cmds);
+		in->probe_cmd = probe_command(r);
+		if (in->probe_cmd) {
+			in->probe_running = true;
+			return in->probe_cmd;
+		}
+	}
 	if (in->pyc_asked) {
 		if (in->pyc)
 			pyc_check_collect(r, r->stage, in->pyc, code);
@@ -397,9 +483,9 @@ char **install_next_command(struct run *r, int code)
 	}
 	in->pyc_asked = true;
 	in->t_pyc = now_ns();
-	/* make bench reads this line */
-	debugx(1, "timing: import check %.1f ms (%zu distributions)", (in->t_pyc - in->t_imports) / 1e6,
-	       in->n_cmds);
+	if (in->probe_cmd)
+		debugx(1, "timing: start-up probe %.1f ms (%zu files opened)", (in->t_pyc - in->t_probe) / 1e6,
+		       engine_probe_count(r->engine));
 	if (!in->python) {
 		debugx(1, "bytecode check skipped: no interpreter is known for %s", stage_target(r->stage));
 		return NULL;
@@ -442,6 +528,9 @@ void install_check(struct run *r)
 		/* Bytecode is held to the check's verdicts once the check was set
 		 * up; a run that failed or was killed commits nothing anyway. */
 		ih.check_pyc = r->inst && r->inst->pyc_asked && r->inst->python && !engine_killed(r->engine);
+		/* A probe that failed is a finding of its own; what it opened
+		 * before still counts. */
+		ih.probe = r->inst && r->inst->probe_cmd && !engine_killed(r->engine);
 		install_check_stage(r->stage, r->engine, &o, &ih);
 	}
 	debugx(1, "timing: staging scan+check %.1f ms (%zu files)", (now_ns() - t0) / 1e6,
@@ -475,6 +564,13 @@ static bool is_installer(void *ctx, uint32_t hpid)
 	const struct proc_info *p = hpid ? engine_proc(ih->engine, hpid) : NULL;
 
 	return !p || p->role == ROLE_PIP || p->role == ROLE_NONE;
+}
+
+static bool probe_opened(void *ctx, const char *abs_path)
+{
+	const struct install_hooks *ih = ctx;
+
+	return engine_probe_opened(ih->engine, abs_path);
 }
 
 static bool find_token(void *ctx, const unsigned char *data, size_t n, char *what, size_t len)
@@ -512,6 +608,8 @@ int install_check_stage(struct stage *s, struct engine *e, const struct stage_ch
 	h.ctx = ih;
 	if (ih->check_pyc)
 		h.pyc_check = pyc_check;
+	if (ih->probe)
+		h.probe_opened = probe_opened;
 	return stage_check(s, o, &h);
 }
 
@@ -561,6 +659,9 @@ void install_free(struct run *r)
 		free(in->cmd_names[i]);
 		free(in->cmd_versions[i]);
 	}
+	for (size_t k = 0; in->probe_cmd && in->probe_cmd[k]; k++)
+		free(in->probe_cmd[k]);
+	free(in->probe_cmd);
 	free(in->cmds);
 	free(in->cmd_names);
 	free(in->cmd_versions);

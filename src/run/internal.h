@@ -88,6 +88,7 @@ struct install_hooks {
 	struct engine *engine;        /* set by install_check_stage */
 	struct pyc_check *pyc;        /* the bytecode check's verdicts (bytecode.c) */
 	bool check_pyc;               /* hold every .pyc to them (NULL pyc: none is checked) */
+	bool probe;                   /* the start-up probe ran: hold the run's files to what it opened */
 };
 struct stage_check_opts;
 /* stage_check with each finding reported to the engine as a violation,

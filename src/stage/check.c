@@ -164,8 +164,10 @@ static char *pth_unallowed(struct stage *s, struct stage_file *f, int di, const 
 		free(out);
 		out = t;
 	}
-	if (!out)
+	if (!out) {
+		s->dists[di].pth_accepted = true;
 		return NULL;
+	}
 	{
 		char *r = xasprintf(".pth file (in %s of %s) runs code at every interpreter start:\n%.*s",
 				    manifest_of(s, di), lbl, SHOWN_CODE, out);
@@ -385,6 +387,88 @@ static char *check_tokens(struct stage *s, size_t i, const struct stage_hooks *h
 	return hit ? xasprintf("holds %s: a secret of this run was copied into the environment", what) : NULL;
 }
 
+/* A file of this run that the start-up probe opened (hooks->probe_opened):
+ * the environment's interpreter and pip, started on the stage as the
+ * user's later ones start, reached it, so its code runs at every start of
+ * them (a new top-level module that Debian's sitecustomize or pip's
+ * packaging imports by name when it is there).  The reason, or NULL.
+ *
+ * Not judged here: .pth files (their own rules judged them, and site.py
+ * opens every one), the metadata directories (data, read by pip), and
+ * files already found.  Exempt are the files of a distribution named pip
+ * (a pip upgrade: pip's own modules are what the probe starts) and of a
+ * distribution that declares a .pth whose code lines this check accepted
+ * (setuptools' distutils-precedence.pth runs its _distutils_hack, an
+ * editable install's .pth its __editable___*_finder).  Neither can be
+ * forged by a package: the name is the one its manifest and pip's install
+ * give it (a wheel of another name cannot be installed as pip), and the
+ * .pth exemption rests on this check's own judgement of that .pth
+ * (startup.c, pth_line_allowed: setuptools by name, declaring
+ * _distutils_hack; a finder the distribution itself declares, in a run
+ * that installs something editable) -- a distribution whose accepted .pth
+ * already runs its own code at every start gains nothing more. */
+static bool dist_pth_accepted(struct stage *s, int d, bool editable)
+{
+	const struct dist *sd = &s->dists[d];
+
+	if (sd->pth_accepted)
+		return true;
+	if (sd->legacy || sd->forged)
+		return false;
+	/* Its .pth may be unchanged by a reinstall (not a file of this run,
+	 * so not judged above): read as the check reads one. */
+	for (size_t k = 0; k < sd->rec.n; k++) {
+		const char *row = sd->rec.e[k].path;
+		autofree char *site = dir_of(sd->dist_info), *p = NULL, *code = NULL;
+		char *save = NULL;
+		bool any = false, all = true;
+
+		/* rows are relative to the dist-info's directory */
+		if (strchr(row, '/') || !ends_with(row, ".pth"))
+			continue;
+		p = *site ? xasprintf("%s/%s", site, row) : xstrdup(row);
+		if (pth_read(s, p, &code) != PTH_CODE)
+			continue;
+		for (char *line = strtok_r(code, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			any = true;
+			all = all && pth_line_allowed(s, p, line, d, editable);
+		}
+		if (any && all)
+			return true;
+	}
+	return false;
+}
+
+static char *check_probe(struct stage *s, size_t i, const struct stage_check_opts *o,
+			 const struct stage_hooks *h)
+{
+	struct stage_file *f = &s->res.files[i];
+	autofree char *abs = NULL, *di = NULL, *src = NULL;
+	const char *who = NULL;
+	char lbl[256];
+
+	if (f->reason || f->what == STAGE_REMOVED || (f->type != 'f' && f->type != 'l') ||
+	    ends_with(f->path, ".pth") || in_meta_dir(f->path, &di))
+		return NULL;
+	abs = xasprintf("%s/%s", s->target, f->path);
+	if (!h->probe_opened(h->ctx, abs))
+		return NULL;
+	for (size_t d = 0; f->dist >= 0 && d < s->n_dists; d++) {
+		if (s->dists[d].result_index != f->dist)
+			continue;
+		if (!strcmp(s->dists[d].norm, "pip") || dist_pth_accepted(s, (int)d, o && o->editable))
+			return NULL;
+		who = dist_label(s, (int)d, lbl, sizeof(lbl));
+	}
+	f->rule = STAGE_RULE_STARTUP;
+	/* Python opens a module's valid bytecode, not its source: say whose. */
+	src = pyc_source(f->path);
+	return xasprintf("%s%s%s (%s%s) runs when the environment's Python or pip starts: the start-up "
+			 "probe opened it", basename_of(f->path), src ? ", the bytecode of " : "",
+			 src ? basename_of(src) : "", who ? "declared by " : "declared by no distribution",
+			 who ? who : "");
+}
+
 /* A finding: its writer, and the finding handed to the hooks. */
 static void report_finding(const struct stage *s, struct stage_file *f, const char *rule,
 			   const char *reason, const struct stage_hooks *h)
@@ -457,6 +541,7 @@ int stage_check(struct stage *s, const struct stage_check_opts *o, const struct 
 	for (size_t d = 0; d < s->n_dists; d++) {
 		struct dist *sd = &s->dists[d];
 
+		sd->pth_accepted = false;
 		if (sd->result_index >= 0) {
 			s->res.dists[sd->result_index].installed = sd->from_upper && !sd->forged;
 			s->res.dists[sd->result_index].removed = sd->removed;
@@ -504,6 +589,16 @@ int stage_check(struct stage *s, const struct stage_check_opts *o, const struct 
 		if (f->extra) {
 			n++;
 			report_finding(s, f, STAGE_RULE_TOKEN, f->extra, h);
+		}
+	}
+	/* After every file: a distribution's accepted .pth may come after
+	 * the module it imports. */
+	for (size_t i = 0; h && h->probe_opened && i < s->res.n_files; i++) {
+		struct stage_file *f = &s->res.files[i];
+
+		if (!f->reason && (f->reason = check_probe(s, i, o, h))) {
+			n++;
+			report_finding(s, f, f->rule, f->reason, h);
 		}
 	}
 	n += check_meta(s, h);

@@ -53,6 +53,9 @@ struct dist {
 	char *forged_why;
 	char *norm;            /* the name, normalized (PEP 503) */
 	int result_index;      /* in res.dists, -1 when not part of the report */
+	/* it declares a .pth whose code lines the check accepted (check.c:
+	 * setuptools' distutils hack, an editable install's finder) */
+	bool pth_accepted;
 	char *record_error;    /* RECORD unreadable: why */
 };
 

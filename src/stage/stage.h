@@ -117,6 +117,10 @@ struct stage_hooks {
 	 * this sha256, what the environment's interpreter makes of its source?
 	 * NULL: yes; else why not (malloc'd). */
 	char *(*pyc_check)(void *ctx, const char *rel, const uint8_t *digest);
+	/* Did the start-up probe (the environment's interpreter and pip
+	 * started on the stage, src/run/install.c) open or execute abs_path?
+	 * NULL: the probe did not run. */
+	bool (*probe_opened)(void *ctx, const char *abs_path);
 	/* Optional, for the text report: "pip → build_wheel → python3 (pid 42)". */
 	void (*describe)(void *ctx, uint32_t hpid, char *buf, size_t len);
 	void *ctx;
