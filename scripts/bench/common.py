@@ -29,7 +29,10 @@ PHASES = ["profile+options", "staging+cgroup", "jail start", "monitor load+attac
           "building the jail", "command (incl. mounts)", "verdict+commit+cleanup"]
 MONITOR_RE = re.compile(r"monitor: loaded and attached in ([\d.]+) ms")
 # the steps after the command (src/run/install.c, -v)
-AFTER_RE = re.compile(r"timing: (import check|bytecode check|staging scan\+check) ([\d.]+) ms")
+AFTER_RE = re.compile(
+    r"timing: (import check|start-up probe|bytecode check|staging scan\+check) ([\d.]+) ms")
+# how many of the import checks and the start-up probe ran at once (-v)
+AT_ONCE_RE = re.compile(r"timing: import check [\d.]+ ms \(.*?(\d+) at once\)")
 
 PAIRS = int(os.environ.get("BENCH_PAIRS", "5"))
 STARTUP_ROUNDS = int(os.environ.get("BENCH_STARTUP_ROUNDS", "21"))
@@ -125,6 +128,9 @@ def timing_of(stderr):
         t["monitor line"] = float(m.group(1))
     for m in AFTER_RE.finditer(stderr):
         t[m.group(1)] = float(m.group(2))
+    m = AT_ONCE_RE.search(stderr)
+    if m:
+        t["checks at once"] = float(m.group(1))
     return t
 
 
@@ -193,3 +199,35 @@ def met(ok, reason=""):
         return "not measured" + (f": {reason}" if reason else "")
     return "met" if ok else "NOT met" + (f": {reason}" if reason else "")
 
+
+def histogram_svg(svg, title, header, rows, plots, size="860,420", font=12, xtics="nomirror"):
+    """A clustered histogram of ratios against plain pip, drawn by gnuplot
+    into svg: header names the data columns, rows are (label, values...),
+    plots the gnuplot plot clauses after the data's own (columns from 2).
+    True when gnuplot drew it."""
+    data = svg + ".dat"
+    with open(data, "w") as f:
+        f.write(header + "\n")
+        for label, *vals in rows:
+            f.write(f"\"{label}\" " + " ".join(f"{v:.4f}" for v in vals) + "\n")
+    gp = f"""
+set terminal svg size {size} dynamic font "sans,{font}" background rgb "white"
+set output "{svg}"
+set title "{title}"
+set ylabel "x plain pip"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set boxwidth 0.9
+set yrange [0:*]
+set grid ytics
+set key top left
+set xtics {xtics}
+plot "{data}" {plots}
+"""
+    r = subprocess.run(["gnuplot"], input=gp, text=True, capture_output=True)
+    os.unlink(data)
+    if r.returncode != 0:
+        log(f"gnuplot failed: {r.stderr.strip()}")
+        return False
+    return True

@@ -26,7 +26,8 @@ import re
 import shutil
 import subprocess
 
-from common import (PJ, REPO, SAFE_PATH, STRACE_ARGS, WHEELS, fmt, log, med, met, run, timing_of)
+from common import (PJ, REPO, SAFE_PATH, STRACE_ARGS, WHEELS, fmt, histogram_svg, log, med, met, run,
+                    timing_of)
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SIX_ROUNDS = int(os.environ.get("BENCH_SIX_ROUNDS", "15"))
@@ -334,11 +335,19 @@ def report(rep, r):
             f"{med([e['wall'] for _, e in pairs]):.2f} s, added {added:.0f} ms wall, "
             f"{added_cpu:.0f} ms CPU (medians of the pairs). pipjail -v, medians: " +
             ", ".join(f"{k} {med(v):.0f} ms" for k, v in ph.items()) + ".")
+    at_once = [x["timing"]["checks at once"] for n in r["projects"] for x in r["runs"][n]["enforce"]
+               if "checks at once" in x["timing"]]
     rep.row("import", "import check of a run: distributions checked in parallel, the "
-            "interpreter's start-up paid once", "one process per distribution, one after "
-            "another", "parallel where cores allow", met(False, "not done: each distribution "
-                                                          "is its own process so that what it "
-                                                          "does is attributed to it"))
+            "interpreter's start-up paid once",
+            f"up to {max(at_once):.0f} at once (the import checks and the start-up probe), one "
+            "start-up per distribution" if at_once else "no run of this bench printed it",
+            "parallel where cores allow",
+            met(False, "parallel: met (as many at once as pipjail has CPUs); start-up once: not "
+                       "done: each distribution's check starts the interpreter with the other "
+                       "distributions' .pth code left out (so that what a .pth does lands on "
+                       "its own distribution) and is attributed by the marker of its own "
+                       "command line, which a process forked from a shared interpreter would "
+                       "not have"))
     rep.detail.append(
         "## Real world (issue 17)\n\n"
         f"Every project of the real-world corpus (`{r['corpus']}`, release sources of real "
@@ -367,32 +376,13 @@ def chart(rep, svg):
     rows = getattr(rep, "rw_chart_rows", None)
     if not rows:
         return False
-    data = svg + ".dat"
-    with open(data, "w") as f:
-        f.write("project enforce strace\n")
-        for n, w, st in rows:
-            f.write(f"\"{n.rsplit('-', 1)[0]}\" {w:.4f} {st if st is not None else 0:.4f}\n")
     rounds = rep.r["realworld"]["rounds"]
-    gp = f"""
-set terminal svg size 960,440 dynamic font "sans,11" background rgb "white"
-set output "{svg}"
-set title "real-world set: wall time against plain pip (median of {rounds} paired rounds)"
-set ylabel "x plain pip"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.85 border -1
-set boxwidth 0.9
-set yrange [0:*]
-set grid ytics
-set key top left
-set xtics nomirror rotate by -35
-plot "{data}" using 2:xtic(1) title "pipjail (enforce)", "" using 3 title "strace -f", \\
-     {T_SET} with lines dashtype 2 lc rgb "red" title "target {T_SET:.2f}x", \\
-     {T_PROJECT} with lines dashtype 3 lc rgb "black" title "no project above {T_PROJECT:.2f}x"
-"""
-    r = subprocess.run(["gnuplot"], input=gp, text=True, capture_output=True)
-    os.unlink(data)
-    if r.returncode != 0:
-        log(f"gnuplot failed: {r.stderr.strip()}")
-        return False
-    return True
+    return histogram_svg(
+        svg, f"real-world set: wall time against plain pip (median of {rounds} paired rounds)",
+        "project enforce strace",
+        [(n.rsplit("-", 1)[0], w, st if st is not None else 0) for n, w, st in rows],
+        f'using 2:xtic(1) title "pipjail (enforce)", "" using 3 title "strace -f", \\\n'
+        f'     {T_SET} with lines dashtype 2 lc rgb "red" title "target {T_SET:.2f}x", \\\n'
+        f'     {T_PROJECT} with lines dashtype 3 lc rgb "black" title "no project above '
+        f'{T_PROJECT:.2f}x"',
+        size="960,440", font=11, xtics="nomirror rotate by -35")

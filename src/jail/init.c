@@ -1,14 +1,17 @@
 /* The jail's PID 1.  It builds the jail's view (mounts, hostname, lo),
- * starts the command as the invoking user behind seccomp and Landlock, reaps
- * every orphan, forwards the signals the supervisor passes on, and when the
- * command ends, kills whatever it left behind (a daemon that double-forked
- * and called setsid is still in this pid namespace) and exits with the
- * command's status.  When it exits, the kernel kills anything left. */
+ * starts the commands the supervisor sends (the user's, then the checks of
+ * a staged install, several at once) as the invoking user behind seccomp
+ * and Landlock, reaps every orphan, forwards the signals the supervisor
+ * passes on, and when no command runs any more, kills whatever they left
+ * behind (a daemon that double-forked and called setsid is still in this
+ * pid namespace) before it answers for the last one.  It exits with the
+ * first command's status; the kernel kills anything left. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,40 +311,12 @@ static int await_exec(char **argv, int rd)
 	return e;
 }
 
-static int supervise(pid_t cmd, int sfd)
+/* Start one command: fork, and in the child become it; returns when it
+ * executed (or failed to: the child then exits 126 or 127). */
+static pid_t start_command(const struct jail_config *cfg, char **argv, bool first, int sfd,
+			   const sigset_t *oldmask)
 {
-	int code = -1;
-
-	for (;;) {
-		struct signalfd_siginfo si;
-		int status;
-		pid_t p;
-
-		if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si)) {
-			if (errno == EINTR)
-				continue;
-			init_fail("signalfd", strerror(errno));
-		}
-		if (si.ssi_signo != SIGCHLD) {
-			if (code < 0)
-				kill(-cmd, (int)si.ssi_signo);
-			continue;
-		}
-		while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
-			if (p == cmd)
-				code = status_to_code(status);
-		}
-		if (code >= 0)
-			return code;
-	}
-}
-
-/* Run one command to its end, then kill whatever it left behind (a daemon
- * that double-forked and called setsid is still in this pid namespace). */
-static int run_command(const struct jail_config *cfg, char **argv, bool first, int sfd,
-		       const sigset_t *oldmask)
-{
-	int pipefd[2], code;
+	int pipefd[2];
 	pid_t cmd;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -356,37 +331,136 @@ static int run_command(const struct jail_config *cfg, char **argv, bool first, i
 	}
 	close(pipefd[1]);
 	await_exec(argv, pipefd[0]);
-	code = supervise(cmd, sfd);
-	kill(-1, SIGKILL);
-	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
-		;
-	return code;
+	return cmd;
 }
 
-/* A JAIL_MSG_RUN request (enum jail_msg in jail.h): its argv, pointing
- * into buf; NULL for anything else (JAIL_MSG_END, EOF: the end). */
-static char **read_request(int ctl, char *buf, size_t len)
+/* The commands running, each the leader of its own session (exec_command's
+ * setsid), and which of them is the jail's first (its code is the jail's). */
+struct running {
+	struct {
+		pid_t pid;
+		uint32_t id;
+		bool first;
+	} cmd[JAIL_MAX_RUNNING];
+	size_t n;
+	int first_code;
+};
+
+static void answer(int ctl, uint32_t id, int code)
+{
+	struct jail_done d = { .id = id, .code = code };
+
+	if (send(ctl, &d, sizeof(d), MSG_NOSIGNAL) != (ssize_t)sizeof(d))
+		_exit(EXIT_PIPJAIL_ERROR); /* the supervisor is gone */
+}
+
+/* A signal: a forwarded one goes to every running command's process group;
+ * SIGCHLD reaps.  The commands that ended are answered; when none runs any
+ * more, whatever they left behind is killed first (a daemon that
+ * double-forked and called setsid is still in this pid namespace), so that
+ * the next command starts in a jail with no process of an earlier one. */
+static void on_init_signal(int sfd, int ctl, struct running *rn)
+{
+	struct signalfd_siginfo si;
+	struct jail_done done[JAIL_MAX_RUNNING];
+	size_t n_done = 0;
+	int status;
+	pid_t p;
+
+	if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si)) {
+		if (errno == EINTR || errno == EAGAIN)
+			return;
+		init_fail("signalfd", strerror(errno));
+	}
+	if (si.ssi_signo != SIGCHLD) {
+		for (size_t i = 0; i < rn->n; i++)
+			kill(-rn->cmd[i].pid, (int)si.ssi_signo);
+		return;
+	}
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (size_t i = 0; i < rn->n; i++) {
+			if (rn->cmd[i].pid != p)
+				continue;
+			done[n_done].id = rn->cmd[i].id;
+			done[n_done].code = status_to_code(status);
+			if (rn->cmd[i].first)
+				rn->first_code = done[n_done].code;
+			n_done++;
+			rn->cmd[i] = rn->cmd[--rn->n];
+			break;
+		}
+	}
+	if (n_done > 0 && rn->n == 0) {
+		kill(-1, SIGKILL);
+		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+			;
+	}
+	for (size_t i = 0; i < n_done; i++)
+		answer(ctl, done[i].id, done[i].code);
+}
+
+/* A JAIL_MSG_RUN request (enum jail_msg in jail.h): its id and argv,
+ * pointing into buf; NULL for anything else (JAIL_MSG_END, EOF: the end). */
+static char **read_request(int ctl, char *buf, size_t len, uint32_t *id)
 {
 	ssize_t n = recv(ctl, buf, len - 1, 0);
+	size_t head = 1 + sizeof(*id), argc = 0;
 	char **argv;
-	size_t argc = 0;
 
-	if (n <= 1 || buf[0] != JAIL_MSG_RUN)
+	if (n <= (ssize_t)head || buf[0] != JAIL_MSG_RUN)
 		return NULL;
+	memcpy(id, buf + 1, sizeof(*id));
 	buf[n] = '\0';
 	argv = xcalloc((size_t)n + 1, sizeof(char *));
-	for (char *p = buf + 1; p < buf + n; p += strlen(p) + 1)
+	for (char *p = buf + head; p < buf + n; p += strlen(p) + 1)
 		argv[argc++] = p;
 	return argv;
 }
 
-void jail_init(const struct jail_config *cfg, int ctl)
+/* Run what the supervisor sends, several commands at once, until it says
+ * the end (or goes away); returns the first command's code. */
+static int serve(const struct jail_config *cfg, int ctl, int sfd, const sigset_t *oldmask)
 {
 	static char req[65536];
+	struct running rn = { .first_code = EXIT_PIPJAIL_ERROR };
+	struct pollfd pf[2] = { { .fd = ctl, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+	bool first = true;
+
+	for (;;) {
+		uint32_t id = 0;
+		char **argv;
+
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			init_fail("poll", strerror(errno));
+		}
+		if (pf[1].revents & POLLIN)
+			on_init_signal(sfd, ctl, &rn);
+		if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		argv = read_request(ctl, req, sizeof(req), &id);
+		if (!argv)
+			return rn.first_code;
+		if (rn.n == JAIL_MAX_RUNNING) {
+			fprintf(stderr, "pipjail: %s: more than %d commands at once in the jail\n", argv[0],
+				JAIL_MAX_RUNNING);
+			answer(ctl, id, EXIT_PIPJAIL_ERROR);
+		} else {
+			rn.cmd[rn.n].pid = start_command(cfg, argv, first, sfd, oldmask);
+			rn.cmd[rn.n].id = id;
+			rn.cmd[rn.n++].first = first;
+			first = false;
+		}
+		free(argv);
+	}
+}
+
+void jail_init(const struct jail_config *cfg, int ctl)
+{
 	sigset_t mask, oldmask;
 	char err[512], go = 0;
-	int sfd, code = EXIT_PIPJAIL_ERROR;
-	char **argv;
+	int sfd, code;
 
 	/* The supervisor's death must end the jail. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -421,14 +495,7 @@ void jail_init(const struct jail_config *cfg, int ctl)
 		init_fail("signalfd", strerror(errno));
 
 	/* The first request is the command; its code is the jail's. */
-	for (bool first = true; (argv = read_request(ctl, req, sizeof(req))); first = false) {
-		int c = run_command(cfg, argv, first, sfd, &oldmask);
-
-		free(argv);
-		if (first)
-			code = c;
-		if (send(ctl, &c, sizeof(c), 0) != (ssize_t)sizeof(c))
-			break;
-	}
+	code = serve(cfg, ctl, sfd, &oldmask);
+	/* whatever still runs ends with init */
 	_exit(code);
 }

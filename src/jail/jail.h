@@ -16,6 +16,7 @@
 #define PIPJAIL_JAIL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/base.h"
@@ -156,9 +157,13 @@ void jail_config_free(struct jail_config *cfg);
  *   init -> supervisor  JAIL_MSG_BUILT: built (the supervisor may look at
  *                       the jail's files now); EOF instead: it failed, and
  *                       init printed why
- *   supervisor -> init  JAIL_MSG_RUN + argv as NUL-separated strings: run
- *                       it (the command, then the import check); init
- *                       answers with its exit code as an int
+ *   supervisor -> init  JAIL_MSG_RUN + a uint32_t id + argv as
+ *                       NUL-separated strings: start it (the command, then
+ *                       the checks of a staged install, several at once);
+ *                       init answers, when it ends, with a struct jail_done.
+ *                       A command's leftovers (a daemon that double-forked)
+ *                       are killed once no command runs, before the answer
+ *                       of the last one to end.
  *   supervisor -> init  JAIL_MSG_END, or EOF: end the jail
  *   init -> supervisor  JAIL_MSG_LISTENER + an fd (SCM_RIGHTS): the seccomp
  *                       user-notification listener (pipjail analyze)
@@ -170,6 +175,16 @@ enum jail_msg {
 	JAIL_MSG_END      = 'X',
 	JAIL_MSG_LISTENER = 'L',
 };
+
+/* init's answer to JAIL_MSG_RUN: which command ended, and its exit code
+ * (128 + the signal that ended it). */
+struct jail_done {
+	uint32_t id;
+	int32_t code;
+};
+
+/* How many commands init runs at once, at most. */
+#define JAIL_MAX_RUNNING 16
 
 /* src/jail/init.c: the jail's PID 1, in the new namespaces, driven by the
  * supervisor over ctl (enum jail_msg).  Never returns.  It closes every

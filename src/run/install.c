@@ -121,11 +121,12 @@ struct install {
 	char ***cmds;          /* the import check's commands */
 	char **cmd_names, **cmd_versions;   /* each command's distribution */
 	size_t n_cmds, next_cmd;
-	bool imports_made, pyc_asked;
-	bool probe_asked, probe_running, probe_ran;
+	bool imports_made, pyc_asked, probe_asked;
 	char **probe_cmd;
 	struct pyc_check *pyc;
+	size_t at_once;                       /* the most checks that ran at once */
 	uint64_t t_imports, t_probe, t_pyc;   /* when each phase started (-v timing) */
+	uint64_t probe_ns;                    /* how long the probe ran */
 };
 
 static int open_user(const char *path, void *ctx)
@@ -432,59 +433,23 @@ static void probe_failed(struct run *r, int code)
 	engine_report(r->engine, &v);
 }
 
-char **install_next_command(struct run *r, int code)
+/* The ids of init's answers (struct jail_done): 0 is the jailed command,
+ * 1..n the import check of distribution n-1. */
+enum { ID_PROBE = 0x70000000, ID_PYC };
+
+/* The bytecode check's command, once no other check runs (it must see the
+ * environment as they left it), or NULL. */
+static char **pyc_command(struct run *r)
 {
 	struct install *in = r->inst;
-	char **argv;
 
-	if (!r->stage || !in || r->command_code != 0 || engine_killed(r->engine))
-		return NULL;
-	/* A Ctrl-C (or TERM) while the checks run reaches the check's process
-	 * too: what it had not imported yet is unknown, so no check is left to
-	 * vouch for the install.  The run ends as an interrupted one. */
-	if (r->interrupts > 0 && in->imports_made) {
-		r->checks_cut = true;
-		return NULL;
-	}
-	/* code is the previous command's: the command itself, then each import
-	 * check, then the bytecode check. */
-	if (in->probe_running) {
-		in->probe_running = false;
-		in->probe_ran = code == 0;
-		if (code != 0)
-			probe_failed(r, code);
-	} else if (in->imports_made && !in->pyc_asked && in->next_cmd > 0 && code != 0) {
-		import_check_failed(r, in->cmd_names[in->next_cmd - 1], in->cmd_versions[in->next_cmd - 1], code);
-	}
-	if (!in->imports_made) {
-		in->imports_made = true;
-		in->t_imports = now_ns();
-		import_commands(r);
-	}
-	if (in->next_cmd < in->n_cmds)
-		return in->cmds[in->next_cmd++];
-	if (!in->probe_asked) {
-		in->probe_asked = true;
-		in->t_probe = now_ns();
-		/* make bench reads this line */
-		debugx(1, "timing: import check %.1f ms (%zu distributions)",
-		       (in->t_probe - in->t_imports) / 1e6, in->n_cmds);
-		in->probe_cmd = probe_command(r);
-		if (in->probe_cmd) {
-			in->probe_running = true;
-			return in->probe_cmd;
-		}
-	}
-	if (in->pyc_asked) {
-		if (in->pyc)
-			pyc_check_collect(r, r->stage, in->pyc, code);
-		debugx(1, "timing: bytecode check %.1f ms", (now_ns() - in->t_pyc) / 1e6);
-		return NULL;
-	}
 	in->pyc_asked = true;
 	in->t_pyc = now_ns();
+	/* make bench reads this line */
+	debugx(1, "timing: import check %.1f ms (%zu distributions and the start-up probe, %zu at once)",
+	       (in->t_pyc - in->t_imports) / 1e6, in->n_cmds, in->at_once);
 	if (in->probe_cmd)
-		debugx(1, "timing: start-up probe %.1f ms (%zu files opened)", (in->t_pyc - in->t_probe) / 1e6,
+		debugx(1, "timing: start-up probe %.1f ms (%zu files opened)", in->probe_ns / 1e6,
 		       engine_probe_count(r->engine));
 	if (!in->python) {
 		debugx(1, "bytecode check skipped: no interpreter is known for %s", stage_target(r->stage));
@@ -494,8 +459,70 @@ char **install_next_command(struct run *r, int code)
 		in->pyc = NULL;   /* the staging check reports the interpreter */
 		return NULL;
 	}
-	argv = pyc_check_command(r, r->stage, in->python, &in->pyc);
-	return argv;
+	return pyc_check_command(r, r->stage, in->python, &in->pyc);
+}
+
+char **install_next_command(struct run *r, size_t running, uint32_t *id)
+{
+	struct install *in = r->inst;
+
+	if (!r->stage || !in || r->command_code != 0 || engine_killed(r->engine))
+		return NULL;
+	/* A Ctrl-C (or TERM) while the checks run reaches the checks'
+	 * processes too: what they had not imported yet is unknown, so no
+	 * check is left to vouch for the install.  The run ends as an
+	 * interrupted one. */
+	if (r->interrupts > 0 && in->imports_made) {
+		r->checks_cut = true;
+		return NULL;
+	}
+	if (!in->imports_made) {
+		in->imports_made = true;
+		in->t_imports = now_ns();
+		import_commands(r);
+		in->probe_cmd = probe_command(r);
+	}
+	if (running + 1 > in->at_once)
+		in->at_once = running + 1;
+	/* the probe first: it is the longest (pip's imports) */
+	if (in->probe_cmd && !in->probe_asked) {
+		in->probe_asked = true;
+		in->t_probe = now_ns();
+		*id = ID_PROBE;
+		return in->probe_cmd;
+	}
+	if (in->next_cmd < in->n_cmds) {
+		*id = 1 + (uint32_t)in->next_cmd;
+		return in->cmds[in->next_cmd++];
+	}
+	if (running > 0 || in->pyc_asked)
+		return NULL;
+	*id = ID_PYC;
+	return pyc_command(r);
+}
+
+void install_command_done(struct run *r, uint32_t id, int code)
+{
+	struct install *in = r->inst;
+
+	if (!in)
+		return;
+	if (id == ID_PYC) {
+		if (in->pyc)
+			pyc_check_collect(r, r->stage, in->pyc, code);
+		debugx(1, "timing: bytecode check %.1f ms", (now_ns() - in->t_pyc) / 1e6);
+		return;
+	}
+	/* an interrupted check ended by the signal: the run is cut short */
+	if (r->interrupts > 0)
+		return;
+	if (id == ID_PROBE) {
+		in->probe_ns = now_ns() - in->t_probe;
+		if (code != 0)
+			probe_failed(r, code);
+	} else if (id >= 1 && id <= in->n_cmds && code != 0) {
+		import_check_failed(r, in->cmd_names[id - 1], in->cmd_versions[id - 1], code);
+	}
 }
 
 void install_check(struct run *r)

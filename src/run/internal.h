@@ -44,6 +44,7 @@ struct run {
 	struct sinkhole *sink;   /* --net sinkhole: pipjail analyze (sink.c) */
 	struct pty *pty;         /* the command's terminal, when stdio is one (pty.c) */
 	int runs;                /* commands init has finished */
+	size_t running;          /* commands init runs now */
 	int command_code;        /* the command's exit code, once it ran */
 	struct install *inst;    /* the staged install's run-time side (install.c) */
 	pid_t init;
@@ -77,11 +78,15 @@ void egress_free(struct run *r);
 
 /* install.c */
 void install_prepare(struct run *r);        /* the staging dir, before clone */
-/* init finished a command (code: its status; the first is the jailed
- * command): the next one to run in the jail, or NULL for none.  After pip:
- * the import check, one command per distribution the install added, then
- * the bytecode check (bytecode.c).  The argv stays install.c's. */
-char **install_next_command(struct run *r, int code);
+/* After the jailed command (which succeeded): the next check of a staged
+ * install to start in the jail, with the id init will answer with, or NULL
+ * for none now (running: how many run; the bytecode check waits until no
+ * other does).  The import check of each distribution the install added
+ * and the start-up probe may run at once; then the bytecode check
+ * (bytecode.c).  The argv stays install.c's. */
+char **install_next_command(struct run *r, size_t running, uint32_t *id);
+/* init finished the check of that id with this code. */
+void install_command_done(struct run *r, uint32_t id, int code);
 void install_check(struct run *r);
 /* What install_check_stage hands the staging check beside the engine. */
 struct install_hooks {

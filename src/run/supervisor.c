@@ -138,13 +138,14 @@ static bool on_signal(struct run *r)
 	return false;
 }
 
-/* Ask init to run argv in the jail. */
-static int send_run(struct run *r, char *const *argv)
+/* Ask init to start argv in the jail; it answers with id when it ends. */
+static int send_run(struct run *r, uint32_t id, char *const *argv)
 {
 	char buf[65536];
-	size_t len = 1;
+	size_t len = 1 + sizeof(id);
 
 	buf[0] = JAIL_MSG_RUN;
+	memcpy(buf + 1, &id, sizeof(id));
 	for (size_t i = 0; argv[i]; i++) {
 		size_t n = strlen(argv[i]) + 1;
 
@@ -158,32 +159,65 @@ static int send_run(struct run *r, char *const *argv)
 	return send(r->ctl, buf, len, 0) == (ssize_t)len ? 0 : -1;
 }
 
-/* init finished a command.  After the command, the import check of a
- * staged install runs in the same jail, one distribution at a time (each
- * its own process, so that what it does is attributed to it), then the
- * bytecode check (src/run/install.c); then the jail ends. */
+/* How many checks run at once in the jail: one per CPU this process may
+ * run on (the import checks and the start-up probe are independent
+ * interpreters, each attributed by its own marker). */
+static size_t checks_at_once(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return 1;
+	n = CPU_COUNT(&set);
+	return n < 1 ? 1 : n > JAIL_MAX_RUNNING ? JAIL_MAX_RUNNING : (size_t)n;
+}
+
+/* Start the staged install's checks (src/run/install.c) while there are
+ * free slots; once none runs and none is left, end the jail. */
+static void start_checks(struct run *r)
+{
+	size_t at_once = checks_at_once();
+	uint32_t id;
+	char **argv;
+
+	while (r->running < at_once && !engine_killed(r->engine) &&
+	       (argv = install_next_command(r, r->running, &id))) {
+		engine_set_next_command_role(r->engine, ROLE_IMPORT);
+		if (send_run(r, id, argv) == 0)
+			r->running++;
+		else  /* a check that could not start is one that did not complete */
+			install_command_done(r, id, EXIT_PIPJAIL_ERROR);
+	}
+	if (r->running == 0)
+		send(r->ctl, &(char){ JAIL_MSG_END }, 1, 0);
+}
+
+/* init finished a command.  After the command, the checks of a staged
+ * install run in the same jail: the import check of each distribution
+ * and the start-up probe, several at once (each its own process, so that
+ * what it does is attributed to it), then the bytecode check; then the
+ * jail ends. */
 static void on_ctl(struct run *r)
 {
-	char **argv;
-	int code;
+	struct jail_done d;
 
-	if (recv(r->ctl, &code, sizeof(code), MSG_DONTWAIT) != (ssize_t)sizeof(code))
+	if (recv(r->ctl, &d, sizeof(d), MSG_DONTWAIT) != (ssize_t)sizeof(d))
 		return;
 	/* the guardian's test: the supervisor dies with the stage full and
 	 * the jail still standing */
 	if (failpoint("supervisor-crash"))
 		abort();
+	if (r->running > 0)
+		r->running--;
 	if (r->runs++ == 0) {
-		r->command_code = code;
+		r->command_code = d.code;
 		if (r->mon)
 			monitor_consume(r->mon); /* the engine's view must be current */
+	} else {
+		install_command_done(r, d.id, d.code);
 	}
-	while (!engine_killed(r->engine) && (argv = install_next_command(r, code))) {
-		engine_set_next_command_role(r->engine, ROLE_IMPORT);
-		if (send_run(r, argv) == 0)
-			return;
-	}
-	send(r->ctl, &(char){ JAIL_MSG_END }, 1, 0);
+	start_checks(r);
 }
 
 static void on_timeout(struct run *r)
@@ -495,8 +529,9 @@ static int start_jail(struct run *r, uint64_t *monitor_ns, uint64_t *build_ns)
 	*monitor_ns = monitor_load_ns(r->mon);
 	anchors_arm(r);
 	policy_arm_kernel(r);
-	if (send_run(r, r->cfg->argv) < 0)
+	if (send_run(r, 0, r->cfg->argv) < 0)
 		goto out;
+	r->running = 1;
 	rc = 0;
 out:
 	if (rc < 0) {
