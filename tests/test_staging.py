@@ -24,6 +24,7 @@ import os
 import signal
 import subprocess
 import tarfile
+import threading
 import time
 
 import pytest
@@ -621,6 +622,53 @@ def test_import_check_passes_clean_packages(env):
     r = env.jail("sneaky", "stealer")
     assert_clean(env, r)
     out = env.python("import stealer, sneaky; print('ok')")
+    assert out.stdout.strip() == "ok", str(out)
+
+
+def _watch_checks(markers, stop, seen):
+    """Record in seen the most of markers' import checks alive at once."""
+    while not stop.is_set():
+        alive = sum(1 for m in markers if host.processes_matching(m))
+        seen.append(alive)
+        time.sleep(0.02)
+
+
+def test_import_checks_run_side_by_side_each_attributed_to_its_own(env):
+    """The import checks run at once (as many as pipjail has CPUs): two slow,
+    honest distributions are checked side by side with a third that reads
+    the SSH key at import.  The violation lands on the thief, never on the
+    honest ones running beside it, and nothing is committed; -v says how
+    many ran at once.  The benign twin: the two slow ones alone are clean
+    and committed.  (A violator is killed: no more checks start then.)"""
+    cpus = len(os.sched_getaffinity(0))
+    if cpus < 2:
+        pytest.skip("one CPU: the checks run one after another")
+    for n in ("napa", "napb"):
+        make_wheel(env.dist, n, "1.0", {f"{n}/__init__.py": "import time\ntime.sleep(3)\n"})
+    make_wheel(env.dist, "thief", "1.0", {
+        "thief/__init__.py": "import os, time\ntime.sleep(1)\n"
+                             "KEY = open(os.path.expanduser('~/.ssh/id_rsa')).read()\n"})
+    markers = [f"pipjail-import-check: {n} 1.0" for n in ("napa", "napb", "thief")]
+    before = env.snap()
+    stop, seen = threading.Event(), []
+    watch = threading.Thread(target=_watch_checks, args=(markers, stop, seen))
+    watch.start()
+    try:
+        r = env.jail("napa", "napb", "thief", opts=("-v",))
+    finally:
+        stop.set()
+        watch.join()
+    assert r.returncode in (100, 101), str(r)
+    assert_unchanged(env, before, r)
+    v = env.violations(rule="decoy-read")
+    assert v and all(x["package"] == "thief" for x in v), f"{env.report_json()['violations']}\n{r}"
+    assert max(seen, default=0) >= 2, f"never two import checks alive at once: {seen[-50:]}\n{r}"
+
+    r = env.jail("napa", "napb", opts=("-v",))
+    assert_clean(env, r)
+    # two import checks and the start-up probe
+    assert f"2 distributions and the start-up probe, {min(cpus, 3)} at once" in r.stderr, str(r)
+    out = env.python("import napa, napb; print('ok')")
     assert out.stdout.strip() == "ok", str(out)
 
 

@@ -505,18 +505,15 @@ void install_command_done(struct run *r, uint32_t id, int code)
 {
 	struct install *in = r->inst;
 
-	if (!in)
+	/* an interrupted check ended by the signal: the run is cut short
+	 * (install_next_command), nothing of it is judged */
+	if (!in || r->interrupts > 0)
 		return;
 	if (id == ID_PYC) {
 		if (in->pyc)
 			pyc_check_collect(r, r->stage, in->pyc, code);
 		debugx(1, "timing: bytecode check %.1f ms", (now_ns() - in->t_pyc) / 1e6);
-		return;
-	}
-	/* an interrupted check ended by the signal: the run is cut short */
-	if (r->interrupts > 0)
-		return;
-	if (id == ID_PROBE) {
+	} else if (id == ID_PROBE) {
 		in->probe_ns = now_ns() - in->t_probe;
 		if (code != 0)
 			probe_failed(r, code);
