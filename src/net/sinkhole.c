@@ -50,7 +50,7 @@ struct sinkhole {
 	struct sinkhole_opts o;
 	int epfd, netns, self_ns;
 	struct sfd ctl, timer;
-	struct sfd *notify[8];       /* one listener per command run */
+	struct sfd *notify[32];      /* one listener per command running (several checks at once) */
 	size_t n_notify;
 	struct sfd dns[2];
 	struct sfd *listeners[2 * SINK_MAX_PORTS];
@@ -680,6 +680,22 @@ static bool connect_target(const struct seccomp_notif *req, int *family, char *a
 	return false;
 }
 
+/* A listener whose filter is gone (every process of its command ended):
+ * its slot is free for the next command's (the import checks run several
+ * at once, one listener each). */
+static void notify_forget(struct sinkhole *s, struct sfd *f)
+{
+	for (size_t i = 0; i < s->n_notify; i++) {
+		if (s->notify[i] != f)
+			continue;
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, f->fd, NULL);
+		close(f->fd);
+		free(f);
+		s->notify[i] = s->notify[--s->n_notify];
+		return;
+	}
+}
+
 static void on_notify(struct sinkhole *s, struct sfd *f)
 {
 	autofree struct seccomp_notif *req = xcalloc(1, s->sizes.seccomp_notif > sizeof(*req)
@@ -693,7 +709,7 @@ static void on_notify(struct sinkhole *s, struct sfd *f)
 		/* ENOENT: the caller died meanwhile.  Anything else: the filter
 		 * is gone (its processes ended); stop watching it. */
 		if (errno != ENOENT && errno != EINTR)
-			epoll_ctl(s->epfd, EPOLL_CTL_DEL, f->fd, NULL);
+			notify_forget(s, f);
 		return;
 	}
 	resp->id = req->id;
