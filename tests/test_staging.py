@@ -711,6 +711,44 @@ def _secret_token():
     return "s3cr3t" + os.urandom(12).hex()
 
 
+def test_a_package_shadowing_another_distributions_module_is_not_committed(env):
+    """Red team rt3 R6: a package directory honestmod/ of another
+    distribution, beside the honest distribution's honestmod.py, is what
+    `import honestmod` loads from then on (a directory comes before a module
+    of the same name), though no byte the honest one declared changes.  The
+    benign twin: honestmod's own next version turning its module into a
+    package is committed."""
+    make_wheel(env.dist, "honestmod", "1.0", {"honestmod.py": "VALUE = 'honest'\n"})
+    r = env.jail("honestmod")
+    assert_clean(env, r)
+    make_wheel(env.dist, "shadower", "1.0", {
+        "shadower/__init__.py": "",
+        "honestmod/__init__.py": "VALUE = 'shadowed'\n"})
+    before = env.snap()
+    r = env.jail("shadower")
+    assert r.returncode in (100, 101), str(r)
+    assert_unchanged(env, before, r)
+    v = [x for x in env.report_json()["violations"] if "honestmod/__init__.py" in x.get("evidence", "")]
+    assert v and "honestmod 1.0" in v[0]["detail"], f"{env.report_json()['violations']}\n{r}"
+
+    make_wheel(env.dist, "honestmod", "2.0", {"honestmod/__init__.py": "VALUE = 'honest 2'\n"})
+    r = env.jail("--upgrade", "honestmod")
+    assert_clean(env, r)
+    out = env.python("import honestmod; print(honestmod.VALUE)")
+    assert out.stdout.strip() == "honest 2", str(out)
+
+
+def test_a_console_script_with_a_py_name_is_committed(env):
+    """Benign twin of rt3 R3 (bin/re.py): scripts named like docutils'
+    rst2html.py, which shadow nothing a script imports, are committed."""
+    make_wheel(env.dist, "pytool", "1.0", {"pytool/__init__.py": ""},
+               data_scripts={"pytool-report.py": "#!python\nprint('report')\n",
+                             "rst2pytool.py": "#!python\nimport pytool\n"})
+    r = env.jail("pytool")
+    assert_clean(env, r)
+    assert os.path.exists(os.path.join(env.venv, "bin", "rst2pytool.py"))
+
+
 # How a build can copy a secret it can read into a module of its own wheel
 # (declared in RECORD, hash right).  Each: (setup.py code that sets `value`
 # to the secret as the build sees it, encoding of the copy).

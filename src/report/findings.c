@@ -74,10 +74,12 @@ static const struct finding_rule rules[] = {
 	  "A process of the install made a system call through the 32-bit (non-native) ABI, a "
 	  "way to slip past system call filters.",
 	  "No profile allows it: remove the package and report it." UNWANTED, "8.5" },
-	{ "undeclared-file", "UndeclaredFile", "installed a file no RECORD names",
-	  "The staged install holds a file that no installed distribution's RECORD lists: "
-	  "something wrote into the environment beside what pip installed (a .pth file or a "
-	  "changed module planted by a build). Nothing was committed.",
+	{ "undeclared-file", "UndeclaredFile", "installed a file no RECORD names, or another distribution's",
+	  "The staged install holds a file that no installed distribution's RECORD lists, or "
+	  "one that stands in for another distribution's modules: something wrote into the "
+	  "environment beside what pip installed (a .pth file or a changed module planted by a "
+	  "build), or a wheel put a module inside or beside another distribution's package. "
+	  "Nothing was committed.",
 	  "Look at the file the evidence names. A package that writes outside its own wheel "
 	  "is tampering with the environment: remove it." UNWANTED, "7.0" },
 	{ "proxy", "EgressProxy", "was refused by the egress proxy",

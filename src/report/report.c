@@ -73,7 +73,7 @@ static const char *rule_title(const char *rule)
 		{ "network", "used the network" },
 		{ "refused-call", "made a refused system call" },
 		{ "non-native-abi", "made a 32-bit system call" },
-		{ "undeclared-file", "installed a file no RECORD names" },
+		{ "undeclared-file", "installed a file no RECORD names, or another distribution's" },
 		{ "proxy", "was refused by the egress proxy" },
 	};
 

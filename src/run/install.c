@@ -75,10 +75,19 @@
 
 /* The start-up probe: the environment's interpreter started as the user's
  * later Python and pip start (site.main() as in the import check: every
- * site directory, every .pth, Debian's sitecustomize), then what pip
- * imports at every install: its command line, the install command and the
- * platform tags (pip's vendored packaging imports _manylinux when one is
- * found).  The marker gives its processes role import and marks them
+ * site directory, every .pth, Debian's sitecustomize), with the
+ * environment's bin/ first on sys.path as in every console script that pip
+ * writes there (bin/pip among them: a script's own directory comes before
+ * the standard library), then what pip imports at every install: its
+ * command line, the install command and the platform tags (pip's vendored
+ * packaging imports _manylinux when one is found).  Last, every name of
+ * the standard library that is not built in or frozen is looked up on that
+ * sys.path as an import would, and the file found is opened when it lies
+ * outside the standard library's own directories: a module of this run
+ * in bin/ that a script's `import re` would load, or one that fills in a
+ * module Debian leaves out (_gdbm without python3-gdbm, winreg that
+ * mimetypes tries) and runs when the standard library imports it.  The
+ * marker gives its processes role import and marks them
  * (src/decide/proctree.c): the engine remembers what they open, and the
  * staging check holds every file of this run to that (src/stage/check.c).
  * Nothing it prints or returns is believed; only the kernel's trace of
@@ -89,20 +98,43 @@
 	"sys.executable = sys.argv[1]\n"                                                    \
 	"import site\n"                                                                     \
 	"site.main()\n"                                                                     \
-	"try:\n"                                                                            \
-	"    import pip._internal.cli.main\n"                                               \
-	"except ImportError:\n"                                                             \
-	"    pip = None\n"                                                                  \
-	"if pip is not None:\n"                                                             \
-	"    for step in ('from pip._internal.commands import create_command\\n'\n"         \
-	"                 'create_command(\"install\")',\n"                                  \
-	"                 'from pip._internal.utils.compatibility_tags import get_supported\\n'\n" \
-	"                 'get_supported()'):\n"                                              \
-	"        try:\n"                                                                    \
-	"            exec(step, {})\n"                                                      \
-	"        except BaseException as e:\n"                                             \
+	"import os\n"                                                                       \
+	"sys.path.insert(0, os.path.dirname(sys.argv[1]))\n"                                \
+	"failed = False\n"                                                                  \
+	"steps = ('import pip._internal.cli.main',\n"                                       \
+	"         'from pip._internal.commands import create_command\\n'\n"                 \
+	"         'create_command(\"install\")',\n"                                          \
+	"         'from pip._internal.utils.compatibility_tags import get_supported\\n'\n"   \
+	"         'get_supported()')\n"                                                     \
+	"for step in steps:\n"                                                              \
+	"    try:\n"                                                                        \
+	"        exec(step, {})\n"                                                          \
+	"    except BaseException as e:\n"                                                 \
+	"        # no pip in the environment: nothing of pip's to start\n"                 \
+	"        failed = not (type(e) is ModuleNotFoundError and e.name == 'pip')\n"       \
+	"        if failed:\n"                                                              \
 	"            print('pipjail: start-up probe: %s: %s' % (type(e).__name__, e),\n"    \
-	"                  file=sys.stderr)\n"
+	"                  file=sys.stderr)\n"                                               \
+	"        break\n"                                                                   \
+	"import sysconfig\n"                                                                \
+	"from importlib.machinery import FrozenImporter, PathFinder\n"                      \
+	"base = {'base': sys.base_prefix, 'platbase': sys.base_exec_prefix,\n"              \
+	"        'installed_base': sys.base_prefix, 'installed_platbase': sys.base_exec_prefix}\n" \
+	"std = tuple({os.path.realpath(sysconfig.get_path(k, vars=base)) + os.sep\n"        \
+	"             for k in ('stdlib', 'platstdlib')})\n"                                 \
+	"sp = tuple(os.path.realpath(d) + os.sep\n"                                          \
+	"           for d in site.getsitepackages() + [site.getusersitepackages()])\n"      \
+	"for m in sorted(getattr(sys, 'stdlib_module_names', ())):\n"                       \
+	"    if m in sys.builtin_module_names or FrozenImporter.find_spec(m):\n"            \
+	"        continue\n"                                                                \
+	"    try:\n"                                                                        \
+	"        o = PathFinder.find_spec(m, sys.path).origin\n"                            \
+	"        r = o and os.path.realpath(o)\n"                                           \
+	"        if r and (not r.startswith(std) or r.startswith(sp)):\n"                   \
+	"            open(o, 'rb').close()\n"                                               \
+	"    except Exception:\n"                                                           \
+	"        pass\n"                                                                    \
+	"sys.exit(3 if failed else 0)\n"
 
 /* One distribution's import check: its name, version, modules and .pth files. */
 struct import_job {

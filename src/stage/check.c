@@ -215,6 +215,45 @@ static int foreign_package_owner(struct stage *s, const char *rel, int ddist)
 	return -1;
 }
 
+/* A new top-level module of a site directory (NAME.py, NAME.*.so,
+ * NAME/__init__.py) whose name another distribution's module there already
+ * had before the run (NAME.py or NAME/__init__.py, from its manifest in the
+ * lower layer): Python's FileFinder takes a package directory before an
+ * extension module before a .py, so one form stands in for the other
+ * (a honestmod/ package in place of another distribution's honestmod.py)
+ * without a byte of the owner's changing.  -1: none, else the owner. */
+static int shadowed_module_owner(struct stage *s, const char *rel, int ddist)
+{
+	const char *site_end = strstr(rel, "-packages/"), *top, *slash;
+	static const char *const forms[] = { ".py", "/__init__.py" };
+	int site_len, name_len;
+
+	if (!site_end)
+		return -1;
+	site_len = (int)(site_end - rel) + (int)strlen("-packages");
+	top = rel + site_len + 1;
+	slash = strchr(top, '/');
+	if (slash && (strncmp(slash + 1, "__init__.", 9) || strchr(slash + 1, '/')))
+		return -1;    /* deeper in a package: foreign_package_owner's */
+	name_len = (int)(slash ? slash - top : (ptrdiff_t)strcspn(top, "."));
+	if (name_len == 0 || (!slash && !ends_with(top, ".py") && !ends_with(top, ".so")) ||
+	    memchr(top, '-', (size_t)name_len) || memchr(top, '.', (size_t)name_len))
+		return -1;
+	for (size_t k = 0; k < ARRAY_SIZE(forms); k++) {
+		char cand[PATH_MAX];
+		struct pmap_ent *own;
+
+		if (snprintf(cand, sizeof(cand), "%.*s/%.*s%s", site_len, rel, name_len, top, forms[k]) >=
+			    (int)sizeof(cand) ||
+		    !strcmp(cand, rel))
+			continue;
+		own = pmap_find(&s->owned, cand);
+		if (own && own->dist != ddist && strcmp(s->dists[own->dist].norm, s->dists[ddist].norm))
+			return own->dist;
+	}
+	return -1;
+}
+
 static char *check_present(struct stage *s, size_t i, const struct stage_check_opts *o,
 			   const struct stage_hooks *h)
 {
@@ -274,6 +313,18 @@ static char *check_present(struct stage *s, size_t i, const struct stage_check_o
 				 "this run)%s%s", ddist >= 0 ? "; declared by " : "",
 				 ddist >= 0 ? dist_label(s, ddist, lbl, sizeof(lbl)) : "");
 	}
+	/* Python (3.11's getpath) takes the whole sys.path from
+	 * <program>._pth beside the interpreter, or beside its library, when
+	 * there is one: bin/python._pth puts a directory of the wheel before
+	 * the standard library at every start.  No distribution has a reason
+	 * to ship one on Linux, wherever it lands. */
+	if (!drop && ends_with(f->path, "._pth")) {
+		f->rule = STAGE_RULE_ENV_FILE;
+		return xasprintf("a ._pth file: Python takes sys.path from <program>._pth beside the "
+				 "interpreter, in place of the environment's own paths%s%s",
+				 ddist >= 0 ? "; declared by " : "",
+				 ddist >= 0 ? dist_label(s, ddist, lbl, sizeof(lbl)) : "");
+	}
 	if (!drop && is_env_name(f->path)) {
 		f->rule = STAGE_RULE_ENV_FILE;
 		return xasprintf("a file of the environment itself, which no distribution installs%s%s",
@@ -291,6 +342,11 @@ static char *check_present(struct stage *s, size_t i, const struct stage_check_o
 			return xasprintf("added by %s inside a package of distribution %s (its %s), where it "
 					 "stands in for that package's own modules", lbl,
 					 dist_label(s, owner, olbl, sizeof(olbl)), manifest_of(s, owner));
+		owner = shadowed_module_owner(s, f->path, ddist);
+		if (owner >= 0)
+			return xasprintf("added by %s beside a top-level module of the same name that "
+					 "distribution %s owns (its %s): one stands in for the other at import",
+					 lbl, dist_label(s, owner, olbl, sizeof(olbl)), manifest_of(s, owner));
 	}
 	if (f->type == 'f') {
 		char *bad = check_hash(s, i, re, lbl);
