@@ -199,8 +199,9 @@ def failure(runs):
 
 def six_why(ph, added):
     """Where the added time of six went, from pipjail -v's medians."""
-    parts = [(k, med(ph[k])) for k in ("jail start", "import check", "verdict+commit+cleanup",
-                                      "profile+options", "staging+cgroup") if k in ph]
+    parts = [(k, med(ph[k])) for k in ("jail start", "import check", "bytecode check",
+                                      "verdict+commit+cleanup", "profile+options", "staging+cgroup")
+             if k in ph]
     if not parts:
         return ""
     known = sum(v for _, v in parts)
@@ -222,7 +223,7 @@ def set_why(r, per):
                 continue
             t = e["timing"]
             fixed.append(sum(t.get(k, 0) for k in ("profile+options", "staging+cgroup",
-                                                   "jail start", "import check",
+                                                   "jail start", "import check", "bytecode check",
                                                    "verdict+commit+cleanup")))
             added.append((e["wall"] - p["wall"]) * 1e3)
     if not added:
@@ -327,8 +328,11 @@ def report(rep, r):
                 met(added <= T_SIX_MS, WHY["six"] or six_why(ph, added)))
         rep.row("six", "... added CPU time", f"{added_cpu:.0f} ms", "", "")
         if "import check" in ph:
-            rep.row("import", "import check of one distribution (six; pipjail -v)",
-                    f"{med(ph['import check']):.0f} ms", "", "")
+            rep.row("import", "import check of one distribution and the start-up probe, side by "
+                    "side (six; pipjail -v)", f"{med(ph['import check']):.0f} ms", "", "")
+        if "start-up probe" in ph:
+            rep.row("import", "... of which the start-up probe (six; pipjail -v)",
+                    f"{med(ph['start-up probe']):.0f} ms", "", "")
         six_txt = (
             f"\n\nsix alone, {len(pairs)} pairs (plain, enforce; shuffled in each pair): plain "
             f"{med([p['wall'] for p, _ in pairs]):.2f} s, pipjail "
