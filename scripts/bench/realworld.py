@@ -39,6 +39,9 @@ PROJECT_ENV = {"filelock-3.9.0": {"SETUPTOOLS_SCM_PRETEND_VERSION": "3.9.0"}}
 # measured figure stands in the table beside it; docs/benchmarks.md).
 T_SET, T_PROJECT, T_SIX_MS, T_RSS_MIB = 1.05, 1.15, 150, 48
 WHY = {"set": "", "six": "", "rss": ""}
+# the steps of a run that pipjail -v times apart from the command itself
+FIXED_STEPS = ("jail start", "import check", "bytecode check", "verdict+commit+cleanup",
+               "profile+options", "staging+cgroup")
 
 
 def corpus_dir():
@@ -199,9 +202,7 @@ def failure(runs):
 
 def six_why(ph, added):
     """Where the added time of six went, from pipjail -v's medians."""
-    parts = [(k, med(ph[k])) for k in ("jail start", "import check", "bytecode check",
-                                      "verdict+commit+cleanup", "profile+options", "staging+cgroup")
-             if k in ph]
+    parts = [(k, med(ph[k])) for k in FIXED_STEPS if k in ph]
     if not parts:
         return ""
     known = sum(v for _, v in parts)
@@ -222,9 +223,7 @@ def set_why(r, per):
             if not (e["ok"] and p["ok"]):
                 continue
             t = e["timing"]
-            fixed.append(sum(t.get(k, 0) for k in ("profile+options", "staging+cgroup",
-                                                   "jail start", "import check", "bytecode check",
-                                                   "verdict+commit+cleanup")))
+            fixed.append(sum(t.get(k, 0) for k in FIXED_STEPS))
             added.append((e["wall"] - p["wall"]) * 1e3)
     if not added:
         return ""
@@ -242,10 +241,7 @@ def worst_why(r, name):
     plain = med([p["wall"] for p in runs["plain"] if p["ok"]])
     added = med([(e["wall"] - p["wall"]) * 1e3 for e, p in zip(runs["enforce"], runs["plain"])
                  if e["ok"] and p["ok"]])
-    fixed = med([sum(e["timing"].get(k, 0) for k in ("profile+options", "staging+cgroup",
-                                                    "jail start", "import check",
-                                                    "verdict+commit+cleanup"))
-                 for e in runs["enforce"] if e["ok"]])
+    fixed = med([sum(e["timing"].get(k, 0) for k in FIXED_STEPS) for e in runs["enforce"] if e["ok"]])
     if plain is None or added is None:
         return ""
     return (f"a short install (plain pip {plain:.2f} s): pipjail added {added:.0f} ms, of which "
