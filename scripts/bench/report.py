@@ -31,11 +31,10 @@ TRIED = {
         "analysed."),
     "six": (
         "the import check's time is printed by `pipjail -v` (`timing: import check`) and "
-        "shown here; the import checks and the start-up probe run side by side, so a "
-        "one-package install waits for the probe (pip's own imports, about 0.35 s of "
-        "`import pip._internal.cli.main` alone outside any jail), not for the sum; the "
-        "remaining added time is start-up (above), the staging scan and commit, and the "
-        "per-event cost while pip runs."),
+        "shown here; the import checks and the start-up probe run side by side (the probe "
+        "starts pip's platform-tag hook, not pip's whole command line, which imports half "
+        "of pip: 0.35 s); the remaining added time is start-up (above), the staging scan "
+        "and commit, and the per-event cost while pip runs."),
     "real-world": (
         "measured per project with the import check's time beside it; the per-event cost "
         "(the monitor's programs on every call of every process in the jail, and the "

@@ -78,20 +78,24 @@
  * site directory, every .pth, Debian's sitecustomize), with the
  * environment's bin/ first on sys.path as in every console script that pip
  * writes there (bin/pip among them: a script's own directory comes before
- * the standard library), then what pip imports at every install: its
- * command line, the install command and the platform tags (pip's vendored
- * packaging imports _manylinux when one is found).  Last, every name of
- * the standard library that is not built in or frozen is looked up on that
- * sys.path as an import would, and the file found is opened when it lies
- * outside the standard library's own directories: a module of this run
- * in bin/ that a script's `import re` would load, or one that fills in a
- * module Debian leaves out (_gdbm without python3-gdbm, winreg that
- * mimetypes tries) and runs when the standard library imports it.  The
- * marker gives its processes role import and marks them
- * (src/decide/proctree.c): the engine remembers what they open, and the
- * staging check holds every file of this run to that (src/stage/check.c).
- * Nothing it prints or returns is believed; only the kernel's trace of
- * its opens counts.  argv: the environment's bin/python. */
+ * the standard library), then the hook pip offers at every install: the
+ * platform tags of its vendored packaging, which imports _manylinux when
+ * one is found.  Last, every name of the standard library (its list, and
+ * the modules of its directories, _sysconfigdata_* among them) that is not
+ * built in or frozen is looked up on that sys.path as an import would, and
+ * the file found is opened when it lies outside the standard library's
+ * own directories: a module of this run in bin/ that a script's `import
+ * re` would load, or one that fills in a module Debian leaves out (_gdbm
+ * without python3-gdbm, winreg that mimetypes tries) and runs when the
+ * standard library imports it.  Not pip's whole command line: pip's own
+ * code imports honest distributions by name when they are there (its
+ * rich imports attrs' attr), so what pip imports optionally is no finding
+ * (docs/staging.md, Limits).  The marker gives its processes role import
+ * and marks them (src/decide/proctree.c): the engine remembers what they
+ * open, and the staging check holds every file of this run to that
+ * (src/stage/check.c).  Nothing it prints or returns is believed; only the
+ * kernel's trace of its opens counts.  argv: the environment's
+ * bin/python. */
 #define PROBE_CODE                                                                          \
 	"# pipjail-startup-probe\n"                                                         \
 	"import sys\n"                                                                      \
@@ -101,21 +105,15 @@
 	"import os\n"                                                                       \
 	"sys.path.insert(0, os.path.dirname(sys.argv[1]))\n"                                \
 	"failed = False\n"                                                                  \
-	"steps = ('import pip._internal.cli.main',\n"                                       \
-	"         'from pip._internal.commands import create_command\\n'\n"                 \
-	"         'create_command(\"install\")',\n"                                          \
-	"         'from pip._internal.utils.compatibility_tags import get_supported\\n'\n"   \
-	"         'get_supported()')\n"                                                     \
-	"for step in steps:\n"                                                              \
-	"    try:\n"                                                                        \
-	"        exec(step, {})\n"                                                          \
-	"    except BaseException as e:\n"                                                 \
-	"        # no pip in the environment: nothing of pip's to start\n"                 \
-	"        failed = not (type(e) is ModuleNotFoundError and e.name == 'pip')\n"       \
-	"        if failed:\n"                                                              \
-	"            print('pipjail: start-up probe: %s: %s' % (type(e).__name__, e),\n"    \
-	"                  file=sys.stderr)\n"                                               \
-	"        break\n"                                                                   \
+	"try:\n"                                                                            \
+	"    from pip._vendor.packaging import tags\n"                                      \
+	"    list(tags.sys_tags())\n"                                                       \
+	"except BaseException as e:\n"                                                     \
+	"    # no pip in the environment: nothing of pip's to start\n"                     \
+	"    failed = not (type(e) is ModuleNotFoundError and e.name == 'pip')\n"           \
+	"    if failed:\n"                                                                  \
+	"        print('pipjail: start-up probe: %s: %s' % (type(e).__name__, e),\n"        \
+	"              file=sys.stderr)\n"                                                   \
 	"import sysconfig\n"                                                                \
 	"from importlib.machinery import FrozenImporter, PathFinder\n"                      \
 	"base = {'base': sys.base_prefix, 'platbase': sys.base_exec_prefix,\n"              \
@@ -124,7 +122,14 @@
 	"             for k in ('stdlib', 'platstdlib')})\n"                                 \
 	"sp = tuple(os.path.realpath(d) + os.sep\n"                                          \
 	"           for d in site.getsitepackages() + [site.getusersitepackages()])\n"      \
-	"for m in sorted(getattr(sys, 'stdlib_module_names', ())):\n"                       \
+	"names = set(getattr(sys, 'stdlib_module_names', ()))\n"                            \
+	"for d in std:\n"                                                                   \
+	"    for sub in ('', 'lib-dynload'):\n"                                             \
+	"        try:\n"                                                                    \
+	"            names.update(e.split('.')[0] for e in os.listdir(os.path.join(d, sub)))\n" \
+	"        except OSError:\n"                                                         \
+	"            pass\n"                                                                \
+	"for m in sorted(n for n in names if n.isidentifier()):\n"                          \
 	"    if m in sys.builtin_module_names or FrozenImporter.find_spec(m):\n"            \
 	"        continue\n"                                                                \
 	"    try:\n"                                                                        \
