@@ -738,6 +738,32 @@ def test_a_package_shadowing_another_distributions_module_is_not_committed(env):
     assert out.stdout.strip() == "honest 2", str(out)
 
 
+@pytest.mark.parametrize("planted", ["hnsp/honest/__init__.py", "hnsp/__init__.py"])
+def test_taking_over_a_namespace_package_is_not_committed(env, planted):
+    """Red team rt4 T1/T7: inside a namespace package that another
+    distribution shares (no __init__.py, like jaraco.* or backports.*), a
+    package hnsp/honest/ stands in for its hnsp/honest.py, and a new
+    hnsp/__init__.py makes the directory a regular package whose code runs
+    at every `import hnsp.honest`.  The benign twin: a second distribution
+    adding its own module to the shared namespace is committed."""
+    make_wheel(env.dist, "honest-lib", "1.0", {"hnsp/honest.py": "VALUE = 'honest'\n"})
+    r = env.jail("honest-lib")
+    assert_clean(env, r)
+    make_wheel(env.dist, "nsevil", "1.0", {"nsevil/__init__.py": "", planted: "VALUE = 'evil'\n"})
+    before = env.snap()
+    r = env.jail("nsevil")
+    assert r.returncode in (100, 101), str(r)
+    assert_unchanged(env, before, r)
+    v = [x for x in env.report_json()["violations"] if planted in x.get("evidence", "")]
+    assert v and "honest_lib 1.0" in v[0]["detail"], f"{env.report_json()['violations']}\n{r}"
+
+    make_wheel(env.dist, "nsfriend", "1.0", {"hnsp/friend.py": "VALUE = 'friend'\n"})
+    r = env.jail("nsfriend")
+    assert_clean(env, r)
+    out = env.python("import hnsp.honest, hnsp.friend; print(hnsp.honest.VALUE, hnsp.friend.VALUE)")
+    assert out.stdout.strip() == "honest friend", str(out)
+
+
 def test_a_console_script_with_a_py_name_is_committed(env):
     """Benign twin of rt3 R3 (bin/re.py): scripts named like docutils'
     rst2html.py, which shadow nothing a script imports, are committed."""
