@@ -334,7 +334,8 @@ def report(rep, r):
             f"{med([p['wall'] for p, _ in pairs]):.2f} s, pipjail "
             f"{med([e['wall'] for _, e in pairs]):.2f} s, added {added:.0f} ms wall, "
             f"{added_cpu:.0f} ms CPU (medians of the pairs). pipjail -v, medians: " +
-            ", ".join(f"{k} {med(v):.0f} ms" for k, v in ph.items()) + ".")
+            ", ".join(f"{k} {med(v):.0f}" + ("" if k == "checks at once" else " ms")
+                      for k, v in ph.items()) + ".")
     at_once = [x["timing"]["checks at once"] for n in r["projects"] for x in r["runs"][n]["enforce"]
                if "checks at once" in x["timing"]]
     rep.row("import", "import check of a run: distributions checked in parallel, the "
