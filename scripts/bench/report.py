@@ -425,8 +425,12 @@ class Report:
         # names the machine and the load of the run, not of now
         m = getattr(self.b, "machine", None) or machine()
         load_end = getattr(self.b, "load_end", None) or os.getloadavg()
+        rev = m["rev"]
+        if os.environ.get("BENCH_REPORT_FROM"):
+            rev += (f" (the binary measured; the report rendered by the bench scripts at "
+                    f"{machine()['rev']})")
         head = (f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['mem']} RAM; kernel {m['kernel']}; "
-                f"{m['python']}; {m['strace']}; pipjail at {m['rev']}; {m['date']}; "
+                f"{m['python']}; {m['strace']}; pipjail at {rev}; {m['date']}; "
                 f"bench run time {elapsed / 60:.1f} min; load average at start "
                 f"{self.b.load_start[0]:.2f}, at end {load_end[0]:.2f} (a shared machine: "
                 "medians of paired runs).")
