@@ -182,8 +182,9 @@ def machine():
     mem_kib = int(first("/proc/meminfo", "MemTotal").split()[0])
     rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"],
                          capture_output=True, text=True).stdout.strip() or "?"
-    dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.strip()
+    # the files a run writes itself (docs/) do not make the tree measured dirty
+    dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no",
+                            "--", ".", ":!docs"], capture_output=True, text=True).stdout.strip()
     pyver = subprocess.run(["/usr/bin/python3", "--version"], capture_output=True,
                            text=True).stdout.strip()
     return {"nproc": os.cpu_count(), "mem": f"{mem_kib / MIB:.1f} GiB",
