@@ -764,6 +764,44 @@ def test_taking_over_a_namespace_package_is_not_committed(env, planted):
     assert out.stdout.strip() == "honest friend", str(out)
 
 
+# Red team rt5: other ways to stand in for another distribution's module.
+# (honest wheel's files, the attacker's wheel: files, data scripts, what the
+# violation's evidence names)
+STAND_INS = {
+    # a module file beside another distribution's namespace directory
+    "module-beside-namespace": ({"hnsp/honest.py": "VALUE = 'honest'\n"},
+                                {"hnsp.py": "import os\n__path__ = []\n"}, {}, "hnsp.py"),
+    # a package beside another distribution's tagged extension module
+    "package-beside-extension": ({"honestext.cpython-311-x86_64-linux-gnu.so": "not an ELF\n"},
+                                 {"honestext/__init__.py": "VALUE = 'evil'\n"}, {},
+                                 "honestext/__init__.py"),
+    # bin/NAME.py: what every console script imports as NAME
+    "bin-module": ({"honestcli/__init__.py": "def main():\n    print('honest')\n"},
+                   {"binshadow/__init__.py": ""}, {"honestcli.py": "VALUE = 'evil'\n"},
+                   "bin/honestcli.py"),
+    # a regular package in a directory a .pth line adds beats a namespace
+    # package of another distribution (the start-up probe resolves it)
+    "pth-dir-beats-namespace": ({"hnsp/honest.py": "VALUE = 'honest'\n"},
+                                {"pthdir.pth": "pthdir_extra\n",
+                                 "pthdir_extra/hnsp/__init__.py": "VALUE = 'evil'\n"}, {},
+                                "pthdir_extra/hnsp/__init__.py"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(STAND_INS))
+def test_standing_in_for_another_distributions_module_is_not_committed(env, case):
+    honest, files, scripts, evidence = STAND_INS[case]
+    make_wheel(env.dist, "honest-pkg", "1.0", honest)
+    env.plain("honest-pkg")
+    make_wheel(env.dist, "standin", "1.0", files, data_scripts=scripts or None)
+    before = env.snap()
+    r = env.jail("standin")
+    assert r.returncode in (100, 101), str(r)
+    assert_unchanged(env, before, r)
+    v = [x for x in env.report_json()["violations"] if evidence in x.get("evidence", "")]
+    assert v, f"{env.report_json()['violations']}\n{r}"
+
+
 def test_a_console_script_with_a_py_name_is_committed(env):
     """Benign twin of rt3 R3 (bin/re.py): scripts named like docutils'
     rst2html.py, which shadow nothing a script imports, are committed."""

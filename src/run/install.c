@@ -84,7 +84,13 @@
  * the modules of its directories, _sysconfigdata_* among them) that is not
  * built in or frozen is looked up on that sys.path as an import would, and
  * the file found is opened when it lies outside the standard library's
- * own directories: a module of this run in bin/ that a script's `import
+ * own directories, and so is every other name its top-level modules
+ * import (copy and pickle try `org`, platform `java`).  And every name of
+ * the environment's own site directories is looked up the same way: the
+ * file found is opened when it is not that directory's own (a package in
+ * a directory a .pth line adds, regular, beats a namespace package there;
+ * bin/NAME.py beats site-packages/NAME).  So: a module of this
+ * run in bin/ that a script's `import
  * re` would load, or one that fills in a module Debian leaves out (_gdbm
  * without python3-gdbm, winreg that mimetypes tries) and runs when the
  * standard library imports it.  Not pip's whole command line: pip's own
@@ -122,6 +128,10 @@
 	"             for k in ('stdlib', 'platstdlib')})\n"                                 \
 	"sp = tuple(os.path.realpath(d) + os.sep\n"                                          \
 	"           for d in site.getsitepackages() + [site.getusersitepackages()])\n"      \
+	"import re\n"                                                                       \
+	"imp = re.compile(rb'^[ \\t]*(?:import[ \\t]+([A-Za-z_]\\w*)(?:[ \\t]*$|[ \\t]*[,;#]|'\n" \
+	"                 rb'[ \\t]+as[ \\t])|from[ \\t]+([A-Za-z_]\\w*)[\\w.]*[ \\t]+import[ \\t])',\n" \
+	"                 re.M)\n"                                                          \
 	"names = set(getattr(sys, 'stdlib_module_names', ()))\n"                            \
 	"for d in std:\n"                                                                   \
 	"    for sub in ('', 'lib-dynload'):\n"                                             \
@@ -129,6 +139,13 @@
 	"            names.update(e.split('.')[0] for e in os.listdir(os.path.join(d, sub)))\n" \
 	"        except OSError:\n"                                                         \
 	"            pass\n"                                                                \
+	"    for e in os.listdir(d) if os.path.isdir(d) else ():\n"                         \
+	"        if e.endswith('.py'):\n"                                                   \
+	"            try:\n"                                                                \
+	"                with open(os.path.join(d, e), 'rb') as f:\n"                       \
+	"                    names.update((a or b).decode() for a, b in imp.findall(f.read()))\n" \
+	"            except OSError:\n"                                                     \
+	"                pass\n"                                                            \
 	"for m in sorted(n for n in names if n.isidentifier()):\n"                          \
 	"    if m in sys.builtin_module_names or FrozenImporter.find_spec(m):\n"            \
 	"        continue\n"                                                                \
@@ -139,6 +156,19 @@
 	"            open(o, 'rb').close()\n"                                               \
 	"    except Exception:\n"                                                           \
 	"        pass\n"                                                                    \
+	"for d in sp:\n"                                                                    \
+	"    try:\n"                                                                        \
+	"        entries = os.listdir(d)\n"                                                 \
+	"    except OSError:\n"                                                             \
+	"        continue\n"                                                                \
+	"    for m in sorted({e.split('.')[0] for e in entries} - names):\n"                \
+	"        try:\n"                                                                    \
+	"            o = m.isidentifier() and PathFinder.find_spec(m, sys.path).origin\n"   \
+	"            p = o and os.path.relpath(os.path.realpath(o), d).split(os.sep)\n"     \
+	"            if p and (len(p) > 2 or p[0].split('.')[0] != m):\n"                   \
+	"                open(o, 'rb').close()\n"                                           \
+	"        except Exception:\n"                                                       \
+	"            pass\n"                                                                \
 	"sys.exit(3 if failed else 0)\n"
 
 /* One distribution's import check: its name, version, modules and .pth files. */

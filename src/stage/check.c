@@ -215,105 +215,28 @@ static int foreign_package_owner(struct stage *s, const char *rel, int ddist)
 	return -1;
 }
 
-/* The owner of path in the lower layer when it is a distribution other
- * than ddist's (by name: a new version of the same distribution may move
- * its own files), else -1. */
-static int other_owner(struct stage *s, const char *path, int ddist)
+/* Why a module of this run that stands in for another distribution's
+ * (shadow.c) is a finding. */
+static char *shadow_reason(struct stage *s, enum shadow_kind how, const char *lbl, int owner)
 {
-	struct pmap_ent *own = pmap_find(&s->owned, path);
+	char olbl[256];
+	const char *own = dist_label(s, owner, olbl, sizeof(olbl));
 
-	return own && own->dist != ddist && strcmp(s->dists[own->dist].norm, s->dists[ddist].norm) ?
-	       own->dist : -1;
-}
-
-/* The module a file below a site directory defines: "D/NAME.py",
- * "D/NAME.<tag>.so", "D/NAME/__init__.py" (or __init__.<tag>.so) give D
- * (dir, its length in rel) and NAME.  False for anything else. */
-static bool module_of(const char *rel, int *dir_len, const char **name, int *name_len)
-{
-	const char *base = basename_of(rel);
-	bool init = !strncmp(base, "__init__.", 9);
-
-	if (!strstr(rel, "-packages/") || (!ends_with(base, ".py") && !ends_with(base, ".so")))
-		return false;
-	if (init) {
-		const char *pkg_end = base - 1, *pkg = pkg_end;
-
-		while (pkg > rel && pkg[-1] != '/')
-			pkg--;
-		if (pkg == rel)
-			return false;
-		*name = pkg;
-		*name_len = (int)(pkg_end - pkg);
-		*dir_len = (int)(pkg - 1 - rel);
-	} else {
-		*name = base;
-		*name_len = (int)strcspn(base, ".");
-		*dir_len = (int)(base - 1 - rel);
+	switch (how) {
+	case SHADOW_NAMESPACE:
+		return xasprintf("added by %s to a namespace package that distribution %s shares (its %s): "
+				 "the directory becomes a regular package whose __init__ runs at every "
+				 "import of %s's modules there", lbl, own, manifest_of(s, owner),
+				 s->dists[owner].name);
+	case SHADOW_BIN:
+		return xasprintf("added by %s in bin/, which comes first on sys.path in every console "
+				 "script of the environment: it stands in for the module of the same name "
+				 "of distribution %s (its %s)", lbl, own, manifest_of(s, owner));
+	default:
+		return xasprintf("added by %s beside a module of the same name that distribution %s owns "
+				 "(its %s): one stands in for the other at import", lbl, own,
+				 manifest_of(s, owner));
 	}
-	return *name_len > 0 && !memchr(*name, '-', (size_t)*name_len) && *dir_len > 0;
-}
-
-/* A new module of a site directory, at the top or in a package (a
- * namespace package, shared by design, too), whose name another
- * distribution's module in that same directory already had before the
- * run (NAME.py, NAME/__init__.py or NAME.so, from its manifest in the lower
- * layer): Python's FileFinder takes a package directory before an
- * extension module before a .py, so one form stands in for the other
- * (a honestmod/ package in place of another distribution's honestmod.py,
- * hnsp/honest/ in place of hnsp/honest.py) without a byte of the owner's
- * changing.  -1: none, else the owner. */
-static int shadowed_module_owner(struct stage *s, const char *rel, int ddist)
-{
-	static const char *const forms[] = { ".py", "/__init__.py", ".so" };
-	const char *name;
-	int dir_len, name_len;
-
-	if (!module_of(rel, &dir_len, &name, &name_len))
-		return -1;
-	for (size_t k = 0; k < ARRAY_SIZE(forms); k++) {
-		char cand[PATH_MAX];
-		int owner;
-
-		if (snprintf(cand, sizeof(cand), "%.*s/%.*s%s", dir_len, rel, name_len, name, forms[k]) >=
-			    (int)sizeof(cand) ||
-		    !strcmp(cand, rel))
-			continue;
-		owner = other_owner(s, cand, ddist);
-		if (owner >= 0)
-			return owner;
-	}
-	return -1;
-}
-
-/* A new __init__ in a directory that had none (a namespace package) where
- * another distribution owns files: it makes the directory a regular
- * package whose __init__ runs at every import of that distribution's
- * modules (an import of hnsp.honest runs hnsp/__init__.py first).  -1:
- * none, else that distribution. */
-static int namespace_owner(struct stage *s, const char *rel, int ddist)
-{
-	const char *base = basename_of(rel);
-	size_t dir_len = (size_t)(base - rel);   /* with its slash */
-	char init[PATH_MAX];
-
-	if (strncmp(base, "__init__.", 9) || !strstr(rel, "-packages/") || dir_len == 0 ||
-	    snprintf(init, sizeof(init), "%.*s__init__.py", (int)dir_len, rel) >= (int)sizeof(init) ||
-	    pmap_find(&s->owned, init))
-		return -1;
-	/* a directory this run made holds no file of another distribution
-	 * (the target is the lower layer: the run cannot change it) */
-	init[dir_len - 1] = '\0';
-	if (fstatat(s->target_fd, init, &(struct stat){ 0 }, AT_SYMLINK_NOFOLLOW) < 0)
-		return -1;
-	for (size_t k = 0; k < s->owned.cap; k++) {
-		const struct pmap_ent *e = &s->owned.v[k];
-
-		if (e->key && !strncmp(e->key, rel, dir_len) && e->dist != ddist &&
-		    strcmp(s->dists[e->dist].norm, s->dists[ddist].norm))
-			return e->dist;
-	}
-	return -1;
 }
 
 static char *check_present(struct stage *s, size_t i, const struct stage_check_opts *o,
@@ -398,24 +321,16 @@ static char *check_present(struct stage *s, size_t i, const struct stage_check_o
 	dist_label(s, ddist, lbl, sizeof(lbl));
 	if (f->what == STAGE_ADDED) {
 		int owner = foreign_package_owner(s, f->path, ddist);
+		enum shadow_kind how = SHADOW_MODULE;
 		char olbl[256];
 
 		if (owner >= 0)
 			return xasprintf("added by %s inside a package of distribution %s (its %s), where it "
 					 "stands in for that package's own modules", lbl,
 					 dist_label(s, owner, olbl, sizeof(olbl)), manifest_of(s, owner));
-		owner = shadowed_module_owner(s, f->path, ddist);
+		owner = stage_shadowed_owner(s, f->path, ddist, &how);
 		if (owner >= 0)
-			return xasprintf("added by %s beside a module of the same name that distribution "
-					 "%s owns (its %s): one stands in for the other at import",
-					 lbl, dist_label(s, owner, olbl, sizeof(olbl)), manifest_of(s, owner));
-		owner = namespace_owner(s, f->path, ddist);
-		if (owner >= 0)
-			return xasprintf("added by %s to a namespace package that distribution %s shares "
-					 "(its %s): the directory becomes a regular package whose __init__ "
-					 "runs at every import of %s's modules there", lbl,
-					 dist_label(s, owner, olbl, sizeof(olbl)), manifest_of(s, owner),
-					 s->dists[owner].name);
+			return shadow_reason(s, how, lbl, owner);
 	}
 	if (f->type == 'f') {
 		char *bad = check_hash(s, i, re, lbl);

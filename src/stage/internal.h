@@ -122,6 +122,16 @@ enum pth_kind pth_read(struct stage *s, const char *rel, char **text);
  * distribution that declares what they import (docs/staging.md). */
 bool pth_line_allowed(struct stage *s, const char *rel, const char *line, int di, bool editable);
 
+/* shadow.c: a new module that stands in for another distribution's. */
+enum shadow_kind {
+	SHADOW_MODULE,         /* a module of the same name in the same directory */
+	SHADOW_NAMESPACE,      /* an __init__ that makes a shared namespace package regular */
+	SHADOW_BIN,            /* bin/NAME.py: what every console script imports as NAME */
+};
+/* The distribution whose module the new file rel (of distribution ddist)
+ * stands in for, -1 for none; *kind says how. */
+int stage_shadowed_owner(struct stage *s, const char *rel, int ddist, enum shadow_kind *kind);
+
 static inline int open_dir(int dfd, const char *name)
 {
 	return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
