@@ -86,7 +86,9 @@
  * the file found is opened when it lies outside the standard library's
  * own directories, and so is every other name its top-level modules
  * import (copy and pickle try `org`, platform `java`).  And every name of
- * the environment's own site directories is looked up the same way: the
+ * the environment's own site directories (not the system's that a venv
+ * with --system-site-packages also sees: a venv's six before Debian's is
+ * what such a venv is for) is looked up the same way: the
  * file found is opened when it is not that directory's own (a package in
  * a directory a .pth line adds, regular, beats a namespace package there;
  * bin/NAME.py beats site-packages/NAME).  So: a module of this
@@ -156,7 +158,8 @@
 	"            open(o, 'rb').close()\n"                                               \
 	"    except Exception:\n"                                                           \
 	"        pass\n"                                                                    \
-	"for d in sp:\n"                                                                    \
+	"# the environment's own site directories, not the system's a venv may see\n"      \
+	"for d in (x for x in sp if x.startswith(os.path.realpath(sys.prefix) + os.sep)):\n" \
 	"    try:\n"                                                                        \
 	"        entries = os.listdir(d)\n"                                                 \
 	"    except OSError:\n"                                                             \
