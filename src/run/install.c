@@ -106,11 +106,11 @@
  * bin/python. */
 #define PROBE_CODE                                                                          \
 	"# pipjail-startup-probe\n"                                                         \
-	"import sys\n"                                                                      \
+	"import os, sys\n"                                                                  \
+	"os.nice(10)  # behind the import checks and the supervisor, which kills\n"        \
 	"sys.executable = sys.argv[1]\n"                                                    \
 	"import site\n"                                                                     \
 	"site.main()\n"                                                                     \
-	"import os\n"                                                                       \
 	"sys.path.insert(0, os.path.dirname(sys.argv[1]))\n"                                \
 	"failed = False\n"                                                                  \
 	"try:\n"                                                                            \
