@@ -711,6 +711,18 @@ def _secret_token():
     return "s3cr3t" + os.urandom(12).hex()
 
 
+def _not_committed(env, pkg, evidence):
+    """pipjail install pkg: not clean, nothing committed; the violations
+    whose evidence names evidence (the test asserts what they say)."""
+    before = env.snap()
+    r = env.jail(pkg)
+    assert r.returncode in (100, 101), str(r)
+    assert_unchanged(env, before, r)
+    found = [x for x in env.report_json()["violations"] if evidence in x.get("evidence", "")]
+    assert found, f"{env.report_json()['violations']}\n{r}"
+    return found
+
+
 def test_a_package_shadowing_another_distributions_module_is_not_committed(env):
     """Red team rt3 R6: a package directory honestmod/ of another
     distribution, beside the honest distribution's honestmod.py, is what
@@ -724,12 +736,8 @@ def test_a_package_shadowing_another_distributions_module_is_not_committed(env):
     make_wheel(env.dist, "shadower", "1.0", {
         "shadower/__init__.py": "",
         "honestmod/__init__.py": "VALUE = 'shadowed'\n"})
-    before = env.snap()
-    r = env.jail("shadower")
-    assert r.returncode in (100, 101), str(r)
-    assert_unchanged(env, before, r)
-    v = [x for x in env.report_json()["violations"] if "honestmod/__init__.py" in x.get("evidence", "")]
-    assert v and "honestmod 1.0" in v[0]["detail"], f"{env.report_json()['violations']}\n{r}"
+    v = _not_committed(env, "shadower", "honestmod/__init__.py")
+    assert "honestmod 1.0" in v[0]["detail"], v
 
     make_wheel(env.dist, "honestmod", "2.0", {"honestmod/__init__.py": "VALUE = 'honest 2'\n"})
     r = env.jail("--upgrade", "honestmod")
@@ -750,12 +758,8 @@ def test_taking_over_a_namespace_package_is_not_committed(env, planted):
     r = env.jail("honest-lib")
     assert_clean(env, r)
     make_wheel(env.dist, "nsevil", "1.0", {"nsevil/__init__.py": "", planted: "VALUE = 'evil'\n"})
-    before = env.snap()
-    r = env.jail("nsevil")
-    assert r.returncode in (100, 101), str(r)
-    assert_unchanged(env, before, r)
-    v = [x for x in env.report_json()["violations"] if planted in x.get("evidence", "")]
-    assert v and "honest_lib 1.0" in v[0]["detail"], f"{env.report_json()['violations']}\n{r}"
+    v = _not_committed(env, "nsevil", planted)
+    assert "honest_lib 1.0" in v[0]["detail"], v
 
     make_wheel(env.dist, "nsfriend", "1.0", {"hnsp/friend.py": "VALUE = 'friend'\n"})
     r = env.jail("nsfriend")
@@ -794,12 +798,7 @@ def test_standing_in_for_another_distributions_module_is_not_committed(env, case
     make_wheel(env.dist, "honest-pkg", "1.0", honest)
     env.plain("honest-pkg")
     make_wheel(env.dist, "standin", "1.0", files, data_scripts=scripts or None)
-    before = env.snap()
-    r = env.jail("standin")
-    assert r.returncode in (100, 101), str(r)
-    assert_unchanged(env, before, r)
-    v = [x for x in env.report_json()["violations"] if evidence in x.get("evidence", "")]
-    assert v, f"{env.report_json()['violations']}\n{r}"
+    _not_committed(env, "standin", evidence)
 
 
 def test_a_console_script_with_a_py_name_is_committed(env):

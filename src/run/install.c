@@ -410,20 +410,22 @@ static char **job_argv(const struct install *in, struct import_job *jobs, size_t
 	return argv;
 }
 
-static void import_commands(struct run *r)
+/* The import checks' commands; false when the checks cannot run (then
+ * the start-up probe does not either). */
+static bool import_commands(struct run *r)
 {
 	struct install *in = r->inst;
 	struct import_job *jobs = NULL;
 	size_t n;
 
 	if (!r->opt->import_check || !in->env_python || !in->python)
-		return;
+		return false;
 	/* A copy of the interpreter inside the environment that the run
 	 * replaced (or hid) is not run: the staging check reports the change. */
 	if (stage_touched(r->stage, in->python)) {
 		warnx_("the import check did not run: the run changed the environment's interpreter %s",
 		       in->python);
-		return;
+		return false;
 	}
 	n = import_jobs(r, &jobs);
 	in->cmds = xcalloc(n + 1, sizeof(char **));
@@ -443,6 +445,7 @@ static void import_commands(struct run *r)
 	}
 	free(jobs);
 	debugx(1, "import check: %zu distributions", n);
+	return true;
 }
 
 /* An import check that did not end as its code ends (exit 0): it could not
@@ -468,15 +471,12 @@ static void import_check_failed(struct run *r, const char *name, const char *ver
 	engine_report(r->engine, &v);
 }
 
-/* The start-up probe's command, or NULL when it cannot run (no import
- * check: no environment's interpreter, or the run changed it). */
+/* The start-up probe's command (it runs when the import checks do). */
 static char **probe_command(struct run *r)
 {
 	struct install *in = r->inst;
 	char **argv;
 
-	if (!r->opt->import_check || !in->env_python || !in->python || stage_touched(r->stage, in->python))
-		return NULL;
 	argv = xcalloc(8, sizeof(char *));
 	argv[0] = xstrdup(in->python);
 	argv[1] = xstrdup("-I");
@@ -549,8 +549,8 @@ char **install_next_command(struct run *r, size_t running, uint32_t *id)
 	if (!in->imports_made) {
 		in->imports_made = true;
 		in->t_imports = now_ns();
-		import_commands(r);
-		in->probe_cmd = probe_command(r);
+		if (import_commands(r))
+			in->probe_cmd = probe_command(r);
 	}
 	if (running + 1 > in->at_once)
 		in->at_once = running + 1;

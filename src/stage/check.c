@@ -177,44 +177,6 @@ static char *pth_unallowed(struct stage *s, struct stage_file *f, int di, const 
 	}
 }
 
-/* Check a new or changed file; returns the reason for a finding (its rule
- * in f->rule) or NULL.  The order: pip's configuration; a file owned before
- * this run (by a distribution that stays, or by one that only its own new
- * install may replace); bytecode against its source; the environment's
- * own files; then the RECORDs of this run, their hashes, and start-up
- * code. */
-/* A file this run added inside a regular package of another distribution
- * (a directory whose __init__.py that distribution owned before the run):
- * Python finds it before or beside that package's own modules, so it
- * stands in for them without changing a byte the owner declared (a
- * pip/_internal/cli/main/ package shadows pip's main.py; an
- * __init__.cpython-*.so loads before __init__.py).  Ownership comes from
- * the owner's manifest in the lower layer, which the run cannot change;
- * namespace packages have no __init__.py and are shared by design.
- * -1: none, else the owner's index in s->dists. */
-static int foreign_package_owner(struct stage *s, const char *rel, int ddist)
-{
-	char dir[PATH_MAX];
-	char *slash;
-
-	if (snprintf(dir, sizeof(dir), "%s", rel) >= (int)sizeof(dir))
-		return -1;
-	while ((slash = strrchr(dir, '/'))) {
-		char init[PATH_MAX + 16];
-		struct pmap_ent *own;
-
-		*slash = '\0';
-		if (ends_with(dir, "-packages"))
-			break;
-		snprintf(init, sizeof(init), "%s/__init__.py", dir);
-		own = pmap_find(&s->owned, init);
-		if (own)
-			return own->dist != ddist && strcmp(s->dists[own->dist].norm, s->dists[ddist].norm) ?
-			       own->dist : -1;
-	}
-	return -1;
-}
-
 /* Why a module of this run that stands in for another distribution's
  * (shadow.c) is a finding. */
 static char *shadow_reason(struct stage *s, enum shadow_kind how, const char *lbl, int owner)
@@ -239,6 +201,12 @@ static char *shadow_reason(struct stage *s, enum shadow_kind how, const char *lb
 	}
 }
 
+/* Check a new or changed file; returns the reason for a finding (its rule
+ * in f->rule) or NULL.  The order: pip's configuration; a file owned before
+ * this run (by a distribution that stays, or by one that only its own new
+ * install may replace); bytecode against its source; the environment's
+ * own files; then the RECORDs of this run, their hashes, and start-up
+ * code. */
 static char *check_present(struct stage *s, size_t i, const struct stage_check_opts *o,
 			   const struct stage_hooks *h)
 {
@@ -320,7 +288,7 @@ static char *check_present(struct stage *s, size_t i, const struct stage_check_o
 		return check_undeclared(s, f, pth);
 	dist_label(s, ddist, lbl, sizeof(lbl));
 	if (f->what == STAGE_ADDED) {
-		int owner = foreign_package_owner(s, f->path, ddist);
+		int owner = stage_foreign_package_owner(s, f->path, ddist);
 		enum shadow_kind how = SHADOW_MODULE;
 		char olbl[256];
 

@@ -128,6 +128,13 @@ enum shadow_kind {
 	SHADOW_NAMESPACE,      /* an __init__ that makes a shared namespace package regular */
 	SHADOW_BIN,            /* bin/NAME.py: what every console script imports as NAME */
 };
+/* A new file rel (of distribution ddist) inside a regular package of another
+ * distribution (a directory whose __init__.py it owned before the run),
+ * where Python finds it before or beside that package's own modules (a
+ * pip/_internal/cli/main/ package beside pip's main.py; an
+ * __init__.cpython-*.so before __init__.py): that distribution, or -1.
+ * Namespace packages (no __init__.py) are not held to this. */
+int stage_foreign_package_owner(struct stage *s, const char *rel, int ddist);
 /* The distribution whose module the new file rel (of distribution ddist)
  * stands in for, -1 for none; *kind says how. */
 int stage_shadowed_owner(struct stage *s, const char *rel, int ddist, enum shadow_kind *kind);

@@ -28,6 +28,26 @@ static int other_owner(struct stage *s, const char *path, int ddist)
 	       own->dist : -1;
 }
 
+int stage_foreign_package_owner(struct stage *s, const char *rel, int ddist)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", rel) >= (int)sizeof(dir))
+		return -1;
+	while ((slash = strrchr(dir, '/'))) {
+		char init[PATH_MAX + 16];
+
+		*slash = '\0';
+		if (ends_with(dir, "-packages"))
+			break;
+		snprintf(init, sizeof(init), "%s/__init__.py", dir);
+		if (pmap_find(&s->owned, init))
+			return other_owner(s, init, ddist);
+	}
+	return -1;
+}
+
 /* Another distribution that owns a file below the directory prefix
  * (ending in '/'), or -1.  A walk of the whole map: only called for a
  * directory the lower layer has under a module's name. */
